@@ -1,0 +1,146 @@
+"""Every Prometheus metric driftline exposes: the one list that code, rules,
+dashboards and docs/metrics.md are checked against.
+
+Names follow Prometheus conventions: a ``driftline_`` prefix, base units
+(seconds, ratios in 0..1), ``_total`` for counters, ``_info`` for constant-1
+info gauges. Label values are bounded: features by the model schema, versions
+by retention, classes by the model, outcomes and stages by the enums below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+MetricType = Literal["counter", "gauge", "histogram"]
+Component = Literal["serving", "exporter", "receiver"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    type: MetricType
+    labels: tuple[str, ...]
+    help: str
+    component: Component
+
+
+# Latency buckets from 0.25 ms to 5 s: a single logistic regression answers in
+# well under a millisecond, a cold model load or a stalled disk in seconds.
+LATENCY_BUCKETS_SECONDS: Final = (
+    0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+)  # fmt: skip
+
+# Bounded label values.
+FEEDBACK_OUTCOMES: Final = ("recorded", "duplicate", "conflict", "unknown_prediction", "invalid")
+RELOAD_OUTCOMES: Final = ("swapped", "unchanged", "failed")
+EXPORTER_STAGES: Final = ("registry", "store", "compute")
+WINDOW_KINDS: Final = ("predictions", "labelled")
+WEBHOOK_OUTCOMES: Final = (
+    "queued", "duplicate", "cooldown", "resolved", "ignored", "unauthorized", "rejected",
+)  # fmt: skip
+JOB_STATES: Final = ("queued", "running", "succeeded", "failed")
+
+_MV = ("model", "version")
+_MVF = ("model", "version", "feature")
+
+METRICS: Final[tuple[MetricSpec, ...]] = (
+    # --- inference server (serving/), multiprocess-safe under gunicorn -------------
+    MetricSpec("driftline_http_requests_total", "counter",
+               ("model", "version", "endpoint", "status"),
+               "HTTP requests answered, by endpoint and status code.", "serving"),
+    MetricSpec("driftline_http_request_duration_seconds", "histogram",
+               ("model", "version", "endpoint"),
+               "Time from request start to response, in seconds.", "serving"),
+    MetricSpec("driftline_predictions_total", "counter", ("model", "version", "class"),
+               "Records predicted, by predicted class.", "serving"),
+    MetricSpec("driftline_feedback_total", "counter", ("model", "outcome"),
+               "Ground-truth labels received, by outcome.", "serving"),
+    MetricSpec("driftline_model_info", "gauge", ("model", "version", "run_id"),
+               "1 for the model version a live worker serves.", "serving"),
+    MetricSpec("driftline_model_load_duration_seconds", "gauge", _MV,
+               "How long loading the served model version took.", "serving"),
+    MetricSpec("driftline_model_reloads_total", "counter", ("model", "outcome"),
+               "Registry checks for a new champion, by outcome.", "serving"),
+    MetricSpec("driftline_prediction_log_commit_duration_seconds", "histogram", (),
+               "Time to make one group of logged predictions durable.", "serving"),
+    MetricSpec("driftline_prediction_log_batch_size", "histogram", (),
+               "Records made durable per group commit.", "serving"),
+    # --- drift exporter (exporter/), one process --------------------------------------
+    MetricSpec("driftline_feature_psi", "gauge", _MVF,
+               "Population stability index of a feature against the reference.", "exporter"),
+    MetricSpec("driftline_feature_ks_statistic", "gauge", _MVF,
+               "Two-sample Kolmogorov-Smirnov statistic of a numeric feature.", "exporter"),
+    MetricSpec("driftline_feature_ks_p_value", "gauge", _MVF,
+               "P-value of the two-sample KS test (lower means stronger evidence of drift).",
+               "exporter"),
+    MetricSpec("driftline_feature_chi2_statistic", "gauge", _MVF,
+               "Chi-square statistic of a categorical feature against the reference.",
+               "exporter"),
+    MetricSpec("driftline_feature_chi2_p_value", "gauge", _MVF,
+               "P-value of the chi-square test (lower means stronger evidence of drift).",
+               "exporter"),
+    MetricSpec("driftline_feature_unseen_category_ratio", "gauge", _MVF,
+               "Share of a categorical feature's values never seen in training.", "exporter"),
+    MetricSpec("driftline_feature_missing_ratio", "gauge", _MVF,
+               "Share of missing values of a feature in the window.", "exporter"),
+    MetricSpec("driftline_feature_samples", "gauge", _MVF,
+               "Non-missing values of a feature in the window.", "exporter"),
+    MetricSpec("driftline_feature_drift_detected", "gauge", _MVF,
+               "1 when the drift rule flags this feature, else 0.", "exporter"),
+    MetricSpec("driftline_prediction_psi", "gauge", _MV,
+               "PSI of the predicted-class distribution against the reference.", "exporter"),
+    MetricSpec("driftline_model_drift_detected", "gauge", _MV,
+               "1 when the per-model drift verdict is raised, else 0.", "exporter"),
+    MetricSpec("driftline_model_drifted_features", "gauge", _MV,
+               "Features the drift rule flags.", "exporter"),
+    MetricSpec("driftline_model_accuracy_ratio", "gauge", _MV,
+               "Accuracy over the labelled predictions of the window.", "exporter"),
+    MetricSpec("driftline_model_precision_ratio", "gauge", _MV,
+               "Precision of the positive class over the labelled window.", "exporter"),
+    MetricSpec("driftline_model_recall_ratio", "gauge", _MV,
+               "Recall of the positive class over the labelled window.", "exporter"),
+    MetricSpec("driftline_model_f1_ratio", "gauge", _MV,
+               "F1 score of the positive class over the labelled window.", "exporter"),
+    MetricSpec("driftline_model_roc_auc_ratio", "gauge", _MV,
+               "ROC AUC over the labelled window, when both classes are present.", "exporter"),
+    MetricSpec("driftline_window_samples", "gauge", ("model", "version", "kind"),
+               "Predictions in the current window, and how many of them have labels.",
+               "exporter"),
+    MetricSpec("driftline_window_last_label_timestamp_seconds", "gauge", _MV,
+               "Unix time of the newest label received for this version.", "exporter"),
+    MetricSpec("driftline_reference_info", "gauge", ("model", "version", "run_id"),
+               "1 for each reference profile the exporter compares against.", "exporter"),
+    MetricSpec("driftline_exporter_last_run_timestamp_seconds", "gauge", (),
+               "Unix time the last computation cycle finished.", "exporter"),
+    MetricSpec("driftline_exporter_last_success_timestamp_seconds", "gauge", (),
+               "Unix time the last fully successful computation cycle finished.", "exporter"),
+    MetricSpec("driftline_exporter_run_duration_seconds", "gauge", (),
+               "Duration of the last computation cycle.", "exporter"),
+    MetricSpec("driftline_exporter_staleness_seconds", "gauge", (),
+               "Seconds since the last fully successful cycle; grows while the store is down.",
+               "exporter"),
+    MetricSpec("driftline_exporter_errors_total", "counter", ("stage",),
+               "Failed computation steps, by stage.", "exporter"),
+    # --- PHP webhook receiver (php/) --------------------------------------------------
+    MetricSpec("driftline_webhooks_total", "counter", ("outcome",),
+               "Alertmanager notifications received, by outcome.", "receiver"),
+    MetricSpec("driftline_retrain_jobs", "gauge", ("state",),
+               "Retraining jobs by state.", "receiver"),
+    MetricSpec("driftline_retrain_last_job_duration_seconds", "gauge", (),
+               "Duration of the last finished retraining job.", "receiver"),
+)
+
+BY_NAME: Final = {m.name: m for m in METRICS}
+
+
+def spec(name: str) -> MetricSpec:
+    """The catalog entry for ``name``; a KeyError names a metric nobody declared."""
+    return BY_NAME[name]
+
+
+def series_names(metric: MetricSpec) -> tuple[str, ...]:
+    """The sample names a metric produces in the text exposition format."""
+    if metric.type == "histogram":
+        return (f"{metric.name}_bucket", f"{metric.name}_sum", f"{metric.name}_count")
+    return (metric.name,)

@@ -1,0 +1,50 @@
+"""Tables of the prediction log (documented in docs/prediction-log.md).
+
+Written by the inference servers, read by the drift exporter and by retraining.
+``seq`` columns grow with every insert so readers can fetch only what is new
+since their last read (``WHERE seq > :last``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+_Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=True),
+    Column("prediction_id", String(36), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),  # Unix seconds
+    Column("model_name", String(200), nullable=False),
+    Column("model_version", String(50), nullable=False),
+    Column("features", Text, nullable=False),  # JSON object: feature -> value or null
+    Column("predicted_class", String(200), nullable=False),  # str() of the class
+    Column("probabilities", Text, nullable=False),  # JSON object: class -> probability
+    Index("ix_predictions_model_time", "model_name", "model_version", "created_at"),
+    Index("ix_predictions_created_at", "created_at"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=True),
+    Column("prediction_id", String(36), nullable=False, unique=True),
+    Column("label", String(200), nullable=False),  # str() of the true class
+    Column("received_at", Float, nullable=False),  # Unix seconds
+    Index("ix_labels_received_at", "received_at"),
+)

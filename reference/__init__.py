@@ -1,0 +1,1 @@
+"""The reference profile: what the training data looked like, frozen at training time."""

@@ -1,0 +1,1 @@
+"""Retraining: a challenger from fresh labelled data, promoted only through the gate."""

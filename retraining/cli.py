@@ -1,0 +1,87 @@
+"""`driftline retrain`: the command the PHP worker runs (docs/retrain-outcome.md)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import traceback
+
+from driftline.config import Settings
+from retraining.data_mix import MixPolicy
+from retraining.run import RetrainRequest, outcome_line, retrain
+
+EXIT_DECIDED = 0
+EXIT_FAILED = 1
+
+
+def _alert_names(reason: str) -> tuple[str, ...]:
+    """Alert names from a JSON reason (``{"alerts": ["A", ...]}``); none from free text."""
+    try:
+        doc = json.loads(reason)
+    except json.JSONDecodeError:
+        return ()
+    alerts = doc.get("alerts") if isinstance(doc, dict) else None
+    if not isinstance(alerts, list):
+        return ()
+    return tuple(sorted({str(a) for a in alerts if isinstance(a, str | int)}))
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.model:
+        settings = dataclasses.replace(settings, model_name=args.model)
+    request = RetrainRequest(
+        job_id=args.job_id,
+        reason=args.reason or "",
+        alerts=_alert_names(args.reason or ""),
+        window_seconds=args.window_seconds,
+        margin=args.margin,
+        model_kind=args.model_kind,
+        policy=MixPolicy(
+            holdout_share=args.holdout_share,
+            original_share=args.original_share,
+            min_recent_rows=args.min_recent_rows,
+        ),
+    )
+    try:
+        outcome = retrain(settings, request)
+    except Exception as exc:  # the worker needs the line whatever went wrong
+        traceback.print_exc(file=sys.stderr)
+        outcome = {
+            "schema": "driftline.retrain-outcome",
+            "schema_version": 1,
+            "status": "failed",
+            "model": settings.model_name,
+            "job_id": args.job_id,
+            "challenger_version": None,
+            "champion_before": None,
+            "champion_after": None,
+            "figures": {},
+            "message": f"{type(exc).__name__}: {exc}",
+        }
+    sys.stdout.flush()
+    print(outcome_line(outcome))  # type: ignore[arg-type]
+    return EXIT_FAILED if outcome["status"] == "failed" else EXIT_DECIDED
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "retrain",
+        help="train a challenger on recent labelled data; promote it only if it beats champion",
+        description="Prints one JSON outcome line last (docs/retrain-outcome.md). Exit 0: "
+        "promoted or rejected; exit 1: failed, nothing served changed.",
+    )
+    p.add_argument("--model", help="registered model name (default DRIFTLINE_MODEL_NAME)")
+    p.add_argument("--job-id", help="the receiver's job id, stored as a run tag")
+    p.add_argument("--reason", help="why: free text or the receiver's JSON (alerts, values)")
+    p.add_argument("--window-seconds", type=float, default=3600.0,
+                   help="how far back labelled predictions count (default 3600)")
+    p.add_argument("--margin", type=float, default=0.01,
+                   help="accuracy the challenger must gain over champion (default 0.01)")
+    p.add_argument("--model-kind", help="classifier for the challenger (default: champion's)")
+    p.add_argument("--holdout-share", type=float, default=0.3)
+    p.add_argument("--original-share", type=float, default=0.5)
+    p.add_argument("--min-recent-rows", type=int, default=200)
+    p.set_defaults(func=cmd_retrain)

@@ -1,0 +1,171 @@
+"""One retraining job: build the data, train a challenger, judge it, maybe promote it.
+
+Nothing served changes unless the gate promotes: the challenger is registered
+as a new version either way (so its figures stay inspectable), but only
+``registry.promote`` moves ``champion``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
+from sklearn.pipeline import Pipeline
+
+from driftline import registry
+from driftline.config import Settings
+from driftline.mlflow_setup import connect
+from driftline.registry_contract import RUN_TAG_ALERTS, RUN_TAG_JOB_ID, RUN_TAG_TRIGGER
+from driftline.retrain_contract import OUTCOME_SCHEMA, OUTCOME_SCHEMA_VERSION, RetrainOutcome
+from predictionlog.store import PredictionStore
+from retraining.data_mix import MixPolicy, NotEnoughData, mix
+from retraining.gate import decide
+from training.dataset import coerce_features, from_frame
+from training.train import TRAINING_DATA_ARTIFACT, TrainOptions, fit_and_log, holdout_metrics
+
+# The score the gate compares; accuracy is what the dashboards and alerts watch.
+GATE_METRIC = "accuracy"
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    job_id: str | None = None
+    reason: str = ""  # free text or JSON from the webhook (alert names, values)
+    alerts: tuple[str, ...] = ()
+    window_seconds: float = 3600.0  # how far back recent labelled predictions count
+    margin: float = 0.01
+    model_kind: str | None = None  # default: the champion's kind
+    policy: MixPolicy = MixPolicy()
+
+
+def _outcome(settings: Settings, request: RetrainRequest, **fields: object) -> RetrainOutcome:
+    base: dict[str, object] = {
+        "schema": OUTCOME_SCHEMA,
+        "schema_version": OUTCOME_SCHEMA_VERSION,
+        "model": settings.model_name,
+        "job_id": request.job_id,
+        "challenger_version": None,
+        "champion_before": None,
+        "champion_after": None,
+        "figures": {},
+        "message": "",
+    }
+    base.update(fields)
+    return base  # type: ignore[return-value]
+
+
+def _champion_training_table(client: MlflowClient, run_id: str) -> pd.DataFrame:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = client.download_artifacts(run_id, TRAINING_DATA_ARTIFACT, tmp)
+        return pd.read_parquet(Path(path))
+
+
+def _align_labels(labels: pd.Series, like: pd.Series) -> pd.Series:
+    """Labels are stored as text; give them the training target's type back."""
+    if pd.api.types.is_numeric_dtype(like):
+        return pd.to_numeric(labels).astype(like.dtype)
+    return labels.astype(like.dtype)
+
+
+def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
+    client = connect(settings)
+    champion = registry.champion_version(client, settings.model_name)
+    if champion is None:
+        return _outcome(settings, request, status="failed", message="no champion to retrain from")
+    mv = client.get_model_version(settings.model_name, champion)
+    champion_run = client.get_run(mv.run_id)
+    params = champion_run.data.params
+    target = params["target"]
+    numeric = [c for c in params.get("numeric_features", "").split(",") if c]
+    categorical = [c for c in params.get("categorical_features", "").split(",") if c]
+    original = _champion_training_table(client, mv.run_id)
+
+    store = PredictionStore.open(settings.prediction_db_url)
+    try:
+        recent = store.labelled_predictions(
+            settings.model_name, since=time.time() - request.window_seconds
+        )
+    finally:
+        store.close()
+    recent = recent.rename(columns={"label": target})
+    figures: dict[str, float | int | str] = {"metric": GATE_METRIC, "recent_rows": len(recent)}
+    try:
+        if len(recent):
+            recent[target] = _align_labels(recent[target], original[target])
+        dataset = mix(
+            original,
+            recent.reindex(columns=[*original.columns, "created_at"]),
+            target=target,
+            time_column="created_at",
+            policy=request.policy,
+        )
+    except NotEnoughData as exc:
+        return _outcome(
+            settings, request, status="rejected", champion_before=champion,
+            champion_after=champion, figures=figures, message=f"not retrained: {exc}",
+        )
+    figures.update(
+        training_rows=len(dataset.train),
+        original_rows=dataset.original_rows,
+        recent_train_rows=dataset.recent_train_rows,
+        holdout_rows=len(dataset.holdout),
+    )
+    train_set = from_frame(
+        dataset.train, target, source=f"retraining job {request.job_id or '-'}",
+        numeric=numeric, categorical=categorical,
+    )
+    holdout_x = coerce_features(dataset.holdout.drop(columns=[target]), numeric, categorical)
+    holdout_y = dataset.holdout[target]
+    tags = {
+        RUN_TAG_TRIGGER: "alert" if request.alerts else "manual",
+        RUN_TAG_JOB_ID: request.job_id or "",
+        RUN_TAG_ALERTS: ",".join(request.alerts),
+        "driftline.reason": request.reason[:4000],
+    }
+    result, challenger = fit_and_log(
+        settings,
+        train_set,
+        TrainOptions(
+            model_kind=request.model_kind or params.get("model_kind", "logreg"),
+            seed=request.policy.seed,
+            promote=False,
+            run_tags=tags,
+            run_name=f"retrain-{request.job_id}" if request.job_id else "retrain",
+        ),
+        evaluate_on=(holdout_x, holdout_y),
+        extra_params={"champion_version": champion, "window_seconds": request.window_seconds},
+    )
+    champion_model: Pipeline = mlflow.sklearn.load_model(
+        f"models:/{settings.model_name}/{champion}"
+    )
+    challenger_score = holdout_metrics(challenger, holdout_x, holdout_y)[GATE_METRIC]
+    champion_score = holdout_metrics(champion_model, holdout_x, holdout_y)[GATE_METRIC]
+    decision = decide(challenger_score, champion_score, request.margin)
+    figures.update(
+        challenger_score=round(challenger_score, 6),
+        champion_score=round(champion_score, 6),
+        margin=request.margin,
+    )
+    if decision.promote:
+        registry.promote(client, settings.model_name, result.version)
+        after = result.version
+        status = "promoted"
+    else:
+        registry.reject(client, settings.model_name, result.version, dict(figures))
+        after = champion
+        status = "rejected"
+    return _outcome(
+        settings, request, status=status, challenger_version=result.version,
+        champion_before=champion, champion_after=after, figures=figures,
+        message=decision.reason,
+    )
+
+
+def outcome_line(outcome: RetrainOutcome) -> str:
+    return json.dumps(outcome, allow_nan=False, sort_keys=True)

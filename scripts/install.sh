@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what driftline needs on a Debian machine, and nothing else:
+#   1. Debian packages (as root, only those missing): Prometheus, Alertmanager, PHP 8.2 with
+#      curl/sqlite3, PHPUnit, docker-compose (for `docker-compose config` only), PostgreSQL (for the
+#      PostgreSQL store test), Chromium (dashboard page test), wrk (load tests), python3-venv.
+#   2. A Python virtual environment in .venv with driftline and its pinned dependencies from PyPI
+#      (re-installed only when pyproject.toml changes).
+# Safe to run again: it skips whatever is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[install] %s\n' "$*"; }
+die() { printf '[install] error: %s\n' "$*" >&2; exit 1; }
+
+APT_PACKAGES=(
+  prometheus prometheus-alertmanager
+  php-cli php-curl php-sqlite3 php-xml php-mbstring phpunit
+  docker-compose postgresql chromium wrk
+  python3 python3-venv python3-dev gcc make curl ca-certificates
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  [ "$(id -u)" -eq 0 ] || die "missing Debian packages (${missing[*]}); run as root or install them with apt-get"
+  command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian and its derivatives"
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq || die "apt-get update failed (is the Debian mirror reachable?)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    >/dev/null || die "apt-get install failed for: ${missing[*]}"
+else
+  say "Debian packages: all present"
+fi
+
+# Debian starts a PostgreSQL cluster on install; the tests run their own throwaway server instead.
+PYTHON=${PYTHON:-python3}
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || die "$PYTHON is $("$PYTHON" --version 2>&1); driftline needs Python 3.11 or newer"
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating virtual environment .venv with $("$PYTHON" --version 2>&1)"
+  "$PYTHON" -m venv .venv || die "python3 -m venv failed (is python3-venv installed?)"
+fi
+
+stamp=.venv/.driftline-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing Python packages into .venv (pyproject.toml changed or first run)"
+  .venv/bin/python -m pip install -q --upgrade pip || die "pip upgrade failed (is PyPI reachable?)"
+  # compat mode: a plain path entry, so new top-level packages need no reinstall.
+  .venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat \
+    || die "pip install failed; see the messages above"
+  echo "$want" >"$stamp"
+else
+  say "Python packages: up to date"
+fi
+say "done"

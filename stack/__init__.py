@@ -1,0 +1,1 @@
+"""Run the whole driftline stack natively as local processes."""

@@ -1,0 +1,1 @@
+"""Test support: free ports, real server processes, a trained model store."""

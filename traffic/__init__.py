@@ -1,0 +1,1 @@
+"""Traffic: realistic requests and delayed labels, driven through scenarios."""

@@ -1,0 +1,1 @@
+"""Data sets and model training, logged to MLflow."""

@@ -1,0 +1,172 @@
+"""Train a pipeline, log it to MLflow with its reference profile, and register it."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import mlflow
+import pandas as pd
+import skops.io as skops_io
+from mlflow.models import infer_signature
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+
+from driftline import registry
+from driftline.config import Settings
+from driftline.mlflow_setup import connect, ensure_experiment
+from driftline.registry_contract import MODEL_ARTIFACT_NAME, PROFILE_ARTIFACT_PATH
+from reference.profile import build_profile, dumps
+from training import pipeline
+from training.dataset import Dataset
+
+# The training table (features + target) stored with every run, so retraining can
+# start from what the champion saw without the user's original file.
+TRAINING_DATA_ARTIFACT: Final = "data/training.parquet"
+HOLDOUT_SHARE: Final = 0.25
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_name: str
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    promoted: bool
+    previous_champion: str | None
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    model_kind: str = "logreg"
+    seed: int = 0
+    promote: bool = False
+    run_tags: Mapping[str, str] = field(default_factory=dict)
+    run_name: str | None = None
+
+
+def holdout_metrics(model: Pipeline, x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+    """Accuracy, F1 and ROC AUC of ``model`` on ``x``; F1 and AUC for the last class."""
+    pred = model.predict(x)
+    classes = list(model.classes_)
+    out = {"accuracy": float(accuracy_score(y, pred))}
+    if len(classes) == 2:
+        positive = classes[-1]
+        out["f1"] = float(f1_score(y, pred, pos_label=positive))
+        if y.nunique() == 2:
+            proba = model.predict_proba(x)[:, 1]
+            out["roc_auc"] = float(roc_auc_score(y == positive, proba))
+    else:
+        out["f1"] = float(f1_score(y, pred, average="macro"))
+    return out
+
+
+def _serving_frame(x: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
+    """Numeric columns as float64 so the logged signature says ``double`` for all of them."""
+    out = x.copy()
+    for col in numeric:
+        out[col] = out[col].astype("float64")
+    return out
+
+
+def fit_and_log(
+    settings: Settings,
+    data: Dataset,
+    options: TrainOptions,
+    *,
+    evaluate_on: tuple[pd.DataFrame, pd.Series] | None = None,
+    extra_params: Mapping[str, Any] | None = None,
+) -> tuple[TrainResult, Pipeline]:
+    """Fit on ``data`` (less a stratified holdout), log, register and maybe promote.
+
+    ``evaluate_on`` adds metrics on a second data set (retraining's recent holdout),
+    logged with a ``recent_`` prefix.
+    """
+    client = connect(settings)
+    experiment_id = ensure_experiment(client, settings)
+    x = _serving_frame(data.frame, data.numeric)
+    y = data.target
+    stratify = y if y.value_counts().min() >= 2 else None
+    x_train, x_hold, y_train, y_hold = train_test_split(
+        x, y, test_size=HOLDOUT_SHARE, random_state=options.seed, stratify=stratify
+    )
+    model = pipeline.build(options.model_kind, data.numeric, data.categorical, options.seed)
+    started = time.perf_counter()
+    model.fit(x_train, y_train)
+    fit_seconds = time.perf_counter() - started
+    metrics = holdout_metrics(model, x_hold, y_hold)
+    metrics["fit_seconds"] = fit_seconds
+    if evaluate_on is not None:
+        metrics.update(
+            {f"recent_{k}": v for k, v in holdout_metrics(model, *evaluate_on).items()}
+        )
+    profile = build_profile(
+        model_name=settings.model_name,
+        features=x_train,
+        numeric=data.numeric,
+        categorical=data.categorical,
+        target=data.target_name,
+        classes=list(model.classes_),
+        holdout_predictions=list(model.predict(x_hold)),
+        created_at=time.time(),
+        seed=options.seed,
+    )
+    example = x_train.head(3)
+    signature = infer_signature(example, model.predict_proba(example))
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=options.run_name, tags=dict(options.run_tags)
+    ) as run:
+        mlflow.log_params(
+            {
+                "model_kind": options.model_kind,
+                "seed": options.seed,
+                "data_source": data.source,
+                "target": data.target_name,
+                "numeric_features": ",".join(data.numeric),
+                "categorical_features": ",".join(data.categorical),
+                "train_rows": len(x_train),
+                "holdout_rows": len(x_hold),
+                **dict(extra_params or {}),
+            }
+        )
+        mlflow.log_metrics(metrics)
+        mlflow.log_text(dumps(profile), PROFILE_ARTIFACT_PATH)
+        with tempfile.TemporaryDirectory() as tmp:
+            table = x.copy()
+            table[data.target_name] = y.to_numpy()
+            path = Path(tmp) / Path(TRAINING_DATA_ARTIFACT).name
+            table.to_parquet(path, index=False)
+            mlflow.log_artifact(str(path), str(Path(TRAINING_DATA_ARTIFACT).parent))
+        info = mlflow.sklearn.log_model(
+            model,
+            name=MODEL_ARTIFACT_NAME,
+            signature=signature,
+            input_example=example,
+            registered_model_name=settings.model_name,
+            # skops refuses to load types it was not told to trust; the model was
+            # fitted just now by this process, so its own types are the trust list.
+            serialization_format="skops",
+            skops_trusted_types=skops_io.get_untrusted_types(data=skops_io.dumps(model)),
+            pyfunc_predict_fn="predict_proba",
+        )
+        run_id = run.info.run_id
+    version = str(info.registered_model_version)
+    previous = None
+    if options.promote:
+        previous = registry.promote(client, settings.model_name, version)
+    return (
+        TrainResult(
+            model_name=settings.model_name,
+            version=version,
+            run_id=run_id,
+            metrics=metrics,
+            promoted=options.promote,
+            previous_champion=previous,
+        ),
+        model,
+    )
