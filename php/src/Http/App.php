@@ -1,0 +1,136 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Driftline\Http;
+
+use Driftline\Clock\Clock;
+use Driftline\Config\Settings;
+use Driftline\Dashboard\DashboardData;
+use Driftline\Dashboard\DashboardPage;
+use Driftline\Metrics\ReceiverMetrics;
+use Driftline\Mlflow\MlflowClient;
+use Driftline\Queue\Database;
+use Driftline\Queue\JobQueue;
+use Driftline\Queue\QueuePolicy;
+use Driftline\Router\CurlInferenceClient;
+use Driftline\Router\DecisionLog;
+use Driftline\Router\ModelRouter;
+use Driftline\Router\PredictEndpoint;
+use Driftline\Router\VariantSet;
+use Driftline\Webhook\AlertIntake;
+use Driftline\Webhook\BearerToken;
+use Driftline\Webhook\WebhookEndpoint;
+use Driftline\Webhook\WebhookLog;
+use InvalidArgumentException;
+use RuntimeException;
+
+/** Routes a request to its endpoint; what public/index.php runs. */
+final class App
+{
+    private ?JobQueue $queue = null;
+
+    private function __construct(private readonly Settings $settings, private readonly Clock $clock)
+    {
+    }
+
+    public static function create(Settings $settings, Clock $clock): self
+    {
+        return new self($settings, $clock);
+    }
+
+    public function handle(Request $request): Response
+    {
+        $method = $request->method();
+        $path = rtrim($request->path(), '/') === '' ? '/' : rtrim($request->path(), '/');
+        $routes = [
+            '/' => ['GET' => fn (): Response => $this->dashboard()],
+            '/health' => ['GET' => fn (): Response => Response::json(200, ['status' => 'ok'])],
+            '/alerts' => ['POST' => fn (): Response => $this->webhook()->handle($request)],
+            '/jobs' => ['GET' => fn (): Response => JobsEndpoint::on($this->queue())->list($request)],
+            '/metrics' => ['GET' => fn (): Response => $this->metrics()],
+            '/predict' => ['POST' => fn (): Response => $this->predict($request)],
+        ];
+        if (preg_match('#^/jobs/([^/]+)$#', $path, $m) === 1) {
+            $routes[$path] = ['GET' => fn (): Response => JobsEndpoint::on($this->queue())->one($m[1])];
+        }
+        if (!isset($routes[$path])) {
+            return Response::error(404, 'not_found', "no route {$path}");
+        }
+        $handler = $routes[$path][$method] ?? null;
+        if ($handler === null) {
+            $allowed = implode(', ', array_keys($routes[$path]));
+            return Response::error(405, 'method_not_allowed', "{$path} accepts {$allowed}", null, ['Allow' => $allowed]);
+        }
+        return $handler();
+    }
+
+    private function queue(): JobQueue
+    {
+        return $this->queue ??= JobQueue::on(
+            Database::open($this->settings->queuePath()),
+            $this->clock,
+            QueuePolicy::fromSettings($this->settings),
+        );
+    }
+
+    private function webhook(): WebhookEndpoint
+    {
+        $queue = $this->queue();
+        $log = WebhookLog::on($queue->pdo(), $this->clock);
+        $token = null;
+        $tokenFile = $this->settings->webhookTokenFile();
+        if ($tokenFile !== null) {
+            try {
+                $token = BearerToken::fromFile($tokenFile);
+            } catch (RuntimeException $e) {
+                error_log('driftline receiver: ' . $e->getMessage());
+            }
+        }
+        return WebhookEndpoint::with($token, $this->settings->maxBodyBytes(), AlertIntake::with($queue, $log), $log);
+    }
+
+    private function metrics(): Response
+    {
+        $queue = $this->queue();
+        $text = ReceiverMetrics::render(
+            WebhookLog::on($queue->pdo(), $this->clock)->outcomeCounts(),
+            $queue->countsByState(),
+            $queue->lastFinishedDuration(),
+        );
+        return Response::text(200, ReceiverMetrics::CONTENT_TYPE, $text);
+    }
+
+    private function predict(Request $request): Response
+    {
+        $spec = $this->settings->variants();
+        if ($spec === null) {
+            return Response::error(503, 'router_not_configured', 'set DRIFTLINE_VARIANTS to route predictions');
+        }
+        try {
+            $variants = VariantSet::fromSpec($spec);
+        } catch (InvalidArgumentException $e) {
+            return Response::error(503, 'router_misconfigured', 'DRIFTLINE_VARIANTS: ' . $e->getMessage());
+        }
+        $client = CurlInferenceClient::withTimeouts($this->settings->connectTimeoutMs(), $this->settings->totalTimeoutMs());
+        $router = ModelRouter::create($variants, $client);
+        $log = DecisionLog::at($this->settings->routerLogPath(), $this->clock);
+        return PredictEndpoint::with($router, $log, $this->settings->maxBodyBytes())->handle($request);
+    }
+
+    private function dashboard(): Response
+    {
+        $mlflowUri = $this->settings->mlflowUri();
+        $mlflow = $mlflowUri !== null && preg_match('#^https?://#', $mlflowUri) === 1 ? MlflowClient::at($mlflowUri) : null;
+        $data = DashboardData::collect(
+            $mlflow,
+            $mlflowUri,
+            $this->settings->modelName(),
+            $this->settings->experimentName(),
+            $this->settings->dashboardMetric(),
+            $this->queue(),
+        );
+        $html = DashboardPage::render($data, $this->clock->now());
+        return Response::text(200, 'text/html; charset=utf-8', $html);
+    }
+}

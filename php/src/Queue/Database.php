@@ -1,0 +1,114 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Driftline\Queue;
+
+use PDO;
+use RuntimeException;
+
+/**
+ * Opens the receiver's SQLite database (jobs, notifications, counters) and
+ * creates its tables. WAL lets /jobs and /metrics read while a worker
+ * writes; the busy timeout makes concurrent writers wait instead of failing.
+ */
+final class Database
+{
+    private const BUSY_TIMEOUT_MS = 10_000;
+
+    private const SCHEMA = [
+        <<<'SQL'
+        CREATE TABLE IF NOT EXISTS jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            model TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+            reason TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            heartbeat_at REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            worker TEXT,
+            exit_code INTEGER,
+            output_tail TEXT,
+            outcome TEXT,
+            model_version TEXT,
+            promotion TEXT,
+            error TEXT,
+            log_path TEXT
+        )
+        SQL,
+        // The rule "at most one queued or running job per model" lives here,
+        // so no interleaving of requests or workers can break it.
+        'CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_active_per_model ON jobs (model) '
+            . "WHERE state IN ('queued', 'running')",
+        'CREATE INDEX IF NOT EXISTS jobs_by_model_finished ON jobs (model, finished_at)',
+        <<<'SQL'
+        CREATE TABLE IF NOT EXISTS notifications (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            received_at REAL NOT NULL,
+            status TEXT NOT NULL,
+            receiver TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            alert_count INTEGER NOT NULL,
+            decisions TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )
+        SQL,
+        <<<'SQL'
+        CREATE TABLE IF NOT EXISTS webhook_outcomes (
+            outcome TEXT PRIMARY KEY,
+            count INTEGER NOT NULL
+        )
+        SQL,
+    ];
+
+    private function __construct()
+    {
+    }
+
+    public static function open(string $path): PDO
+    {
+        $dir = dirname($path);
+        if (!is_dir($dir) && !@mkdir($dir, 0775, true) && !is_dir($dir)) {
+            throw new RuntimeException("cannot create directory {$dir}");
+        }
+        $pdo = new PDO('sqlite:' . $path, null, null, [
+            PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+            PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
+            PDO::ATTR_TIMEOUT => (int) (self::BUSY_TIMEOUT_MS / 1000),
+        ]);
+        $pdo->exec('PRAGMA busy_timeout = ' . self::BUSY_TIMEOUT_MS);
+        $pdo->exec('PRAGMA journal_mode = WAL');
+        // NORMAL is durable across a process crash in WAL mode; FULL also
+        // survives power loss, and the write rate here is tiny.
+        $pdo->exec('PRAGMA synchronous = FULL');
+        foreach (self::SCHEMA as $statement) {
+            $pdo->exec($statement);
+        }
+        return $pdo;
+    }
+
+    /**
+     * Runs $work in a write transaction taken up front (BEGIN IMMEDIATE), so
+     * a read-then-write decision cannot interleave with another writer's.
+     *
+     * @template T
+     * @param callable(): T $work
+     * @return T
+     */
+    public static function immediately(PDO $pdo, callable $work): mixed
+    {
+        $pdo->exec('BEGIN IMMEDIATE');
+        try {
+            $result = $work();
+            $pdo->exec('COMMIT');
+            return $result;
+        } catch (\Throwable $e) {
+            $pdo->exec('ROLLBACK');
+            throw $e;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Driftline\Router;
+
+use Driftline\Clock\Clock;
+
+/**
+ * Appends one JSON line per routed request (which variant was chosen, which
+ * answered, what failed), so A/B shares can be audited. The user key is
+ * stored as a hash prefix, not in clear.
+ */
+final class DecisionLog
+{
+    private function __construct(private readonly string $path, private readonly Clock $clock)
+    {
+    }
+
+    public static function at(string $path, Clock $clock): self
+    {
+        return new self($path, $clock);
+    }
+
+    public function record(RoutedAnswer $answer, ?string $userKey): void
+    {
+        $dir = dirname($this->path);
+        if (!is_dir($dir)) {
+            @mkdir($dir, 0775, true);
+        }
+        $line = json_encode([
+            'at' => $this->clock->now()->format('Y-m-d\TH:i:s.v\Z'),
+            'user' => $userKey === null || $userKey === '' ? null : substr(hash('sha256', $userKey), 0, 16),
+            'chosen' => $answer->chosen(),
+            'answered' => $answer->answeredBy(),
+            'fallback' => $answer->isFallback(),
+            'status' => $answer->answer()?->status(),
+            'failures' => $answer->failures(),
+        ], JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+        // One write of a short line with an exclusive lock: lines from
+        // concurrent requests never interleave.
+        if (@file_put_contents($this->path, $line . "\n", FILE_APPEND | LOCK_EX) === false) {
+            error_log("driftline router: cannot append to {$this->path}");
+        }
+    }
+}
