@@ -1,0 +1,397 @@
+"""Generate the driftline Grafana dashboards as JSON.
+
+Run ``.venv/bin/python dashboards/generate.py`` after changing this file or
+alerting/thresholds.yml and commit the JSON it writes next to it;
+tests/monitoring/test_dashboards.py fails while the committed JSON differs from
+a fresh generation. Grafana loads the JSON through
+grafana/provisioning/dashboards/driftline.yml.
+
+Queries use the recording rules of prometheus/rules/ where one exists, and the
+template variables ``$model`` and ``$version`` (multi-value, so matched with
+``=~``). Threshold lines sit at the alert levels of alerting/thresholds.yml.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+HERE: Final = Path(__file__).resolve().parent
+THRESHOLDS_FILE: Final = HERE.parent / "alerting" / "thresholds.yml"
+DATASOURCE_UID: Final = "driftline-prometheus"
+DATASOURCE: Final = {"type": "prometheus", "uid": DATASOURCE_UID}
+SCHEMA_VERSION: Final = 39
+
+Json = dict[str, Any]
+MV: Final = 'model="$model", version=~"$version"'
+
+
+def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
+    data = yaml.safe_load(path.read_text())
+    return {str(k): float(v) for k, v in data.items()}
+
+
+def _steps(*levels: tuple[str, float | None]) -> Json:
+    return {"mode": "absolute", "steps": [{"color": c, "value": v} for c, v in levels]}
+
+
+def _target(expr: str, legend: str = "", ref: str = "A", *, instant: bool = False) -> Json:
+    target: Json = {"refId": ref, "datasource": DATASOURCE, "expr": expr}
+    if instant:
+        target.update({"instant": True, "range": False, "format": "table"})
+    else:
+        target.update({"instant": False, "range": True, "legendFormat": legend or "__auto"})
+    return target
+
+
+def _panel(
+    kind: str,
+    title: str,
+    description: str,
+    targets: list[Json],
+    *,
+    unit: str = "short",
+    thresholds: Json | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    stacked: bool = False,
+    mappings: list[Json] | None = None,
+) -> Json:
+    defaults: Json = {"unit": unit}
+    if minimum is not None:
+        defaults["min"] = minimum
+    if maximum is not None:
+        defaults["max"] = maximum
+    defaults["thresholds"] = thresholds or _steps(("green", None))
+    if mappings:
+        defaults["mappings"] = mappings
+    options: Json = {}
+    if kind == "timeseries":
+        defaults["custom"] = {
+            "drawStyle": "line",
+            "fillOpacity": 20 if stacked else 0,
+            "stacking": {"mode": "normal" if stacked else "none", "group": "A"},
+            # Draw the alert level as a line when the panel has one.
+            "thresholdsStyle": {"mode": "line" if thresholds else "off"},
+        }
+        options = {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        }
+    elif kind in ("stat", "bargauge"):
+        options = {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "orientation": "horizontal",
+        }
+    elif kind == "table":
+        defaults["custom"] = {"cellOptions": {"type": "color-background"}}
+        options = {"showHeader": True}
+    return {
+        "type": kind,
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": targets,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": options,
+    }
+
+
+def _layout(panels: list[Json], width: int = 12, height: int = 8) -> list[Json]:
+    """Two panels per row, ids in reading order (ids must be unique per dashboard)."""
+    per_row = 24 // width
+    for i, panel in enumerate(panels):
+        panel["id"] = i + 1
+        panel["gridPos"] = {
+            "h": height,
+            "w": width,
+            "x": (i % per_row) * width,
+            "y": (i // per_row) * height,
+        }
+    return panels
+
+
+def _variables() -> Json:
+    model = {
+        "name": "model",
+        "label": "Model",
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": "label_values(driftline_model_info, model)", "refId": "model"},
+        "definition": "label_values(driftline_model_info, model)",
+        "refresh": 2,
+        "sort": 1,
+        "multi": False,
+        "includeAll": False,
+    }
+    version_query = 'label_values(driftline_model_info{model="$model"}, version)'
+    version = {
+        "name": "version",
+        "label": "Version",
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": version_query, "refId": "version"},
+        "definition": version_query,
+        "refresh": 2,
+        "sort": 3,
+        "multi": True,
+        "includeAll": True,
+        "allValue": ".*",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+    }
+    return {"list": [model, version]}
+
+
+def _annotations() -> Json:
+    return {
+        "list": [
+            {
+                "name": "Driftline alerts",
+                "datasource": DATASOURCE,
+                "enable": True,
+                "iconColor": "red",
+                "expr": 'ALERTS{alertstate="firing", model="$model"}',
+                "step": "60s",
+                "titleFormat": "{{alertname}}",
+                "textFormat": "{{severity}} version={{version}} feature={{feature}}",
+                "useValueForTime": False,
+            },
+            {
+                # A version that the champion deployment serves now and did not
+                # five minutes ago: a promotion (or a rollback).
+                "name": "Model promotions",
+                "datasource": DATASOURCE,
+                "enable": True,
+                "iconColor": "blue",
+                "expr": (
+                    'max by (model, version) (driftline_model_info{model="$model", '
+                    'deployment="champion"} == 1) unless max by (model, version) '
+                    '(driftline_model_info{model="$model", deployment="champion"} offset 5m == 1)'
+                ),
+                "step": "60s",
+                "titleFormat": "Champion is now version {{version}}",
+                "textFormat": "",
+                "useValueForTime": False,
+            },
+        ]
+    }
+
+
+def _dashboard(uid: str, title: str, description: str, panels: list[Json]) -> Json:
+    return {
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["driftline"],
+        "timezone": "utc",
+        "editable": False,
+        "graphTooltip": 1,
+        "refresh": "30s",
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": _variables(),
+        "annotations": _annotations(),
+        "links": [
+            {"title": "Driftline", "type": "dashboards", "tags": ["driftline"], "asDropdown": True}
+        ],
+        "panels": _layout(panels),
+    }
+
+
+def model_health(t: dict[str, float]) -> Json:
+    accuracy = _steps(("red", None), ("green", t["accuracy_min"]))
+    return _dashboard(
+        "driftline-model-health",
+        "Driftline / Model health",
+        "Live accuracy, traffic, errors and latency of the served model versions.",
+        [
+            _panel("timeseries", "Accuracy per version",
+                   "Accuracy over the exporter's labelled window; the line is the alert level.",
+                   [_target(f"model_version:driftline_model_accuracy_ratio:max{{{MV}}}",
+                            "v{{version}}")],
+                   unit="percentunit", minimum=0, maximum=1, thresholds=accuracy),
+            _panel("timeseries", "Samples in window",
+                   "Predictions and labelled predictions behind the accuracy; below the line "
+                   "the accuracy alert stays silent.",
+                   [_target(f"model_version_kind:driftline_window_samples:max{{{MV}}}",
+                            "v{{version}} {{kind}}")],
+                   thresholds=_steps(("orange", None),
+                                     ("green", t["accuracy_min_labelled_samples"]))),
+            _panel("timeseries", "Request rate",
+                   "Requests per second by endpoint, over 5 minutes.",
+                   [_target(f"model_version_endpoint:driftline_http_requests:rate5m{{{MV}}}",
+                            "v{{version}} {{endpoint}}")], unit="reqps"),
+            _panel("timeseries", "Error ratio (5xx)",
+                   "Share of requests answered with a server error.",
+                   [_target("model_version_endpoint:driftline_http_request_errors:ratio_rate5m"
+                            f"{{{MV}}}", "v{{version}} {{endpoint}}")],
+                   unit="percentunit", minimum=0,
+                   thresholds=_steps(("green", None), ("red", t["error_ratio"]))),
+            _panel("timeseries", "Latency quantiles of /predict",
+                   "p50, p90 and p99 from the request-duration histogram, over 5 minutes.",
+                   [_target("model_version_endpoint:driftline_http_request_duration_seconds:"
+                            f'histogram_quantile_rate5m{{{MV}, endpoint="/predict"}}',
+                            "v{{version}} q{{quantile}}")],
+                   unit="s", minimum=0,
+                   thresholds=_steps(("green", None), ("red", t["latency_p99_seconds"]))),
+            _panel("timeseries", "Predictions by class",
+                   "Records predicted per second, by predicted class.",
+                   [_target(f"model_version_class:driftline_predictions:rate5m{{{MV}}}",
+                            "v{{version}} class {{class}}")], unit="reqps", stacked=True),
+            _panel("timeseries", "Feedback by outcome",
+                   "Ground-truth labels received per second, by outcome.",
+                   [_target('sum by (outcome) (rate(driftline_feedback_total{model="$model"}'
+                            "[$__rate_interval]))", "{{outcome}}")], unit="reqps", stacked=True),
+            _panel("table", "Instances serving each version",
+                   "Inference server instances whose workers serve each version now.",
+                   [_target("count by (deployment, version) (max by (instance, deployment, "
+                            'version) (driftline_model_info{model="$model"} == 1))',
+                            instant=True)]),
+        ],
+    )  # fmt: skip
+
+
+def drift(t: dict[str, float]) -> Json:
+    psi = _steps(("green", None), ("orange", t["psi_warning"]), ("red", t["psi_critical"]))
+    verdict_map = [
+        {"type": "value", "options": {"0": {"text": "no drift", "color": "green"},
+                                      "1": {"text": "DRIFT", "color": "red"}}}
+    ]  # fmt: skip
+    return _dashboard(
+        "driftline-drift",
+        "Driftline / Drift",
+        "Feature and prediction drift against the training reference, per model version.",
+        [
+            _panel("stat", "Drift verdict",
+                   "The exporter's per-model verdict; raised for 15 minutes it starts retraining.",
+                   [_target(f"max by (version) (driftline_model_drift_detected{{{MV}}})",
+                            "v{{version}}")],
+                   thresholds=_steps(("green", None), ("red", 1)), mappings=verdict_map),
+            _panel("timeseries", "Drifted features",
+                   "Features the drift rule flags, per version.",
+                   [_target(f"model_version:driftline_feature_drift_detected:sum{{{MV}}}",
+                            "v{{version}}")], minimum=0),
+            _panel("timeseries", "PSI per feature",
+                   "Population stability index against the reference (higher means more "
+                   "drift); lines at the warning and critical levels.",
+                   [_target(f"max by (version, feature) (driftline_feature_psi{{{MV}}})",
+                            "v{{version}} {{feature}}")], minimum=0, thresholds=psi),
+            _panel("timeseries", "KS statistic per numeric feature",
+                   "Largest gap between the window's and the reference's CDFs (0..1).",
+                   [_target("max by (version, feature) "
+                            f"(driftline_feature_ks_statistic{{{MV}}})",
+                            "v{{version}} {{feature}}")], minimum=0, maximum=1,
+                   thresholds=_steps(("green", None), ("orange", t["ks_statistic"]))),
+            _panel("table", "Worst features now",
+                   "The ten features with the highest PSI at the end of the range.",
+                   [_target(f"topk(10, max by (version, feature) (driftline_feature_psi{{{MV}}}))",
+                            instant=True)], thresholds=psi),
+            _panel("timeseries", "Prediction drift",
+                   "PSI of the predicted-class shares against the reference.",
+                   [_target(f"max by (version) (driftline_prediction_psi{{{MV}}})",
+                            "v{{version}}")], minimum=0,
+                   thresholds=_steps(("green", None), ("orange", t["prediction_psi"]))),
+            _panel("timeseries", "Missing-value share per feature",
+                   "Share of missing values in the window.",
+                   [_target("max by (version, feature) "
+                            f"(driftline_feature_missing_ratio{{{MV}}})",
+                            "v{{version}} {{feature}}")], unit="percentunit", minimum=0),
+            _panel("timeseries", "Unseen-category share per feature",
+                   "Share of a categorical feature's values never seen in training.",
+                   [_target("max by (version, feature) "
+                            f"(driftline_feature_unseen_category_ratio{{{MV}}})",
+                            "v{{version}} {{feature}}")], unit="percentunit", minimum=0),
+            _panel("stat", "Exporter staleness",
+                   "Seconds since the exporter's last fully successful cycle.",
+                   [_target("max(driftline_exporter_staleness_seconds)", "staleness")],
+                   unit="s",
+                   thresholds=_steps(("green", None), ("red", t["exporter_stale_seconds"]))),
+        ],
+    )  # fmt: skip
+
+
+def ab(t: dict[str, float]) -> Json:
+    accuracy = _steps(("red", None), ("green", t["accuracy_min"]))
+    return _dashboard(
+        "driftline-ab",
+        "Driftline / A/B",
+        "Champion and challenger side by side: traffic, accuracy, latency, errors.",
+        [
+            _panel("timeseries", "Traffic split",
+                   "Share of the model's predicted records each version answers.",
+                   [_target(f"model_version:driftline_predictions:share_rate5m{{{MV}}}",
+                            "v{{version}}")],
+                   unit="percentunit", minimum=0, maximum=1, stacked=True),
+            _panel("bargauge", "Accuracy now",
+                   "Accuracy over each version's labelled window.",
+                   [_target(f"model_version:driftline_model_accuracy_ratio:max{{{MV}}}",
+                            "v{{version}}")],
+                   unit="percentunit", minimum=0, maximum=1, thresholds=accuracy),
+            _panel("timeseries", "Accuracy per version",
+                   "Accuracy over the labelled window; the line is the alert level.",
+                   [_target(f"model_version:driftline_model_accuracy_ratio:max{{{MV}}}",
+                            "v{{version}}")],
+                   unit="percentunit", minimum=0, maximum=1, thresholds=accuracy),
+            _panel("timeseries", "Labelled samples per version",
+                   "How many labelled predictions each accuracy figure rests on.",
+                   [_target("model_version_kind:driftline_window_samples:max"
+                            f'{{{MV}, kind="labelled"}}', "v{{version}}")],
+                   thresholds=_steps(("orange", None),
+                                     ("green", t["accuracy_min_labelled_samples"]))),
+            _panel("timeseries", "p99 latency of /predict per version",
+                   "99th percentile request duration, over 5 minutes.",
+                   [_target("model_version_endpoint:driftline_http_request_duration_seconds:"
+                            f'histogram_quantile_rate5m{{{MV}, endpoint="/predict", '
+                            'quantile="0.99"}', "v{{version}}")],
+                   unit="s", minimum=0,
+                   thresholds=_steps(("green", None), ("red", t["latency_p99_seconds"]))),
+            _panel("timeseries", "Error ratio per version",
+                   "5xx answers over all answers, all endpoints.",
+                   [_target("sum by (version) (model_version_endpoint:driftline_http_request_"
+                            f"errors:rate5m{{{MV}}}) / sum by (version) (model_version_endpoint:"
+                            f"driftline_http_requests:rate5m{{{MV}}})", "v{{version}}")],
+                   unit="percentunit", minimum=0,
+                   thresholds=_steps(("green", None), ("red", t["error_ratio"]))),
+            _panel("timeseries", "Positive-class share per version",
+                   "Share of records predicted as class 1.",
+                   [_target(f'model_version_class:driftline_predictions:rate5m{{{MV}, class="1"}}'
+                            " / ignoring (class) "
+                            f"model_version:driftline_predictions:rate5m{{{MV}}}",
+                            "v{{version}}")], unit="percentunit", minimum=0, maximum=1),
+            _panel("timeseries", "Drifted features per version",
+                   "Features the drift rule flags, per version.",
+                   [_target(f"model_version:driftline_feature_drift_detected:sum{{{MV}}}",
+                            "v{{version}}")], minimum=0),
+        ],
+    )  # fmt: skip
+
+
+def build_dashboards(thresholds: dict[str, float] | None = None) -> dict[str, Json]:
+    """File name -> dashboard JSON for every driftline dashboard."""
+    t = load_thresholds() if thresholds is None else thresholds
+    return {
+        "model-health.json": model_health(t),
+        "drift.json": drift(t),
+        "ab.json": ab(t),
+    }
+
+
+def render(dashboard: Json) -> str:
+    return json.dumps(dashboard, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    out_dir = Path(argv[0]) if argv else HERE
+    for name, dashboard in build_dashboards().items():
+        (out_dir / name).write_text(render(dashboard))
+        print(f"wrote {out_dir / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
