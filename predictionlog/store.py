@@ -1,0 +1,352 @@
+"""Reading and writing the prediction log (tables in predictionlog/schema.py).
+
+SQLAlchemy Core, one short transaction per call, each rerun on lock
+contention (see retry.py). Works on SQLite (many worker processes, one file)
+and PostgreSQL; engine.py holds the per-backend set-up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Insert, String, delete, func, select
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import DBAPIError
+
+from predictionlog.engine import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    SqliteSynchronous,
+    create_log_engine,
+    enable_wal,
+    sqlite_synchronous_from_env,
+)
+from predictionlog.feature_frame import LabelledRow, labelled_frame
+from predictionlog.records import LabelOutcome, LabelResult, PredictionRecord
+from predictionlog.retry import RetryListener, RetryPolicy, run_with_retry
+from predictionlog.schema import labels, metadata, predictions
+
+T = TypeVar("T")
+EncodedPrediction = dict[str, Any]  # bind parameters of one predictions row
+
+_P = predictions.c
+_L = labels.c
+# Retention pauses between batches so writers waiting for the SQLite lock get it.
+DEFAULT_RETENTION_PAUSE_SECONDS: Final = 0.02
+
+
+def _max_length(column_name: str) -> int:
+    column_type = predictions.c[column_name].type
+    assert isinstance(column_type, String) and column_type.length is not None
+    return column_type.length
+
+
+_BOUNDED_COLUMNS: Final = {
+    name: _max_length(name)
+    for name in ("prediction_id", "model_name", "model_version", "predicted_class")
+}
+_LABEL_MAX_LENGTH: Final = 200
+
+
+def encode_prediction(record: PredictionRecord) -> EncodedPrediction:
+    """The bind parameters for ``record``; ValueError names the field that cannot be stored."""
+    row: EncodedPrediction = {
+        "prediction_id": record.prediction_id,
+        "created_at": float(record.created_at),
+        "model_name": record.model_name,
+        "model_version": record.model_version,
+        "predicted_class": record.predicted_class,
+    }
+    for name, limit in _BOUNDED_COLUMNS.items():
+        value = row[name]
+        if not isinstance(value, str) or not value or len(value) > limit:
+            raise ValueError(
+                f"prediction {record.prediction_id!r}: {name} must be a non-empty string of at "
+                f"most {limit} characters, got {value!r}"
+            )
+    try:
+        # allow_nan=False: NaN is not JSON; a missing value must arrive as None.
+        row["features"] = json.dumps(dict(record.features), separators=(",", ":"), allow_nan=False)
+        row["probabilities"] = json.dumps(
+            {str(k): float(v) for k, v in record.probabilities.items()},
+            separators=(",", ":"),
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"prediction {record.prediction_id!r}: features or probabilities cannot be stored "
+            f"as JSON ({exc})"
+        ) from exc
+    return row
+
+
+def decode_prediction(row: Mapping[Any, Any]) -> PredictionRecord:
+    return PredictionRecord(
+        prediction_id=row["prediction_id"],
+        created_at=float(row["created_at"]),
+        model_name=row["model_name"],
+        model_version=row["model_version"],
+        features=json.loads(row["features"]),
+        predicted_class=row["predicted_class"],
+        probabilities=json.loads(row["probabilities"]),
+    )
+
+
+class PredictionStore:
+    """The prediction log in one SQL database. Thread-safe; open one per process."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        retry: RetryPolicy | None = None,
+        on_retry: RetryListener | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self._retry = retry or RetryPolicy()
+        self._on_retry = on_retry
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        synchronous: SqliteSynchronous | None = None,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        retry: RetryPolicy | None = None,
+        on_retry: RetryListener | None = None,
+    ) -> PredictionStore:
+        """Connect to ``url`` (a SQLAlchemy URL) and create the tables if missing.
+
+        ``synchronous`` defaults to ``DRIFTLINE_SQLITE_SYNCHRONOUS`` (FULL); SQLite only.
+        """
+        engine = create_log_engine(
+            url,
+            synchronous=synchronous or sqlite_synchronous_from_env(),
+            busy_timeout_ms=busy_timeout_ms,
+        )
+        store = cls(engine, retry=retry, on_retry=on_retry)
+        try:
+            store._prepare()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def _prepare(self) -> None:
+        self._run(lambda: enable_wal(self._engine))
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        # Several workers start at once: on SQLite the IMMEDIATE transaction
+        # serialises them; on PostgreSQL one may lose a CREATE race, and the
+        # next attempt finds the tables there.
+        for attempt in range(3):
+            try:
+                self._run(lambda: self._in_transaction(metadata.create_all))
+                return
+            except DBAPIError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
+
+    def _in_transaction(self, work: Callable[[Connection], T]) -> T:
+        with self._engine.begin() as conn:
+            return work(conn)
+
+    def _run(self, work: Callable[[], T]) -> T:
+        return run_with_retry(work, self._retry, self._on_retry)
+
+    # --- predictions -------------------------------------------------------------------
+
+    def insert_predictions(self, rows: Sequence[PredictionRecord]) -> None:
+        """Insert ``rows`` in one transaction; durable when this returns."""
+        self.insert_encoded([encode_prediction(r) for r in rows])
+
+    def insert_encoded(self, rows: Sequence[EncodedPrediction]) -> None:
+        """Insert rows made by ``encode_prediction`` in one transaction (one executemany)."""
+        if not rows:
+            return
+        params = list(rows)
+        self._run(lambda: self._in_transaction(lambda c: c.execute(predictions.insert(), params)))
+
+    def get_predictions(self, prediction_ids: Sequence[str]) -> dict[str, PredictionRecord]:
+        """The stored predictions among ``prediction_ids``, by id."""
+        if not prediction_ids:
+            return {}
+        stmt = select(predictions).where(_P.prediction_id.in_(list(prediction_ids)))
+        with self._engine.connect().execution_options(read_only=True) as conn:
+            found = conn.execute(stmt).mappings().all()
+        return {row["prediction_id"]: decode_prediction(row) for row in found}
+
+    def count_predictions(self) -> int:
+        with self._engine.connect().execution_options(read_only=True) as conn:
+            return int(conn.execute(select(func.count()).select_from(predictions)).scalar_one())
+
+    # --- labels --------------------------------------------------------------------------
+
+    def record_labels(self, labels_in: Sequence[tuple[str, str]]) -> list[LabelResult]:
+        """Store ``(prediction_id, label)`` pairs; one result per pair, in the same order.
+
+        Idempotent, one transaction, durable on return. Within one call a repeated
+        id is judged against the first occurrence (same label: duplicate).
+        """
+        for prediction_id, label in labels_in:
+            if not isinstance(label, str) or not label or len(label) > _LABEL_MAX_LENGTH:
+                raise ValueError(
+                    f"label for prediction {prediction_id!r} must be a non-empty string of at "
+                    f"most {_LABEL_MAX_LENGTH} characters, got {label!r}"
+                )
+        if not labels_in:
+            return []
+        pairs = list(labels_in)
+        return self._run(lambda: self._in_transaction(lambda c: self._record_labels(c, pairs)))
+
+    def _record_labels(self, conn: Connection, pairs: list[tuple[str, str]]) -> list[LabelResult]:
+        ids = sorted({pid for pid, _ in pairs})
+        # FOR SHARE (PostgreSQL; SQLite's IMMEDIATE transaction already excludes
+        # writers) keeps retention from deleting the prediction before our label
+        # is committed, which would leave an orphan label.
+        known = {
+            row.prediction_id: (row.model_name, row.model_version)
+            for row in conn.execute(
+                select(_P.prediction_id, _P.model_name, _P.model_version)
+                .where(_P.prediction_id.in_(ids))
+                .order_by(_P.prediction_id)
+                .with_for_update(read=True)
+            )
+        }
+        stored = {
+            row.prediction_id: row.label
+            for row in conn.execute(
+                select(_L.prediction_id, _L.label).where(_L.prediction_id.in_(ids))
+            )
+        }
+        insert = self._insert_label_ignoring_conflict()
+        received_at = self._clock()
+        outcomes: dict[int, LabelOutcome] = {}
+        # Ids in sorted order: concurrent PostgreSQL transactions take the
+        # unique-index locks in the same order and cannot deadlock.
+        for index, (pid, label) in sorted(enumerate(pairs), key=lambda item: (item[1][0], item[0])):
+            if pid not in known:
+                outcomes[index] = "unknown_prediction"
+                continue
+            if pid not in stored:
+                done = conn.execute(
+                    insert, {"prediction_id": pid, "label": label, "received_at": received_at}
+                )
+                if done.rowcount == 1:
+                    stored[pid] = label
+                    outcomes[index] = "recorded"
+                    continue
+                # Another transaction committed a label for pid after our read.
+                stored[pid] = conn.execute(
+                    select(_L.label).where(_L.prediction_id == pid)
+                ).scalar_one()
+            outcomes[index] = "duplicate" if stored[pid] == label else "conflict"
+        results = []
+        for index, (pid, _) in enumerate(pairs):
+            model = known.get(pid)
+            results.append(
+                LabelResult(
+                    prediction_id=pid,
+                    outcome=outcomes[index],
+                    model_name=model[0] if model else None,
+                    model_version=model[1] if model else None,
+                )
+            )
+        return results
+
+    def _insert_label_ignoring_conflict(self) -> Insert:
+        if self._engine.dialect.name == "postgresql":
+            return pg_dialect.insert(labels).on_conflict_do_nothing(
+                index_elements=["prediction_id"]
+            )
+        return sqlite_dialect.insert(labels).on_conflict_do_nothing(
+            index_elements=["prediction_id"]
+        )
+
+    # --- reading for retraining ----------------------------------------------------------
+
+    def labelled_predictions(
+        self, model_name: str, since: float, until: float | None = None
+    ) -> pd.DataFrame:
+        """Labelled predictions of ``model_name`` made in [since, until), oldest first.
+
+        Columns: prediction_id, created_at, model_version, one per feature,
+        predicted_class, label (see feature_frame.py).
+        """
+        stmt = (
+            select(
+                _P.prediction_id,
+                _P.created_at,
+                _P.model_version,
+                _P.features,
+                _P.predicted_class,
+                _L.label,
+            )
+            .join(labels, _L.prediction_id == _P.prediction_id)
+            .where(_P.model_name == model_name, _P.created_at >= since)
+            .order_by(_P.created_at, _P.seq)
+        )
+        if until is not None:
+            stmt = stmt.where(_P.created_at < until)
+        with self._engine.connect().execution_options(read_only=True) as conn:
+            rows = [LabelledRow(*row) for row in conn.execute(stmt)]
+        return labelled_frame(rows)
+
+    # --- retention -----------------------------------------------------------------------
+
+    def delete_predictions_before(
+        self,
+        cutoff: float,
+        batch: int = 5000,
+        *,
+        pause_seconds: float = DEFAULT_RETENTION_PAUSE_SECONDS,
+    ) -> int:
+        """Delete predictions made before ``cutoff`` (Unix seconds) and their labels.
+
+        ``batch`` predictions per transaction, so a serving writer waits for the
+        lock at most one short batch; returns how many predictions were deleted.
+        """
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        total = 0
+        while True:
+            deleted = self._run(
+                lambda: self._in_transaction(lambda c: self._delete_batch(c, cutoff, batch))
+            )
+            total += deleted
+            if deleted < batch:
+                return total
+            time.sleep(pause_seconds)
+
+    @staticmethod
+    def _delete_batch(conn: Connection, cutoff: float, batch: int) -> int:
+        doomed = conn.execute(
+            select(_P.seq, _P.prediction_id)
+            .where(_P.created_at < cutoff)
+            .order_by(_P.created_at)
+            .limit(batch)
+        ).all()
+        if not doomed:
+            return 0
+        # Predictions first: on PostgreSQL this waits for a label transaction
+        # holding FOR SHARE on one of them, whose label the next statement then sees.
+        conn.execute(delete(predictions).where(_P.seq.in_([row.seq for row in doomed])))
+        ids = [row.prediction_id for row in doomed]
+        conn.execute(delete(labels).where(_L.prediction_id.in_(ids)))
+        return len(doomed)
+
+    def close(self) -> None:
+        self._engine.dispose()
