@@ -42,8 +42,8 @@ final class DashboardData
                 : "MLFLOW_TRACKING_URI \"{$mlflowUri}\" is not an http(s) URL; the dashboard reads MLflow over REST.";
         } else {
             try {
-                $runs = self::runs($mlflow, $experimentName, $metricName);
-                $versions = self::versions($mlflow, $modelName);
+                $runs = self::fetchRuns($mlflow, $experimentName, $metricName);
+                $versions = self::fetchVersions($mlflow, $modelName);
             } catch (MlflowError $e) {
                 $problem = $e->getMessage();
             }
@@ -63,7 +63,7 @@ final class DashboardData
     }
 
     /** @return list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float}> */
-    private static function runs(MlflowClient $mlflow, string $experimentName, string $metricName): array
+    private static function fetchRuns(MlflowClient $mlflow, string $experimentName, string $metricName): array
     {
         $experiment = $mlflow->experimentByName($experimentName);
         if ($experiment === null) {
@@ -90,7 +90,7 @@ final class DashboardData
     }
 
     /** @return list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> */
-    private static function versions(MlflowClient $mlflow, string $modelName): array
+    private static function fetchVersions(MlflowClient $mlflow, string $modelName): array
     {
         try {
             $registered = $mlflow->registeredModel($modelName);

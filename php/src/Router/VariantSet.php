@@ -13,6 +13,8 @@ use InvalidArgumentException;
  */
 final class VariantSet
 {
+    public const MAX_WEIGHT = 1000;
+
     /** @param non-empty-list<Variant> $variants */
     private function __construct(private readonly array $variants, private readonly int $totalWeight)
     {
@@ -28,6 +30,11 @@ final class VariantSet
             }
             if (preg_match('/^([^=]+)=(.+):(\d+)$/', $part, $m) !== 1) {
                 throw new InvalidArgumentException("\"{$part}\" is not NAME=URL:WEIGHT");
+            }
+            // The weight follows the URL's last colon, so a forgotten weight
+            // would read the port as one; weights are capped to catch that.
+            if ((int) $m[3] > self::MAX_WEIGHT) {
+                throw new InvalidArgumentException("\"{$part}\": weight {$m[3]} is above " . self::MAX_WEIGHT . '; write NAME=URL:WEIGHT (the URL keeps its port)');
             }
             $variants[] = Variant::of(trim($m[1]), trim($m[2]), (int) $m[3]);
         }

@@ -1,0 +1,100 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Driftline\Tests\Worker;
+
+use Driftline\Queue\JobState;
+use Driftline\Tests\Queue\QueueFixture;
+use Driftline\Worker\CommandRunner;
+use Driftline\Worker\Worker;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * The worker against a real queue and a real command (a shell script).
+ *
+ * @covers \Driftline\Worker\Worker
+ */
+final class WorkerTest extends TestCase
+{
+    private QueueFixture $fixture;
+    private string $dir;
+    /** @var list<string> */
+    private array $said = [];
+
+    protected function setUp(): void
+    {
+        $this->fixture = QueueFixture::create();
+        $this->dir = sys_get_temp_dir() . '/driftline-worker-' . bin2hex(random_bytes(4));
+        mkdir($this->dir);
+    }
+
+    protected function tearDown(): void
+    {
+        $this->fixture->remove();
+        foreach (glob($this->dir . '/{,*/}*', GLOB_BRACE) ?: [] as $file) {
+            is_file($file) && unlink($file);
+        }
+        @rmdir($this->dir . '/logs');
+        @rmdir($this->dir);
+    }
+
+    private function worker(string $script, bool $stop = false): Worker
+    {
+        $path = $this->dir . '/retrain.sh';
+        file_put_contents($path, "#!/bin/sh\n" . $script);
+        chmod($path, 0755);
+        return Worker::create(
+            $this->fixture->queue(),
+            CommandRunner::create(30, 10),
+            "'{$path}' --verbose",
+            $this->dir . '/logs',
+            'test-worker',
+            static fn (): bool => $stop,
+            function (string $m): void {
+                $this->said[] = $m;
+            },
+        );
+    }
+
+    public function testRunsTheCommandWithModelJobIdAndReason(): void
+    {
+        $id = (int) $this->fixture->queue()->enqueue('churn', ['alertnames' => ['DriftlineFeatureDrift']])->jobId();
+        $worker = $this->worker('printf "%s\n" "$@" > "$(dirname "$0")/argv"; echo \'' . OutcomeLine::json(['job_id' => 'x']) . "'\n");
+
+        self::assertTrue($worker->processNext());
+        self::assertFalse($worker->processNext(), 'queue is empty now');
+
+        $argv = file((string) "{$this->dir}/argv", FILE_IGNORE_NEW_LINES);
+        self::assertSame(['--verbose', '--model', 'churn', '--job-id', (string) $id, '--reason', '{"alertnames":["DriftlineFeatureDrift"]}'], $argv);
+        $job = $this->fixture->queue()->get($id);
+        self::assertNotNull($job);
+        self::assertSame([JobState::Succeeded, 0, '4', 'promoted'], [$job->state(), $job->exitCode(), $job->modelVersion(), $job->promotion()]);
+        self::assertFileExists("{$this->dir}/logs/{$id}.log");
+    }
+
+    public function testAFailingCommandFailsTheJobWithItsOutputTail(): void
+    {
+        $id = (int) $this->fixture->queue()->enqueue('churn', [])->jobId();
+
+        $this->worker("echo 'loading data' ; echo 'ValueError: no labelled rows' >&2 ; exit 2\n")->processNext();
+
+        $job = $this->fixture->queue()->get($id);
+        self::assertNotNull($job);
+        self::assertSame([JobState::Failed, 2], [$job->state(), $job->exitCode()]);
+        self::assertStringContainsString('ValueError: no labelled rows', (string) $job->outputTail());
+        self::assertStringContainsString('exited with code 2', (string) $job->error());
+    }
+
+    public function testAStoppingWorkerReQueuesItsJob(): void
+    {
+        $id = (int) $this->fixture->queue()->enqueue('churn', [])->jobId();
+
+        $this->worker("exec sleep 30\n", true)->processNext();
+
+        $job = $this->fixture->queue()->get($id);
+        self::assertNotNull($job);
+        self::assertSame([JobState::Queued, 0], [$job->state(), $job->attempts()]);
+        self::assertStringContainsString('re-queued', implode("\n", $this->said));
+    }
+}
