@@ -1,0 +1,311 @@
+"""The Flask app of the inference server: routes, error answers, request metrics."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from predictionlog.records import PredictionRecord
+from serving.config import ServingConfig
+from serving.metrics import ServingMetrics
+from serving.openapi import document
+from serving.runtime import ServingRuntime
+from serving.served_model import ServedModel
+from serving.validation import RequestError, parse_json
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "driftline"
+JSON_MIMETYPE = "application/json"
+
+
+def _json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, mimetype=JSON_MIMETYPE)
+
+
+def _json_body() -> Any:
+    if request.mimetype != JSON_MIMETYPE:
+        got = request.mimetype or "none"
+        raise RequestError(
+            415, "unsupported_media_type", f"Content-Type must be {JSON_MIMETYPE}, got {got}"
+        )
+    return parse_json(request.get_data(cache=False))
+
+
+def runtime_of(app: Flask) -> ServingRuntime:
+    rt: ServingRuntime = app.extensions[EXTENSION_KEY]
+    return rt
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -> Flask:
+    """An inference server app. Settings come from the environment, overridden by ``config``.
+
+    ``start=False`` defers opening the prediction log, loading the model and
+    starting threads to ``ServingRuntime.start`` (gunicorn's ``post_worker_init``,
+    so nothing runs in the arbiter before fork); the first request starts it otherwise.
+    """
+    cfg = ServingConfig.from_env().with_overrides(config or {})
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
+    metrics = ServingMetrics()
+    rt = ServingRuntime(cfg, metrics)
+    app.extensions[EXTENSION_KEY] = rt
+    if start:
+        rt.start()
+
+    def served() -> ServedModel:
+        model = rt.model  # read once: a swap during this request does not affect it
+        if model is None:
+            raise RequestError(
+                503,
+                "model_not_loaded",
+                f"no version of {cfg.model_uri} is loaded yet: {rt.last_error}",
+            )
+        g.model = model
+        return model
+
+    @app.before_request
+    def _begin() -> None:
+        if not rt.started:
+            rt.start()
+        g.started = time.perf_counter()
+
+    if cfg.instrument:
+
+        @app.after_request
+        def _count(response: Response) -> Response:
+            model: ServedModel | None = g.get("model") or rt.model
+            version = model.version if model is not None else "none"
+            rule = request.url_rule
+            endpoint = rule.rule if rule is not None else "unmatched"
+            metrics.requests.labels(
+                cfg.model_name, version, endpoint, str(response.status_code)
+            ).inc()
+            metrics.latency.labels(cfg.model_name, version, endpoint).observe(
+                time.perf_counter() - g.started
+            )
+            return response
+
+    @app.errorhandler(RequestError)
+    def _request_error(exc: RequestError) -> Response:
+        return _json_response(exc.body(), exc.status)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        code = {413: "body_too_large"}.get(
+            exc.code or 500, (exc.name or "error").lower().replace(" ", "_")
+        )
+        message = exc.description or exc.name or "error"
+        if exc.code == 413:
+            message = f"request body is over the limit of {cfg.max_body_bytes} bytes"
+        return _json_response({"error": {"code": code, "message": message}}, exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return _json_response(
+            {"error": {"code": "internal_error", "message": f"{type(exc).__name__}"}}, 500
+        )
+
+    @app.post("/predict")
+    def predict() -> Response:
+        model = served()
+        records = model.validator.records(_json_body(), validate=cfg.validate)
+        probabilities = model.predictor.predict_proba(records)
+        winners = probabilities.argmax(axis=1).tolist()
+        now = time.time()
+        keys = model.class_keys
+        answers: list[dict[str, Any]] = []
+        rows: list[PredictionRecord] = []
+        for record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
+            prediction_id = str(uuid.uuid4())
+            probs = dict(zip(keys, row, strict=True))
+            answers.append(
+                {
+                    "prediction_id": prediction_id,
+                    "predicted_class": model.classes[winner],
+                    "probabilities": probs,
+                }
+            )
+            if cfg.log_predictions:
+                rows.append(
+                    PredictionRecord(
+                        prediction_id, now, model.name, model.version, record, keys[winner], probs
+                    )
+                )
+        if cfg.log_predictions:
+            _make_durable(rows)
+        if cfg.instrument:
+            for winner in winners:
+                metrics.predictions.labels(model.name, model.version, keys[winner]).inc()
+        return _json_response(
+            {"model": {"name": model.name, "version": model.version}, "predictions": answers}
+        )
+
+    def _make_durable(rows: list[PredictionRecord]) -> None:
+        writer = rt.writer
+        try:
+            if writer is None:
+                raise RuntimeError("the prediction log is not open")
+            writer.submit(rows).result(timeout=cfg.commit_timeout_seconds)
+        except Exception as exc:
+            log.error("predictions not logged, not acknowledged: %s", exc)
+            raise RequestError(
+                503,
+                "prediction_log_unavailable",
+                f"the prediction could not be logged: {type(exc).__name__}",
+            ) from exc
+
+    @app.post("/feedback")
+    def feedback() -> Response:
+        model = served()
+        body = _json_body()
+        single = isinstance(body, dict) and "labels" not in body
+        items = [body] if single else _label_items(body)
+        pairs = [_label_pair(item, i, model, single) for i, item in enumerate(items)]
+        store = rt.store
+        if store is None:
+            raise RequestError(503, "prediction_log_unavailable", "the prediction log is not open")
+        results = store.record_labels(pairs)
+        for result in results:
+            metrics.feedback.labels(cfg.model_name, result.outcome).inc()
+        if not single:
+            return _json_response({"results": [
+                {"prediction_id": r.prediction_id, "status": r.outcome} for r in results
+            ]})  # fmt: skip
+        result = results[0]
+        if result.outcome == "unknown_prediction":
+            raise RequestError(
+                404,
+                "unknown_prediction",
+                f"no prediction with id {result.prediction_id!r}",
+                field="prediction_id",
+            )
+        if result.outcome == "conflict":
+            raise RequestError(
+                409,
+                "label_conflict",
+                f"prediction {result.prediction_id!r} already has a different label",
+                field="label",
+            )
+        return _json_response({"prediction_id": result.prediction_id, "status": result.outcome})
+
+    def _label_items(body: Any) -> list[Any]:
+        if not isinstance(body, dict) or set(body) != {"labels"}:
+            raise RequestError(
+                400, "invalid_body", 'body must be {"prediction_id", "label"} or {"labels": [...]}'
+            )
+        items = body["labels"]
+        if not isinstance(items, list) or not items:
+            raise RequestError(
+                400,
+                "empty_batch" if items == [] else "invalid_body",
+                '"labels" must be a non-empty list',
+                field="labels",
+            )
+        if len(items) > cfg.max_batch:
+            raise RequestError(
+                413,
+                "batch_too_large",
+                f"batch of {len(items)} labels is over the limit of {cfg.max_batch}",
+                field="labels",
+            )
+        return items
+
+    def _label_pair(item: Any, index: int, model: ServedModel, single: bool) -> tuple[str, str]:
+        at = None if single else index
+        where = "" if single else f"label {index}: "
+
+        def invalid(code: str, message: str, field: str | None) -> RequestError:
+            metrics.feedback.labels(cfg.model_name, "invalid").inc()
+            return RequestError(400, code, where + message, field=field, index=at)
+
+        if not isinstance(item, dict):
+            raise invalid("invalid_body", "must be an object", None)
+        for name in sorted(set(item) - {"prediction_id", "label"}):
+            raise invalid("unknown_field", f"unknown field {name!r}", name)
+        for name in ("prediction_id", "label"):
+            if item.get(name) is None:
+                raise invalid("missing_field", f"field {name!r} is missing", name)
+        prediction_id, label = item["prediction_id"], item["label"]
+        if not isinstance(prediction_id, str) or not 0 < len(prediction_id) <= 36:
+            raise invalid(
+                "wrong_type",
+                "field 'prediction_id' must be a prediction id string",
+                "prediction_id",
+            )
+        if isinstance(label, bool) or not isinstance(label, int | str):
+            raise invalid("wrong_type", "field 'label' must be an integer or a string", "label")
+        if str(label) not in model.class_keys:
+            raise invalid(
+                "invalid_label",
+                f"label {label!r} is not a class of the model ({', '.join(model.class_keys)})",
+                "label",
+            )
+        return prediction_id, str(label)
+
+    @app.get("/health")
+    def health() -> Response:
+        return _json_response({"status": "ok", "pid": rt.pid})
+
+    @app.get("/ready")
+    def ready() -> Response:
+        model = rt.model
+        body: dict[str, Any] = {
+            "status": "ready" if model is not None else "loading",
+            "model": cfg.model_name,
+            "version": None if model is None else model.version,
+            "run_id": None if model is None else model.run_id,
+            "follows": cfg.model_uri,
+            "loaded_at": None if model is None else model.loaded_at,
+            "load_seconds": None if model is None else model.load_seconds,
+            "fast_path": None if model is None else model.fast_path,
+            "pid": rt.pid,
+            "last_error": rt.last_error,
+        }
+        return _json_response(body, 200 if model is not None else 503)
+
+    @app.get("/metrics")
+    def metrics_page() -> Response:
+        payload, content_type = metrics.render()
+        return Response(payload, 200, content_type=content_type)
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        model = rt.model
+        return _json_response(document(
+            cfg.model_name,
+            None if model is None else model.schema,
+            None if model is None else model.classes,
+        ))  # fmt: skip
+
+    @app.post("/admin/reload")
+    def admin_reload() -> Response:
+        token = cfg.admin_token
+        if token is None:
+            raise RequestError(
+                404,
+                "admin_disabled",
+                "admin endpoints are disabled: DRIFTLINE_ADMIN_TOKEN is not set",
+            )
+        header = request.headers.get("Authorization", "")
+        given = header[7:] if header[:7].lower() == "bearer " else ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            response = _json_response(
+                {"error": {"code": "unauthorized", "message": "a valid bearer token is required"}},
+                401,
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="driftline"'
+            return response
+        rt.request_reload()
+        return _json_response({"status": "reload_requested"}, 202)
+
+    return app

@@ -1,0 +1,139 @@
+"""Settings of one inference server, read from the environment into a frozen value.
+
+``create_app(config)`` starts from :meth:`ServingConfig.from_env` and overrides
+fields with the mapping it is given, so tests never touch ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from driftline.config import Settings
+from driftline.registry_contract import CHAMPION_ALIAS
+from predictionlog.retention import (
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_MAX_AGE_SECONDS,
+    RetentionPolicy,
+)
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot use; the message names it."""
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a number") from exc
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from exc
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    model_name: str
+    tracking_uri: str
+    registry_uri: str
+    prediction_db_url: str
+    # Follow this registry alias ... unless ``version`` pins one version.
+    alias: str = CHAMPION_ALIAS
+    version: str | None = None
+    max_batch: int = 1000
+    max_body_bytes: int = 1_048_576
+    # Seconds between registry checks for a moved alias.
+    reload_interval_seconds: float = 30.0
+    # Bearer token of POST /admin/reload; None disables the endpoint.
+    admin_token: str | None = None
+    # Directory shared by the workers of one server (reload signal, sweeper lock).
+    run_dir: Path | None = None
+    # Retention of the prediction log (DRIFTLINE_RETENTION_SECONDS / _INTERVAL_SECONDS).
+    retention: RetentionPolicy = field(
+        default_factory=lambda: RetentionPolicy(DEFAULT_MAX_AGE_SECONDS, DEFAULT_INTERVAL_SECONDS)
+    )
+    commit_max_batch: int = 256
+    commit_max_delay_seconds: float = 0.002
+    # Seconds a request waits for its predictions to be durable before giving up (503).
+    commit_timeout_seconds: float = 10.0
+    fast_path: bool = True
+    # Benchmark switches (bench/serving_throughput.py): measure what these features cost.
+    # Never turn them off in production: without validation bad input reaches the
+    # model, without logging nothing is recorded for drift monitoring.
+    validate: bool = True
+    instrument: bool = True
+    log_predictions: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        settings = Settings.from_env(dict(env))
+        run_dir = env.get("DRIFTLINE_RUN_DIR")
+        try:
+            retention = RetentionPolicy.from_env(env)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        return cls(
+            model_name=settings.model_name,
+            tracking_uri=settings.tracking_uri,
+            registry_uri=settings.registry_uri,
+            prediction_db_url=settings.prediction_db_url,
+            alias=env.get("DRIFTLINE_SERVE_ALIAS") or CHAMPION_ALIAS,
+            version=env.get("DRIFTLINE_SERVE_VERSION") or None,
+            max_batch=_env_int(env, "DRIFTLINE_MAX_BATCH", 1000),
+            max_body_bytes=_env_int(env, "DRIFTLINE_MAX_BODY_BYTES", 1_048_576),
+            reload_interval_seconds=_env_float(env, "DRIFTLINE_RELOAD_INTERVAL", 30.0),
+            admin_token=env.get("DRIFTLINE_ADMIN_TOKEN") or None,
+            run_dir=Path(run_dir) if run_dir else None,
+            retention=retention,
+            commit_max_batch=_env_int(env, "DRIFTLINE_COMMIT_MAX_BATCH", 256),
+            commit_max_delay_seconds=_env_float(env, "DRIFTLINE_COMMIT_MAX_DELAY", 0.002),
+            fast_path=not _env_flag(env, "DRIFTLINE_NO_FAST_PATH"),
+            validate=not _env_flag(env, "DRIFTLINE_BENCH_NO_VALIDATION"),
+            instrument=not _env_flag(env, "DRIFTLINE_BENCH_NO_METRICS"),
+            log_predictions=not _env_flag(env, "DRIFTLINE_BENCH_NO_LOGGING"),
+        ).checked()
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ServingConfig:
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"unknown serving settings: {', '.join(unknown)}")
+        return dataclasses.replace(self, **dict(overrides)).checked()
+
+    def checked(self) -> ServingConfig:
+        if self.max_batch < 1:
+            raise ConfigError("DRIFTLINE_MAX_BATCH must be at least 1")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("DRIFTLINE_MAX_BODY_BYTES must be at least 1024")
+        if self.reload_interval_seconds <= 0:
+            raise ConfigError("DRIFTLINE_RELOAD_INTERVAL must be positive")
+        if self.version is not None and not self.version.isdigit():
+            raise ConfigError(f"model version {self.version!r} is not a version number")
+        return self
+
+    @property
+    def model_uri(self) -> str:
+        """What the server serves, as an MLflow model URI."""
+        if self.version is not None:
+            return f"models:/{self.model_name}/{self.version}"
+        return f"models:/{self.model_name}@{self.alias}"

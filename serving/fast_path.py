@@ -1,0 +1,225 @@
+"""Compile a fitted scikit-learn churn pipeline into plain numpy work on one row.
+
+``Pipeline.predict_proba`` on a one-row pandas DataFrame spends about a
+millisecond in input checks and column dispatch. The shapes driftline trains
+(training/pipeline.py) are simple enough to replay directly:
+
+- numeric block: ``SimpleImputer`` then ``StandardScaler`` -> ``(x - mean) / scale``,
+- categorical block: ``SimpleImputer`` then ``OneHotEncoder(handle_unknown="ignore")``
+  -> a dict lookup from category to output column,
+- classifier: ``LogisticRegression`` as a dot product plus logistic/softmax; any
+  other classifier gets the transformed numpy matrix.
+
+What a missing value (None) turns into is not re-derived: it is probed once by
+running the fitted blocks themselves on an all-missing row, so the compiled form
+agrees with scikit-learn even on its quirks (a None category is not NaN to
+SimpleImputer, so it encodes as unknown). Any other shape returns None from
+:func:`compile_pipeline` and the caller keeps the sklearn pipeline.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import expit
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+Matrix = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _NumericColumn:
+    name: str
+    out: int
+    mean: float
+    scale: float
+    if_missing: float
+
+
+@dataclass(frozen=True)
+class _CategoricalColumn:
+    name: str
+    positions: Mapping[str, int]  # category -> output column
+    if_missing: tuple[tuple[int, float], ...]  # non-zero output cells for None
+
+
+def _steps(block: Any) -> list[Any]:
+    if isinstance(block, Pipeline):
+        return [step for _, step in block.steps if step not in (None, "passthrough")]
+    return [block]
+
+
+def _plain_imputer(step: Any) -> bool:
+    if not isinstance(step, SimpleImputer) or step.add_indicator:
+        return False
+    missing = step.missing_values
+    return isinstance(missing, float) and missing != missing
+
+
+def _numeric_block(block: Any, columns: list[str], out: slice) -> list[_NumericColumn] | None:
+    steps = _steps(block)
+    scaler: StandardScaler | None = None
+    for i, step in enumerate(steps):
+        if _plain_imputer(step) and i == 0:
+            continue
+        if isinstance(step, StandardScaler) and i == len(steps) - 1:
+            scaler = step
+            continue
+        return None
+    if out.stop - out.start != len(columns):
+        return None
+    width = len(columns)
+    mean = scaler.mean_ if scaler is not None and scaler.with_mean else np.zeros(width)
+    scale = scaler.scale_ if scaler is not None and scaler.with_std else np.ones(width)
+    missing = np.asarray(block.transform(pd.DataFrame({c: [np.nan] for c in columns})))[0]
+    return [
+        _NumericColumn(c, out.start + i, float(mean[i]), float(scale[i]), float(missing[i]))
+        for i, c in enumerate(columns)
+    ]
+
+
+def _categorical_block(
+    block: Any, columns: list[str], out: slice
+) -> list[_CategoricalColumn] | None:
+    steps = _steps(block)
+    if not steps or not isinstance(steps[-1], OneHotEncoder):
+        return None
+    if not all(_plain_imputer(s) for s in steps[:-1]):
+        return None
+    encoder: OneHotEncoder = steps[-1]
+    infrequent = getattr(encoder, "infrequent_categories_", None)
+    if (
+        encoder.handle_unknown != "ignore"
+        or encoder.drop is not None
+        or (infrequent is not None and any(x is not None for x in infrequent))
+    ):
+        return None
+    if not all(isinstance(v, str) for cats in encoder.categories_ for v in cats):
+        return None
+    missing = np.asarray(block.transform(pd.DataFrame({c: [None] for c in columns}, dtype=object)))[
+        0
+    ]
+    result: list[_CategoricalColumn] = []
+    start = out.start
+    for c, cats in zip(columns, encoder.categories_, strict=True):
+        stop = start + len(cats)
+        cells = tuple(
+            (j, float(missing[j - out.start]))
+            for j in range(start, stop)
+            if missing[j - out.start] != 0.0
+        )
+        result.append(_CategoricalColumn(c, {str(v): start + k for k, v in enumerate(cats)}, cells))
+        start = stop
+    if start != out.stop:
+        return None
+    return result
+
+
+class CompiledPipeline:
+    """predict_proba over JSON records without pandas; same probabilities as sklearn."""
+
+    def __init__(
+        self,
+        numeric: Sequence[_NumericColumn],
+        categorical: Sequence[_CategoricalColumn],
+        width: int,
+        classifier: Any,
+    ) -> None:
+        self._numeric = tuple((c.name, c.out, c.mean, c.scale, c.if_missing) for c in numeric)
+        self._categorical = tuple((c.name, c.positions, c.if_missing) for c in categorical)
+        self._width = width
+        self._classifier = classifier
+        self._linear = isinstance(classifier, LogisticRegression)
+        if self._linear:
+            self._coef_t = np.ascontiguousarray(classifier.coef_.T, dtype=np.float64)
+            self._intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+        self._local = threading.local()
+
+    def _row_buffer(self) -> Matrix:
+        # One preallocated row per thread: gthread workers predict concurrently.
+        buf: Matrix | None = getattr(self._local, "row", None)
+        if buf is None:
+            buf = np.zeros((1, self._width))
+            self._local.row = buf
+        else:
+            buf.fill(0.0)
+        return buf
+
+    def transform(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
+        x = self._row_buffer() if len(records) == 1 else np.zeros((len(records), self._width))
+        for i, record in enumerate(records):
+            row = x[i]
+            for name, j, mean, scale, if_missing in self._numeric:
+                value = record.get(name)
+                row[j] = if_missing if value is None else (float(value) - mean) / scale
+            for name, positions, missing_cells in self._categorical:
+                value = record.get(name)
+                if value is None:
+                    for j, v in missing_cells:
+                        row[j] = v
+                else:
+                    j = positions.get(value if type(value) is str else str(value), -1)
+                    if j >= 0:
+                        row[j] = 1.0
+        return x
+
+    def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
+        x = self.transform(records)
+        if not self._linear:
+            return np.asarray(self._classifier.predict_proba(x), dtype=np.float64)
+        scores = x @ self._coef_t + self._intercept
+        if scores.shape[1] == 1:
+            p = expit(scores[:, 0])
+            return np.column_stack((1.0 - p, p))
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+
+def compile_pipeline(model: Any, feature_names: Sequence[str]) -> CompiledPipeline | None:
+    """The compiled form of ``model``, or None when its shape is not one we know."""
+    if not isinstance(model, Pipeline) or len(model.steps) != 2:
+        return None
+    pre, clf = model.steps[0][1], model.steps[1][1]
+    if not isinstance(pre, ColumnTransformer) or not hasattr(clf, "predict_proba"):
+        return None
+    if getattr(clf, "feature_names_in_", None) is not None or pre.sparse_output_:
+        return None
+    known = set(feature_names)
+    numeric: list[_NumericColumn] = []
+    categorical: list[_CategoricalColumn] = []
+    for name, block, columns in pre.transformers_:
+        if block == "drop":
+            continue
+        if name == "remainder" or block == "passthrough":
+            return None
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            return None
+        if not set(columns) <= known:
+            return None
+        out = pre.output_indices_[name]
+        if out.stop == out.start:
+            continue
+        num = _numeric_block(block, columns, out)
+        if num is not None:
+            numeric.extend(num)
+            continue
+        cat = _categorical_block(block, columns, out)
+        if cat is None:
+            return None
+        categorical.extend(cat)
+    width = max((s.stop for s in pre.output_indices_.values()), default=0)
+    if width != getattr(clf, "n_features_in_", width):
+        return None
+    return CompiledPipeline(numeric, categorical, width, clf)

@@ -1,0 +1,75 @@
+"""gunicorn settings of the driftline inference server (``gunicorn -c serving/gunicorn.conf.py``).
+
+Environment: DRIFTLINE_SERVE_BIND (127.0.0.1:8000), DRIFTLINE_SERVE_WORKERS (2),
+DRIFTLINE_SERVE_THREADS (4), DRIFTLINE_RUN_DIR (default <DRIFTLINE_HOME>/run/serve-<port>).
+
+The run directory belongs to this one server: it holds the Prometheus
+multiprocess files (``prometheus/``, always set here, never inherited, because
+it is wiped at start-up), the reload signal and the retention lock. Two servers
+side by side (A/B) must use two ports and so get two run directories.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from driftline.config import Settings
+
+bind = os.environ.get("DRIFTLINE_SERVE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("DRIFTLINE_SERVE_WORKERS", "2"))
+# gthread: a few request threads per worker, so concurrent predictions share one
+# group commit of the prediction log instead of queueing for the disk one by one.
+worker_class = "gthread"
+threads = int(os.environ.get("DRIFTLINE_SERVE_THREADS", "4"))
+wsgi_app = "serving.wsgi:app"
+# Enough for a request waiting on a commit; in-flight requests finish on SIGTERM/SIGHUP.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+loglevel = os.environ.get("DRIFTLINE_SERVE_LOGLEVEL", "info")
+# gunicorn >= 25 opens a control socket at one per-user path by default; two
+# servers side by side (A/B) would fight over it. (Older gunicorn ignores this.)
+control_socket_disable = True
+
+_port = bind.rsplit(":", 1)[-1] if ":" in bind else "unix"
+run_dir = Path(
+    os.environ.get("DRIFTLINE_RUN_DIR") or Settings.from_env().home / "run" / f"serve-{_port}"
+)
+metrics_dir = run_dir / "prometheus"
+# Workers inherit these: prometheus_client reads the variable when it is imported.
+os.environ["DRIFTLINE_RUN_DIR"] = str(run_dir)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+# Exists even when on_starting does not run (gunicorn --check-config imports the app).
+metrics_dir.mkdir(parents=True, exist_ok=True)
+
+
+def on_starting(server: Any) -> None:
+    """In the arbiter, before any worker forks: start with empty multiprocess files."""
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+
+
+def post_worker_init(worker: Any) -> None:
+    """In each worker after fork: load the model, open the log, start the threads."""
+    from serving.app import runtime_of
+
+    runtime_of(worker.wsgi).start()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker after its last request: commit everything queued in the prediction log."""
+    from serving.app import runtime_of
+
+    wsgi = getattr(worker, "wsgi", None)
+    if wsgi is not None:
+        runtime_of(wsgi).shutdown()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the arbiter: drop the dead worker's live-mode gauge files."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

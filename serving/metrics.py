@@ -1,0 +1,115 @@
+"""The inference server's Prometheus metrics, named as in driftline/metric_catalog.py.
+
+Under gunicorn the metrics are in prometheus_client's multiprocess mode: each
+worker writes its samples to files in ``PROMETHEUS_MULTIPROC_DIR`` (set and wiped
+by serving/gunicorn.conf.py before workers fork) and every scrape sums them
+with a fresh ``MultiProcessCollector``. Gauge modes are chosen per meaning:
+
+- ``driftline_model_info``: ``livemax``. A worker sets 1 for the version it
+  serves and 0 for the one it stopped serving; the max over live workers is 1
+  while any worker still serves a version, and a dead worker's file is dropped
+  (``mark_process_dead``), so a swapped-out version falls to 0.
+- ``driftline_model_load_duration_seconds``: ``livemax``: the slowest live load.
+
+Outside gunicorn (Flask's test client) the metrics live in the app's own registry.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final, Literal
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from driftline.metric_catalog import (
+    FEEDBACK_OUTCOMES,
+    LATENCY_BUCKETS_SECONDS,
+    RELOAD_OUTCOMES,
+    spec,
+)
+
+GaugeMode = Literal["livemax", "livesum", "max", "sum"]
+
+# Rows per group commit: powers of two up to the writer's default max batch and beyond.
+BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def _counter(name: str, registry: CollectorRegistry | None) -> Counter:
+    s = spec(name)
+    return Counter(s.name, s.help, s.labels, registry=registry)
+
+
+def _histogram(
+    name: str, buckets: tuple[float, ...], registry: CollectorRegistry | None
+) -> Histogram:
+    s = spec(name)
+    return Histogram(s.name, s.help, s.labels, buckets=buckets, registry=registry)
+
+
+def _gauge(name: str, mode: GaugeMode, registry: CollectorRegistry | None) -> Gauge:
+    s = spec(name)
+    return Gauge(s.name, s.help, s.labels, registry=registry, multiprocess_mode=mode)
+
+
+class ServingMetrics:
+    """The metric objects of one app; ``render`` produces the /metrics answer."""
+
+    def __init__(self) -> None:
+        self.multiprocess = multiprocess_dir() is not None
+        # Multiprocess samples live in files; an app-local registry would only duplicate them.
+        self._registry = None if self.multiprocess else CollectorRegistry()
+        reg = self._registry
+        self.requests = _counter("driftline_http_requests_total", reg)
+        self.latency = _histogram(
+            "driftline_http_request_duration_seconds", LATENCY_BUCKETS_SECONDS, reg
+        )
+        self.predictions = _counter("driftline_predictions_total", reg)
+        self.feedback = _counter("driftline_feedback_total", reg)
+        self.model_info = _gauge("driftline_model_info", "livemax", reg)
+        self.load_duration = _gauge("driftline_model_load_duration_seconds", "livemax", reg)
+        self.reloads = _counter("driftline_model_reloads_total", reg)
+        self.commit_duration = _histogram(
+            "driftline_prediction_log_commit_duration_seconds", LATENCY_BUCKETS_SECONDS, reg
+        )
+        self.commit_batch = _histogram(
+            "driftline_prediction_log_batch_size", BATCH_SIZE_BUCKETS, reg
+        )
+
+    def preinitialise(self, model: str) -> None:
+        """Outcome series exist at zero from the start so rate() and alerts see them."""
+        for outcome in FEEDBACK_OUTCOMES:
+            self.feedback.labels(model, outcome)
+        for outcome in RELOAD_OUTCOMES:
+            self.reloads.labels(model, outcome)
+
+    def observe_commit(self, batch_size: int, seconds: float) -> None:
+        self.commit_batch.observe(batch_size)
+        self.commit_duration.observe(seconds)
+
+    def model_swapped(
+        self, model: str, old: tuple[str, str] | None, new: tuple[str, str], load_seconds: float
+    ) -> None:
+        """``old``/``new`` are (version, run_id)."""
+        if old is not None and old != new:
+            self.model_info.labels(model, old[0], old[1]).set(0)
+        self.model_info.labels(model, new[0], new[1]).set(1)
+        self.load_duration.labels(model, new[0]).set(load_seconds)
+
+    def render(self) -> tuple[bytes, str]:
+        if self._registry is not None:
+            return generate_latest(self._registry), CONTENT_TYPE_LATEST
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,173 @@
+"""Check prediction requests against the model's input schema; pure functions, no I/O.
+
+Every problem becomes a :class:`RequestError` naming the field, the record index
+and what is wrong, which the HTTP layer turns into a 4xx JSON answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from serving.feature_schema import FeatureSchema
+
+
+@dataclass
+class RequestError(Exception):
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+    index: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        if self.index is not None:
+            error["index"] = self.index
+        return {"error": error}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON: Python's json accepts NaN and Infinity by default, HTTP clients must not."""
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(400, "invalid_json", f"request body is not valid JSON: {exc}") from exc
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+# A check returns None when the value is acceptable, else the problem.
+Check = Callable[[object], str | None]
+
+
+def _check_number(value: object) -> str | None:
+    kind = type(value)
+    if kind is float:
+        return None if math.isfinite(value) else "must be a finite number"  # type: ignore[arg-type]
+    if kind is int:
+        return None
+    return f"must be a number, got {_type_name(value)}"
+
+
+def _check_integer(value: object) -> str | None:
+    if type(value) is int:
+        return None
+    if type(value) is float and value.is_integer():  # type: ignore[attr-defined]
+        return None
+    if type(value) is float and not math.isfinite(value):  # type: ignore[arg-type]
+        return "must be a finite number"
+    return f"must be an integer, got {_type_name(value)}"
+
+
+def _check_string(value: object) -> str | None:
+    return None if type(value) is str else f"must be a string, got {_type_name(value)}"
+
+
+def _check_boolean(value: object) -> str | None:
+    return None if type(value) is bool else f"must be a boolean, got {_type_name(value)}"
+
+
+_CHECKS: dict[str, Check] = {
+    "double": _check_number, "float": _check_number,
+    "long": _check_integer, "integer": _check_integer,
+    "string": _check_string, "boolean": _check_boolean,
+}  # fmt: skip
+
+
+class RecordValidator:
+    """Validates request bodies for one model version's schema."""
+
+    def __init__(self, schema: FeatureSchema, max_batch: int) -> None:
+        self._names = schema.names
+        self._name_set = frozenset(schema.names)
+        self._checks = tuple((f.name, _CHECKS[f.type]) for f in schema.features)
+        self._max_batch = max_batch
+
+    def records(self, body: object, validate: bool = True) -> list[dict[str, Any]]:
+        """The records of a /predict body, or a RequestError for the first problem."""
+        if not isinstance(body, dict):
+            raise RequestError(400, "invalid_body", "body must be a JSON object")
+        single = "record" in body
+        if single == ("records" in body) or len(body) != 1:
+            raise RequestError(
+                400, "invalid_body",
+                'body must have exactly one key: "record" (one object) or "records" (a list)',
+            )  # fmt: skip
+        if single:
+            records: object = [body["record"]]
+            if not isinstance(body["record"], dict):
+                raise RequestError(
+                    400, "invalid_body", '"record" must be an object', field="record"
+                )
+        else:
+            records = body["records"]
+            if not isinstance(records, list):
+                raise RequestError(400, "invalid_body", '"records" must be a list', field="records")
+            if not records:
+                raise RequestError(400, "empty_batch", '"records" is empty', field="records")
+            if len(records) > self._max_batch:
+                raise RequestError(
+                    413, "batch_too_large",
+                    f"batch of {len(records)} records is over the limit of {self._max_batch}",
+                    field="records",
+                )  # fmt: skip
+        out: list[dict[str, Any]] = records  # type: ignore[assignment]
+        if validate:
+            for index, record in enumerate(out):
+                self._check_record(record, index)
+        return out
+
+    def _check_record(self, record: object, index: int) -> None:
+        if not isinstance(record, dict):
+            raise RequestError(
+                400, "invalid_body", f"record {index} must be an object", index=index
+            )
+        if len(record) != len(self._names) or record.keys() != self._name_set:
+            self._check_keys(record, index)
+        for name, check in self._checks:
+            value = record[name]
+            if value is None:
+                continue  # a missing value: the pipeline imputes it
+            problem = check(value)
+            if problem is not None:
+                code = "not_finite" if "finite" in problem else "wrong_type"
+                raise RequestError(
+                    400, code, f"record {index}: field {name!r} {problem}",
+                    field=name, index=index,
+                )  # fmt: skip
+
+    def _check_keys(self, record: Mapping[str, object], index: int) -> None:
+        for name in sorted(set(record) - self._name_set):
+            raise RequestError(
+                400, "unknown_field", f"record {index}: unknown field {name!r}",
+                field=name, index=index,
+            )  # fmt: skip
+        for name in self._names:
+            if name not in record:
+                raise RequestError(
+                    400, "missing_field",
+                    f"record {index}: field {name!r} is missing (send null for a missing value)",
+                    field=name, index=index,
+                )  # fmt: skip
