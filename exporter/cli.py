@@ -1,9 +1,102 @@
-"""Command-line glue for `driftline` subcommands of this package (to be written)."""
+"""`driftline exporter serve` and `driftline exporter once`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from driftline.config import Settings
+from exporter.app import build
+from exporter.results import CycleResults
+from exporter.scheduler import Scheduler
+from exporter.server import make_server
+from exporter.settings import ExporterConfig
+
+DEFAULT_PORT = 9108
+
+
+def _config() -> ExporterConfig:
+    try:
+        return ExporterConfig.from_env()
+    except ValueError as exc:
+        print(f"driftline exporter: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = _config()
+    exporter = build(Settings.from_env(), config)
+    scheduler = Scheduler(exporter.engine, config.interval_seconds)
+    try:
+        server = make_server(args.host, args.port, exporter.registry, exporter.engine.latest)
+    except OSError as exc:
+        print(f"driftline exporter: cannot listen on {args.host}:{args.port}: {exc}",
+              file=sys.stderr)
+        return 1
+    done = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        done.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    scheduler.start()
+    logging.getLogger(__name__).info("exporter listening on http://%s:%d/", args.host, args.port)
+    try:
+        server.serve_forever()
+    finally:
+        scheduler.stop()
+        server.server_close()
+    return 0
+
+
+def _as_json(results: CycleResults) -> dict[str, Any]:
+    return asdict(results)
+
+
+def _print_text(results: CycleResults) -> None:
+    for v in results.versions:
+        print(f"{v.model} version {v.version} (run {v.run_id}): drift={v.drift} "
+              f"drifted_features={v.drifted_features} window={v.window_samples} "
+              f"labelled={v.labelled_samples} prediction_psi={v.prediction_psi}")
+        for f in v.features:
+            print(f"  {f.name:22s} {f.kind:11s} n={f.samples:<7d} psi={f.psi} "
+                  f"ks={f.ks_statistic} ks_p={f.ks_p_value} chi2={f.chi2_statistic} "
+                  f"chi2_p={f.chi2_p_value} unseen={f.unseen_ratio} drift={f.drift}")
+        if v.performance is not None:
+            print(f"  performance: {v.performance}")
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    config = _config()
+    exporter = build(Settings.from_env(), config, model=args.model)
+    results = exporter.engine.run_cycle()
+    if args.json:
+        print(json.dumps(_as_json(results), indent=2, sort_keys=True))
+    else:
+        _print_text(results)
+        if not results.versions:
+            print(f"no predictions logged for model {args.model!r}")
+    return 0 if results.last_success_at is not None else 1
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this package's subcommands to the `driftline` parser."""
+    p = subparsers.add_parser("exporter", help="drift exporter (Prometheus metrics)")
+    sub = p.add_subparsers(dest="exporter_command", required=True)
+    serve = sub.add_parser("serve", help="compute drift on a schedule and serve /metrics")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.set_defaults(func=cmd_serve)
+    once = sub.add_parser("once", help="run one computation cycle and print the figures")
+    once.add_argument("--model", required=True, help="registered model name")
+    once.add_argument("--json", action="store_true", help="print JSON instead of text")
+    once.set_defaults(func=cmd_once)

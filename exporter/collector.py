@@ -1,0 +1,128 @@
+"""Prometheus custom collector over the last published cycle results.
+
+A scrape only formats numbers computed by the background cycle: it never reads
+the log or computes a statistic. Names, types and labels come from
+driftline/metric_catalog.py. Series are ordered by model, version, then feature
+name. Example of what one version produces::
+
+    # HELP driftline_feature_psi Population stability index of a feature against the reference.
+    # TYPE driftline_feature_psi gauge
+    driftline_feature_psi{feature="age",model="churn",version="1"} 0.0021
+    # HELP driftline_exporter_errors_total Failed computation steps, by stage.
+    # TYPE driftline_exporter_errors_total counter
+    driftline_exporter_errors_total{stage="compute"} 0.0
+
+A figure computed from fewer samples than the configured minimum is absent,
+never zero, so an empty window cannot read as "no drift".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from driftline.metric_catalog import EXPORTER_STAGES, spec
+from exporter.results import CycleResults, FeatureResult, VersionResult
+
+
+def _gauge(name: str) -> GaugeMetricFamily:
+    s = spec(name)
+    return GaugeMetricFamily(s.name, s.help, labels=list(s.labels))
+
+
+_FEATURE_FIGURES: tuple[tuple[str, Callable[[FeatureResult], float | None]], ...] = (
+    ("driftline_feature_psi", lambda f: f.psi),
+    ("driftline_feature_ks_statistic", lambda f: f.ks_statistic),
+    ("driftline_feature_ks_p_value", lambda f: f.ks_p_value),
+    ("driftline_feature_chi2_statistic", lambda f: f.chi2_statistic),
+    ("driftline_feature_chi2_p_value", lambda f: f.chi2_p_value),
+    ("driftline_feature_unseen_category_ratio", lambda f: f.unseen_ratio),
+    ("driftline_feature_missing_ratio", lambda f: f.missing_ratio),
+    ("driftline_feature_samples", lambda f: float(f.samples)),
+    ("driftline_feature_drift_detected",
+     lambda f: None if f.drift is None else float(f.drift)),
+)
+
+def _perf(v: VersionResult, figure: str) -> float | None:
+    if v.performance is None:
+        return None
+    value: float | None = getattr(v.performance, figure)
+    return value
+
+
+_VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...] = (
+    ("driftline_prediction_psi", lambda v: v.prediction_psi),
+    ("driftline_model_drift_detected", lambda v: None if v.drift is None else float(v.drift)),
+    ("driftline_model_drifted_features",
+     lambda v: None if v.drifted_features is None else float(v.drifted_features)),
+    ("driftline_model_accuracy_ratio", lambda v: _perf(v, "accuracy")),
+    ("driftline_model_precision_ratio", lambda v: _perf(v, "precision")),
+    ("driftline_model_recall_ratio", lambda v: _perf(v, "recall")),
+    ("driftline_model_f1_ratio", lambda v: _perf(v, "f1")),
+    ("driftline_model_roc_auc_ratio", lambda v: _perf(v, "roc_auc")),
+    ("driftline_window_last_label_timestamp_seconds", lambda v: v.last_label_at),
+)
+
+
+def families(results: CycleResults, now: float) -> Iterator[Metric]:
+    """Every exporter metric family for ``results``, with staleness measured at ``now``."""
+    versions = sorted(results.versions, key=lambda v: (v.model, v.version))
+    for name, get in _FEATURE_FIGURES:
+        fam = _gauge(name)
+        for v in versions:
+            for f in sorted(v.features, key=lambda f: f.name):
+                value = get(f)
+                if value is not None:
+                    fam.add_metric([v.model, v.version, f.name], float(value))
+        yield fam
+    for name, get_v in _VERSION_FIGURES:
+        fam = _gauge(name)
+        for v in versions:
+            value = get_v(v)
+            if value is not None:
+                fam.add_metric([v.model, v.version], float(value))
+        yield fam
+    samples = _gauge("driftline_window_samples")
+    info = _gauge("driftline_reference_info")
+    for v in versions:
+        samples.add_metric([v.model, v.version, "labelled"], float(v.labelled_samples))
+        samples.add_metric([v.model, v.version, "predictions"], float(v.window_samples))
+        info.add_metric([v.model, v.version, v.run_id], 1.0)
+    yield samples
+    yield info
+    for name, value in (
+        ("driftline_exporter_last_run_timestamp_seconds", results.last_run_at),
+        ("driftline_exporter_last_success_timestamp_seconds", results.last_success_at),
+        ("driftline_exporter_run_duration_seconds", results.run_duration_seconds),
+    ):
+        fam = _gauge(name)
+        if value is not None:
+            fam.add_metric([], float(value))
+        yield fam
+    since = results.last_success_at or results.started_at
+    stale = _gauge("driftline_exporter_staleness_seconds")
+    if since is not None:
+        stale.add_metric([], max(0.0, now - since))
+    yield stale
+    err_spec = spec("driftline_exporter_errors_total")
+    errors = CounterMetricFamily(err_spec.name, err_spec.help, labels=list(err_spec.labels))
+    for stage in sorted(EXPORTER_STAGES):
+        errors.add_metric([stage], float(results.errors.get(stage, 0)))
+    yield errors
+
+
+class DriftCollector(Collector):
+    def __init__(
+        self, results: Callable[[], CycleResults], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._results = results
+        self._clock = clock
+
+    def describe(self) -> list[Metric]:
+        return []  # no collect() at registration time
+
+    def collect(self) -> Iterator[Metric]:
+        yield from families(self._results(), self._clock())

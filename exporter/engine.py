@@ -1,0 +1,190 @@
+"""One computation cycle: read what is new, update the windows, compute, publish.
+
+Stages and their error counter label: ``store`` (reading the prediction log),
+``registry`` (fetching a reference profile), ``compute`` (statistics). A failed
+stage never throws away the last published results; the next cycle retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from driftline.metric_catalog import EXPORTER_STAGES
+from exporter.evaluate import evaluate
+from exporter.profiles import ProfileCache, ProfileUnavailable
+from exporter.records import LoggedPrediction
+from exporter.results import CycleResults, VersionResult
+from exporter.settings import ExporterConfig
+from exporter.store_reader import PredictionLogReader
+from exporter.window import VersionWindow
+from reference.profile import ProfileFormatError
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+
+
+def _version_order(key: Key) -> tuple[str, int, str]:
+    model, version = key
+    return (model, int(version) if version.isdigit() else -1, version)
+
+
+class Engine:
+    def __init__(
+        self,
+        reader: PredictionLogReader,
+        profiles: ProfileCache,
+        config: ExporterConfig,
+        *,
+        model: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.reader = reader
+        self.profiles = profiles
+        self.config = config
+        self.model = model  # None: every model in the log
+        self.clock = clock
+        self.windows: dict[Key, VersionWindow] = {}
+        self._waiting: dict[Key, list[LoggedPrediction]] = {}  # rows whose profile is not in yet
+        self.prediction_cursor: int | None = None  # None until the start-up backfill ran
+        self.label_cursor = 0
+        self.errors = dict.fromkeys(EXPORTER_STAGES, 0)
+        self._results = CycleResults(errors=dict(self.errors), started_at=clock())
+        self._lock = threading.Lock()
+        self._cycle_lock = threading.Lock()
+
+    def latest(self) -> CycleResults:
+        with self._lock:
+            return self._results
+
+    # --- reading ---------------------------------------------------------------
+    def _ingest(self, key: Key, rows: Sequence[LoggedPrediction]) -> bool:
+        window = self.windows.get(key)
+        if window is None:
+            try:
+                prepared = self.profiles.get(*key)
+            except (ProfileUnavailable, ProfileFormatError) as exc:
+                log.warning("%s", exc)
+                waiting = self._waiting.setdefault(key, [])
+                waiting.extend(rows)
+                del waiting[: max(len(waiting) - self.config.capacity, 0)]
+                return False
+            window = VersionWindow(prepared, self.config.capacity)
+            self.windows[key] = window
+            window.add(self._waiting.pop(key, []))
+        window.add(rows)
+        return True
+
+    def _backfill_since(self, now: float) -> float | None:
+        spans = (self.config.window_seconds, self.config.label_window_seconds)
+        if any(s is None for s in spans):
+            return None
+        return now - max(s for s in spans if s is not None)
+
+    def _read(self, now: float) -> bool:
+        """Bring the windows up to date; False when a profile could not be fetched."""
+        ok = True
+        if not self.reader.has_tables():
+            return ok
+        for key in list(self._waiting):
+            ok &= self._ingest(key, [])
+        batch = self.config.read_batch
+        if self.prediction_cursor is None:
+            # Start-up: the newest rows of every version, labels joined in.
+            top_pred, top_label = self.reader.max_seqs()
+            since = self._backfill_since(now)
+            for key in self.reader.versions(self.model):
+                rows = self.reader.recent(*key, self.config.capacity, since, top_pred)
+                ok &= self._ingest(key, rows)
+            self.prediction_cursor, self.label_cursor = top_pred, top_label
+            return ok
+        # Labels up to this mark were committed after their predictions, so those
+        # predictions are read below before the labels are applied.
+        _, label_mark = self.reader.max_seqs()
+        while True:
+            rows = self.reader.predictions_after(self.prediction_cursor, batch, self.model)
+            groups: dict[Key, list[LoggedPrediction]] = {}
+            for r in rows:
+                groups.setdefault((r.model, r.version), []).append(r)
+            for key, group in groups.items():
+                ok &= self._ingest(key, group)
+            if rows:
+                self.prediction_cursor = rows[-1].seq
+            if len(rows) < batch:
+                break
+        while True:
+            found = self.reader.labels_between(self.label_cursor, label_mark, batch)
+            for lab in found:
+                for window in self.windows.values():
+                    if window.label(lab.prediction_id, lab.label, lab.received_at):
+                        break
+            if found:
+                self.label_cursor = found[-1].seq
+            if len(found) < batch:
+                break
+        self.label_cursor = max(self.label_cursor, label_mark)
+        return ok
+
+    # --- computing -------------------------------------------------------------
+    def _compute(self, now: float) -> tuple[VersionResult, ...]:
+        cfg = self.config
+        out: list[VersionResult] = []
+        for key in sorted(self.windows, key=_version_order):
+            window = self.windows[key]
+            drift_slots = window.select(
+                cfg.window_size, now - cfg.window_seconds if cfg.window_seconds else None)
+            label_slots = window.select(
+                cfg.label_window_size,
+                now - cfg.label_window_seconds if cfg.label_window_seconds else None,
+                labelled=True)
+            if drift_slots.size == 0 and label_slots.size == 0 and (
+                cfg.window_seconds or cfg.label_window_seconds
+            ):
+                del self.windows[key]  # every prediction of this version aged out
+                continue
+            out.append(evaluate(window.prepared, window.window(drift_slots),
+                                window.labelled(label_slots), window.last_label_at, cfg))
+        return tuple(out)
+
+    def run_cycle(self) -> CycleResults:
+        with self._cycle_lock:
+            return self._run_cycle()
+
+    def _run_cycle(self) -> CycleResults:
+        started = self.clock()
+        t0 = time.perf_counter()
+        previous = self.latest()
+        success = True
+        versions = previous.versions
+        try:
+            if not self._read(started):
+                self.errors["registry"] += 1
+                success = False
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("reading the prediction log failed: %s", exc)
+            self.errors["store"] += 1
+            success = False
+        else:
+            try:
+                versions = self._compute(started)
+            except Exception:  # a bug in one statistic must not stop the exporter
+                log.exception("computing drift statistics failed")
+                self.errors["compute"] += 1
+                success = False
+        finished = self.clock()
+        results = CycleResults(
+            versions=versions,
+            last_run_at=finished,
+            last_success_at=finished if success else previous.last_success_at,
+            run_duration_seconds=time.perf_counter() - t0,
+            errors=dict(self.errors),
+            started_at=previous.started_at,
+        )
+        with self._lock:
+            self._results = results
+        return results

@@ -1,0 +1,141 @@
+"""Turn one version's window columns into figures: pure, no I/O, no clock."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exporter.prepared import PreparedProfile
+from exporter.results import FeatureResult, VersionResult
+from exporter.settings import ExporterConfig
+from exporter.stats.chi2 import chi_square
+from exporter.stats.ks import ks_from_positions
+from exporter.stats.performance import Performance, performance
+from exporter.stats.psi import psi_from_counts
+from exporter.stats.verdict import FeatureEvidence, decide
+from exporter.window import LabelledData, WindowData
+
+
+def _missing_ratio(missing: int, size: int, config: ExporterConfig) -> float | None:
+    return missing / size if size >= config.min_samples else None
+
+
+def numeric_features(
+    prepared: PreparedProfile, data: WindowData, config: ExporterConfig
+) -> list[FeatureResult]:
+    out: list[FeatureResult] = []
+    for j, ref in enumerate(prepared.numeric):
+        finite = ~np.isnan(data.numeric_values[j])
+        n = int(np.count_nonzero(finite))
+        base = FeatureResult(name=ref.name, kind="numeric", samples=n,
+                             missing_ratio=_missing_ratio(data.size - n, data.size, config))
+        if n < config.min_samples:
+            out.append(base)
+            continue
+        counts = np.bincount(data.numeric_bins[j][finite], minlength=ref.edges.size + 1)
+        psi = psi_from_counts(ref.fractions, counts, config.psi_epsilon)
+        ks_stat = ks_p = None
+        if ref.ks is not None:
+            ks = ks_from_positions(ref.ks, data.ks_below[j][finite],
+                                   data.ks_at_or_below[j][finite])
+            ks_stat, ks_p = ks.statistic, ks.p_value
+        out.append(FeatureResult(**{**base.__dict__, "psi": psi, "ks_statistic": ks_stat,
+                                    "ks_p_value": ks_p}))
+    return out
+
+
+def categorical_features(
+    prepared: PreparedProfile, data: WindowData, config: ExporterConfig
+) -> list[FeatureResult]:
+    out: list[FeatureResult] = []
+    for j, ref in enumerate(prepared.categorical):
+        codes = data.categorical_codes[j]
+        present = codes[codes >= 0]
+        n = int(present.size)
+        base = FeatureResult(name=ref.name, kind="categorical", samples=n,
+                             missing_ratio=_missing_ratio(data.size - n, data.size, config))
+        if n < config.min_samples or not ref.categories:
+            out.append(base)
+            continue
+        counts = np.bincount(present, minlength=ref.unseen_code + 1)
+        psi = psi_from_counts(ref.shares, counts, config.psi_epsilon)
+        known = counts[: ref.unseen_code]
+        chi2_stat = chi2_p = None
+        if known.sum() > 0:
+            chi = chi_square(known, ref.shares[: ref.unseen_code])
+            chi2_stat, chi2_p = chi.statistic, chi.p_value
+        out.append(FeatureResult(**{**base.__dict__, "psi": psi, "chi2_statistic": chi2_stat,
+                                    "chi2_p_value": chi2_p,
+                                    "unseen_ratio": float(counts[ref.unseen_code] / n)}))
+    return out
+
+
+def prediction_psi(
+    prepared: PreparedProfile, data: WindowData, config: ExporterConfig
+) -> float | None:
+    if data.size < config.min_samples or prepared.profile.prediction_rows == 0:
+        return None
+    k = len(prepared.classes)
+    codes = np.where(data.predicted >= 0, data.predicted, k)  # other classes share a bucket
+    counts = np.bincount(codes, minlength=k + 1)
+    return psi_from_counts(prepared.class_shares, counts, config.psi_epsilon)
+
+
+def labelled_performance(
+    prepared: PreparedProfile, data: LabelledData, config: ExporterConfig
+) -> Performance | None:
+    if data.label.size < config.min_labelled:
+        return None
+    pos = len(prepared.classes) - 1
+    score = data.positive_score if len(prepared.classes) == 2 else None
+    return performance(
+        correct=(data.predicted == data.label) & (data.label >= 0),
+        actual_positive=data.label == pos,
+        predicted_positive=data.predicted == pos,
+        positive_score=score,
+    )
+
+
+def evaluate(
+    prepared: PreparedProfile,
+    window: WindowData,
+    labelled: LabelledData,
+    last_label_at: float | None,
+    config: ExporterConfig,
+) -> VersionResult:
+    features = numeric_features(prepared, window, config)
+    features += categorical_features(prepared, window, config)
+    pred_psi = prediction_psi(prepared, window, config)
+    drift: bool | None = None
+    drifted: int | None = None
+    if window.size >= config.min_samples:
+        evidence = [
+            FeatureEvidence(
+                name=f.name, kind=f.kind, psi=f.psi,
+                p_value=f.ks_p_value if f.kind == "numeric" else f.chi2_p_value,
+                ks_statistic=f.ks_statistic, unseen_ratio=f.unseen_ratio,
+            )
+            for f in features
+        ]
+        verdict = decide(evidence, pred_psi, config.rule)
+        features = [
+            FeatureResult(**{
+                **f.__dict__,
+                "adjusted_p_value": verdict.adjusted_p_values.get(f.name),
+                "drift": verdict.flagged[f.name] if f.psi is not None else None,
+            })
+            for f in features
+        ]
+        drift, drifted = verdict.drift, verdict.drifted_features
+    return VersionResult(
+        model=prepared.model,
+        version=prepared.version,
+        run_id=prepared.run_id,
+        window_samples=window.size,
+        labelled_samples=int(labelled.label.size),
+        last_label_at=last_label_at,
+        features=tuple(features),
+        prediction_psi=pred_psi,
+        performance=labelled_performance(prepared, labelled, config),
+        drift=drift,
+        drifted_features=drifted,
+    )

@@ -1,0 +1,49 @@
+"""What one computation cycle found: immutable values the collector and report read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from exporter.stats.performance import Performance
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    name: str
+    kind: Literal["numeric", "categorical"]
+    samples: int  # non-missing values in the window
+    missing_ratio: float | None  # None for an empty window
+    psi: float | None = None  # None: fewer than the minimum samples
+    ks_statistic: float | None = None
+    ks_p_value: float | None = None
+    chi2_statistic: float | None = None
+    chi2_p_value: float | None = None
+    unseen_ratio: float | None = None
+    adjusted_p_value: float | None = None  # Holm-adjusted p-value used by the verdict
+    drift: bool | None = None
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    model: str
+    version: str
+    run_id: str
+    window_samples: int
+    labelled_samples: int
+    last_label_at: float | None
+    features: tuple[FeatureResult, ...]
+    prediction_psi: float | None
+    performance: Performance | None  # None: fewer labelled samples than the minimum
+    drift: bool | None  # None: window below the minimum, no verdict
+    drifted_features: int | None
+
+
+@dataclass(frozen=True)
+class CycleResults:
+    versions: tuple[VersionResult, ...] = ()
+    last_run_at: float | None = None
+    last_success_at: float | None = None
+    run_duration_seconds: float | None = None
+    errors: dict[str, int] = field(default_factory=dict)  # stage -> failures so far
+    started_at: float | None = None  # when the exporter started (staleness before a success)

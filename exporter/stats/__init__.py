@@ -1,0 +1,1 @@
+"""Drift and performance statistics: pure functions over arrays, no I/O."""

@@ -1,0 +1,211 @@
+"""Per-version window state: a ring buffer of parsed predictions in column arrays.
+
+Rows are parsed once when they arrive: numeric values become floats (NaN when
+missing or not a number) with their PSI bin and KS positions precomputed
+against the version's reference, categories become integer codes (-1 missing,
+0..K-1 reference categories, K for any value the reference never had). A cycle
+then only selects slots and counts. The ring keeps the ``capacity`` newest rows
+in arrival (``seq``) order; the drift and the labelled windows are subsets of
+it selected by count and by prediction time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from exporter.prepared import PreparedProfile
+from exporter.records import LoggedPrediction
+from exporter.stats.ks import positions
+from reference.binning import bin_indices
+from reference.profile import category_key
+
+NO_LABEL: Final = -2
+OTHER_CLASS: Final = -1  # a class (predicted or true) the reference does not list
+MISSING: Final = -1
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+I32Array = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class WindowData:
+    """The drift window's columns (one entry per prediction)."""
+
+    size: int
+    numeric_values: FloatArray  # (numeric features, size), NaN = missing
+    numeric_bins: IntArray  # PSI bin per value (meaningless where the value is NaN)
+    ks_below: IntArray  # distinct reference values < value
+    ks_at_or_below: IntArray  # distinct reference values <= value
+    categorical_codes: IntArray  # (categorical features, size)
+    predicted: IntArray  # class index, OTHER_CLASS for a class not in the reference
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    """The labelled window's columns: only predictions whose label has arrived."""
+
+    predicted: IntArray
+    label: IntArray
+    positive_score: FloatArray  # NaN when the probability was not logged
+
+
+def _to_float(value: object) -> float:
+    if value is None or (isinstance(value, str | bytes) and not value):
+        return math.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def parse_numeric(values: list[object]) -> FloatArray:
+    """Floats, NaN for missing, non-numeric or infinite values."""
+    try:
+        arr = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.array([_to_float(v) for v in values], dtype=np.float64)
+    arr[~np.isfinite(arr)] = np.nan
+    return arr
+
+
+class VersionWindow:
+    def __init__(self, prepared: PreparedProfile, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("window capacity must be at least 1")
+        self.prepared = prepared
+        self.capacity = capacity
+        n_num, n_cat = len(prepared.numeric), len(prepared.categorical)
+        self._order = np.full(capacity, -1, dtype=np.int64)  # arrival index per slot
+        self._created_at = np.zeros(capacity, dtype=np.float64)
+        self._predicted = np.full(capacity, OTHER_CLASS, dtype=np.int32)
+        self._score = np.full(capacity, np.nan, dtype=np.float64)
+        self._label = np.full(capacity, NO_LABEL, dtype=np.int32)
+        self._num = np.full((n_num, capacity), np.nan, dtype=np.float64)
+        self._bins = np.zeros((n_num, capacity), dtype=np.int32)
+        self._below = np.zeros((n_num, capacity), dtype=np.int32)
+        self._at_or_below = np.zeros((n_num, capacity), dtype=np.int32)
+        self._cat = np.full((n_cat, capacity), MISSING, dtype=np.int32)
+        self._ids: list[str | None] = [None] * capacity
+        self._slot_of: dict[str, int] = {}
+        self._class_code = {c: i for i, c in enumerate(prepared.classes)}
+        self._category_code = [
+            {c: i for i, c in enumerate(p.categories)} for p in prepared.categorical
+        ]
+        self.total = 0
+        self.last_label_at: float | None = None
+        self.last_prediction_at: float | None = None
+
+    def __len__(self) -> int:
+        return min(self.total, self.capacity)
+
+    def __contains__(self, prediction_id: str) -> bool:
+        return prediction_id in self._slot_of
+
+    def _class(self, value: str) -> int:
+        return self._class_code.get(value, OTHER_CLASS)
+
+    def add(self, rows: Sequence[LoggedPrediction]) -> int:
+        """Append rows in arrival order, skipping ids already held; returns rows added."""
+        fresh: list[LoggedPrediction] = []
+        seen: set[str] = set()
+        for r in rows:
+            if r.prediction_id not in self._slot_of and r.prediction_id not in seen:
+                seen.add(r.prediction_id)
+                fresh.append(r)
+        if len(fresh) > self.capacity:
+            fresh = fresh[-self.capacity:]
+        b = len(fresh)
+        if b == 0:
+            return 0
+        slots = (self.total + np.arange(b)) % self.capacity
+        for s in slots.tolist():
+            old = self._ids[s]
+            if old is not None and self._slot_of.get(old) == s:
+                del self._slot_of[old]
+        for s, r in zip(slots.tolist(), fresh, strict=True):
+            self._ids[s] = r.prediction_id
+            self._slot_of[r.prediction_id] = s
+        self._order[slots] = self.total + np.arange(b)
+        self._created_at[slots] = [r.created_at for r in fresh]
+        self._predicted[slots] = [self._class(r.predicted_class) for r in fresh]
+        positive = self.prepared.positive_class
+        self._score[slots] = parse_numeric([r.probabilities.get(positive) for r in fresh])
+        self._label[slots] = [
+            NO_LABEL if r.label is None else self._class(r.label) for r in fresh
+        ]
+        for j, ref in enumerate(self.prepared.numeric):
+            values = parse_numeric([r.features.get(ref.name) for r in fresh])
+            self._num[j, slots] = values
+            finite = np.isfinite(values)
+            bins = np.zeros(b, dtype=np.int64)
+            bins[finite] = bin_indices(values[finite], ref.edges)
+            self._bins[j, slots] = bins
+            if ref.ks is not None:
+                below = np.zeros(b, dtype=np.int64)
+                at_or_below = np.zeros(b, dtype=np.int64)
+                below[finite], at_or_below[finite] = positions(ref.ks, values[finite])
+                self._below[j, slots] = below
+                self._at_or_below[j, slots] = at_or_below
+        for j, cat in enumerate(self.prepared.categorical):
+            codes = self._category_code[j]
+            unseen = cat.unseen_code
+            self._cat[j, slots] = [
+                MISSING if (v := r.features.get(cat.name)) is None
+                else codes.get(category_key(v), unseen)
+                for r in fresh
+            ]
+        for r in fresh:
+            if r.label is not None and r.label_received_at is not None:
+                self._note_label(r.label_received_at)
+        newest = max(r.created_at for r in fresh)
+        if self.last_prediction_at is None or newest > self.last_prediction_at:
+            self.last_prediction_at = newest
+        self.total += b
+        return b
+
+    def _note_label(self, received_at: float) -> None:
+        if self.last_label_at is None or received_at > self.last_label_at:
+            self.last_label_at = received_at
+
+    def label(self, prediction_id: str, label: str, received_at: float) -> bool:
+        """Attach a late label; False when the prediction is not (or no longer) held."""
+        slot = self._slot_of.get(prediction_id)
+        if slot is None:
+            return False
+        self._label[slot] = self._class(label)
+        self._note_label(received_at)
+        return True
+
+    def select(self, last_n: int, since: float | None, labelled: bool = False) -> IntArray:
+        """Slots of the newest ``last_n`` rows predicted at or after ``since``."""
+        mask = self._order >= max(self.total - last_n, 0)
+        if since is not None:
+            mask &= self._created_at >= since
+        if labelled:
+            mask &= self._label != NO_LABEL
+        return np.flatnonzero(mask)
+
+    def window(self, slots: IntArray) -> WindowData:
+        return WindowData(
+            size=int(slots.size),
+            numeric_values=self._num[:, slots],
+            numeric_bins=self._bins[:, slots].astype(np.int64),
+            ks_below=self._below[:, slots].astype(np.int64),
+            ks_at_or_below=self._at_or_below[:, slots].astype(np.int64),
+            categorical_codes=self._cat[:, slots].astype(np.int64),
+            predicted=self._predicted[slots].astype(np.int64),
+        )
+
+    def labelled(self, slots: IntArray) -> LabelledData:
+        return LabelledData(
+            predicted=self._predicted[slots].astype(np.int64),
+            label=self._label[slots].astype(np.int64),
+            positive_score=self._score[slots],
+        )
