@@ -38,8 +38,13 @@ class HttpAnswer:
         return json.loads(self.body)
 
 
-def http(method: str, url: str, body: bytes | None = None,
-         headers: Mapping[str, str] | None = None, timeout: float = 30.0) -> HttpAnswer:
+def http(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> HttpAnswer:
     """One request; an HTTP error status is an answer, not an exception."""
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
     try:
@@ -60,8 +65,14 @@ class Receiver:
     token: str = TOKEN
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def post_alerts(self, payload: Any, *, token: str | None = None,
-                    content_type: str = "application/json", raw: bytes | None = None) -> HttpAnswer:
+    def post_alerts(
+        self,
+        payload: Any,
+        *,
+        token: str | None = None,
+        content_type: str = "application/json",
+        raw: bytes | None = None,
+    ) -> HttpAnswer:
         body = raw if raw is not None else json.dumps(payload).encode()
         headers = {"Content-Type": content_type}
         if token is None:
@@ -88,18 +99,27 @@ class Receiver:
     def db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.home / "receiver" / "queue.db")
 
-    def worker(self, *args: str, env: Mapping[str, str] | None = None,
-               timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    def worker(
+        self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
         """Run `php php/bin/worker.php ARGS` to the end with this receiver's environment."""
         return subprocess.run(
             ["php", str(PHP_DIR / "bin" / "worker.php"), *args],
-            env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
 
 
-def alert(name: str = "DriftlineFeatureDrift", model: str = "churn", status: str = "firing",
-          retrain: bool = True, feature: str = "tenure_months") -> dict[str, Any]:
+def alert(
+    name: str = "DriftlineFeatureDrift",
+    model: str = "churn",
+    status: str = "firing",
+    retrain: bool = True,
+    feature: str = "tenure_months",
+) -> dict[str, Any]:
     """One alert the way Alertmanager 0.2x sends it."""
     labels = {"alertname": name, "model": model, "severity": "warning", "feature": feature}
     if retrain:
@@ -140,13 +160,15 @@ def receiver_env(home: Path, **overrides: str) -> dict[str, str]:
     if not token_file.exists():
         token_file.write_text(TOKEN + "\n")
     env = dict(os.environ)
-    env.update({
-        "DRIFTLINE_HOME": str(home),
-        "DRIFTLINE_WEBHOOK_TOKEN_FILE": str(token_file),
-        "DRIFTLINE_RETRAIN_COOLDOWN_SECONDS": "3600",
-        # php -S answers several requests at once only with workers.
-        "PHP_CLI_SERVER_WORKERS": "4",
-    })
+    env.update(
+        {
+            "DRIFTLINE_HOME": str(home),
+            "DRIFTLINE_WEBHOOK_TOKEN_FILE": str(token_file),
+            "DRIFTLINE_RETRAIN_COOLDOWN_SECONDS": "3600",
+            # php -S answers several requests at once only with workers.
+            "PHP_CLI_SERVER_WORKERS": "4",
+        }
+    )
     env.update(overrides)
     return env
 
@@ -164,7 +186,10 @@ def start_receiver(tmp_path: Path) -> Iterator[Any]:
         log = home / "php-server.log"
         ctx = running(
             ["php", "-S", f"127.0.0.1:{port}", "-t", str(PHP_DIR / "public")],
-            ready_url=f"http://127.0.0.1:{port}/health", log=log, env=env, timeout=30,
+            ready_url=f"http://127.0.0.1:{port}/health",
+            log=log,
+            env=env,
+            timeout=30,
         )
         ctx.__enter__()
         stack.append(ctx)

@@ -22,7 +22,9 @@ def _php_constants(expression: str) -> Any:
 
 
 def test_php_contract_constants_equal_the_python_ones() -> None:
-    php = _php_constants("(new ReflectionClass(Driftline\\Contract\\SharedContract::class))->getConstants()")
+    php = _php_constants(
+        "(new ReflectionClass(Driftline\\Contract\\SharedContract::class))->getConstants()"
+    )
     receiver_metrics = [m for m in metric_catalog.METRICS if m.component == "receiver"]
     python = {
         "RETRAIN_LABEL": alert_contract.RETRAIN_LABEL,
@@ -54,9 +56,9 @@ def test_php_contract_constants_equal_the_python_ones() -> None:
         m.name for m in receiver_metrics
     }
     # And the job states PHP stores are the queue's states.
-    assert _php_constants("array_map(fn($s) => $s->value, Driftline\\Queue\\JobState::cases())") == list(
-        metric_catalog.JOB_STATES
-    )
+    assert _php_constants(
+        "array_map(fn($s) => $s->value, Driftline\\Queue\\JobState::cases())"
+    ) == list(metric_catalog.JOB_STATES)
 
 
 def test_php_help_texts_are_the_catalog_ones() -> None:
@@ -89,7 +91,9 @@ def test_metrics_endpoint_names_types_and_labels_follow_the_catalog(receiver: Re
             assert tuple(sample.labels) == spec.labels, spec.name
     webhooks = {s.labels["outcome"]: s.value for s in families["driftline_webhooks"].samples}
     assert webhooks == {o: 0.0 for o in metric_catalog.WEBHOOK_OUTCOMES} | {
-        "queued": 1.0, "duplicate": 1.0, "unauthorized": 1.0,
+        "queued": 1.0,
+        "duplicate": 1.0,
+        "unauthorized": 1.0,
     }
     jobs = {s.labels["state"]: s.value for s in families["driftline_retrain_jobs"].samples}
     assert jobs == {"queued": 0.0, "running": 0.0, "succeeded": 1.0, "failed": 0.0}
@@ -101,6 +105,8 @@ def test_metrics_pass_promtool_check_metrics(receiver: Receiver) -> None:
     receiver.post_alerts(notification(alert()))
     text = receiver.get("/metrics").body
 
-    result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, check=False)
+    result = subprocess.run(
+        ["promtool", "check", "metrics"], input=text, capture_output=True, check=False
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr

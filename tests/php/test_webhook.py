@@ -14,7 +14,9 @@ def _counts(receiver: Receiver) -> dict[str, int]:
 
 
 def test_a_retrain_alert_queues_one_job_and_answers_202(receiver: Receiver) -> None:
-    answer = receiver.post_alerts(notification(alert("DriftlineFeatureDrift"), alert("DriftlineAccuracyDrop")))
+    answer = receiver.post_alerts(
+        notification(alert("DriftlineFeatureDrift"), alert("DriftlineAccuracyDrop"))
+    )
 
     assert answer.status == 202, answer.body
     body = answer.json()
@@ -90,7 +92,11 @@ def test_repeats_are_duplicates_resolved_is_recorded(receiver: Receiver) -> None
     unrelated = receiver.post_alerts(notification(alert("DriftlineLatencyHigh", retrain=False)))
 
     assert [a.status for a in (first, repeat, resolved, unrelated)] == [202, 200, 200, 200]
-    assert [a.json()["status"] for a in (repeat, resolved, unrelated)] == ["duplicate", "resolved", "ignored"]
+    assert [a.json()["status"] for a in (repeat, resolved, unrelated)] == [
+        "duplicate",
+        "resolved",
+        "ignored",
+    ]
     assert repeat.json()["jobs"][0]["job_id"] == first.json()["jobs"][0]["job_id"]
     assert len(receiver.jobs()) == 1
     with receiver.db() as db:
@@ -98,7 +104,9 @@ def test_repeats_are_duplicates_resolved_is_recorded(receiver: Receiver) -> None
     assert outcomes == ["queued", "duplicate", "resolved", "ignored"]
 
 
-def test_a_storm_of_100_concurrent_identical_notifications_makes_exactly_one_job(receiver: Receiver) -> None:
+def test_a_storm_of_100_concurrent_identical_notifications_makes_exactly_one_job(
+    receiver: Receiver,
+) -> None:
     payload = notification(alert("DriftlineFeatureDrift"), alert("DriftlineAccuracyDrop"))
 
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -117,7 +125,10 @@ def test_a_storm_of_100_concurrent_identical_notifications_makes_exactly_one_job
 def test_cooldown_after_a_finished_job(receiver: Receiver) -> None:
     receiver.post_alerts(notification(alert()))
     with receiver.db() as db:
-        db.execute("UPDATE jobs SET state = 'succeeded', started_at = 1, finished_at = strftime('%s','now')")
+        db.execute(
+            "UPDATE jobs SET state = 'succeeded', started_at = 1,"
+            " finished_at = strftime('%s', 'now')"
+        )
 
     again = receiver.post_alerts(notification(alert()))
 
