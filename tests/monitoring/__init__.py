@@ -1,0 +1,1 @@
+"""Tests of the Prometheus, Alertmanager and Grafana configuration (issue 4)."""

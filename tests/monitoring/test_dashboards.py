@@ -1,0 +1,187 @@
+"""Grafana dashboards and provisioning: generated, schema-valid, wired to the data source."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.monitoring.monitoring_files import (
+    DASHBOARD_DIR,
+    GRAFANA_DIR,
+    THRESHOLDS_YML,
+    load_yaml,
+    problems_in,
+)
+
+SCHEMA = json.loads((Path(__file__).parent / "grafana_dashboard.schema.json").read_text())
+EXPECTED_UIDS = {
+    "model-health.json": "driftline-model-health",
+    "drift.json": "driftline-drift",
+    "ab.json": "driftline-ab",
+}
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "dashboards_generate", DASHBOARD_DIR / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _committed() -> dict[str, dict[str, Any]]:
+    return {p.name: json.loads(p.read_text()) for p in sorted(DASHBOARD_DIR.glob("*.json"))}
+
+
+def _provisioned_datasource_uid() -> str:
+    (ds,) = load_yaml(GRAFANA_DIR / "datasources" / "driftline.yml")["datasources"]
+    assert ds["type"] == "prometheus"
+    return str(ds["uid"])
+
+
+def _datasource_refs(node: Any) -> list[dict[str, Any]]:
+    """Every `datasource` object anywhere in a dashboard."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource":
+                found.append(value)
+            else:
+                found.extend(_datasource_refs(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_datasource_refs(item))
+    return found
+
+
+def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(p for p in dashboard["panels"] if p["title"] == title)
+
+
+def _threshold_values(panel: dict[str, Any]) -> list[float]:
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    return [s["value"] for s in steps if s["value"] is not None]
+
+
+def test_committed_json_equals_a_fresh_generation() -> None:
+    generator = _generator()
+    fresh = {name: generator.render(d) for name, d in generator.build_dashboards().items()}
+    committed = {p.name: p.read_text() for p in sorted(DASHBOARD_DIR.glob("*.json"))}
+    assert committed == fresh, "run .venv/bin/python dashboards/generate.py and commit"
+
+
+def test_dashboards_match_the_schema_with_fixed_unique_uids() -> None:
+    dashboards = _committed()
+    assert {name: d["uid"] for name, d in dashboards.items()} == EXPECTED_UIDS
+    for name, dashboard in dashboards.items():
+        jsonschema.Draft202012Validator(SCHEMA).validate(dashboard)
+        ids = [p["id"] for p in dashboard["panels"]]
+        assert len(ids) == len(set(ids)), name
+
+
+def test_schema_rejects_a_panel_without_datasource_uid() -> None:
+    broken = copy.deepcopy(_committed()["drift.json"])
+    del broken["panels"][0]["datasource"]["uid"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(SCHEMA).validate(broken)
+
+
+def test_every_query_uses_the_provisioned_datasource() -> None:
+    uid = _provisioned_datasource_uid()
+    for name, dashboard in _committed().items():
+        refs = _datasource_refs(dashboard)
+        assert refs, name
+        assert all(ref == {"type": "prometheus", "uid": uid} for ref in refs), name
+
+
+def test_provisioning_loads_dashboards_from_files() -> None:
+    (provider,) = load_yaml(GRAFANA_DIR / "dashboards" / "driftline.yml")["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"]
+
+
+def test_model_and_version_variables_and_annotations() -> None:
+    for name, dashboard in _committed().items():
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        assert set(variables) == {"model", "version"}, name
+        assert variables["version"]["multi"] and variables["version"]["includeAll"]
+        assert "$model" in variables["version"]["query"]["query"]
+        annotations = {a["name"] for a in dashboard["annotations"]["list"]}
+        assert annotations == {"Driftline alerts", "Model promotions"}, name
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                expr = target["expr"]
+                if "driftline_exporter_" not in expr:  # the exporter is model-independent
+                    assert 'model="$model"' in expr, (name, panel["title"])
+                if "version=" in expr:
+                    assert 'version=~"$version"' in expr, (name, panel["title"])
+
+
+def test_queries_use_only_catalog_metrics_and_recorded_series() -> None:
+    problems = []
+    for name, dashboard in _committed().items():
+        exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+        exprs += [a["expr"] for a in dashboard["annotations"]["list"]]
+        for expr in exprs:
+            problems += problems_in(expr, name)
+    assert problems == []
+
+
+def test_threshold_lines_sit_at_the_alert_levels() -> None:
+    t = load_yaml(THRESHOLDS_YML)
+    health, drift, ab = (_committed()[n] for n in ("model-health.json", "drift.json", "ab.json"))
+    assert _threshold_values(_panel(health, "Accuracy per version")) == [t["accuracy_min"]]
+    assert _threshold_values(_panel(ab, "Accuracy per version")) == [t["accuracy_min"]]
+    assert _threshold_values(_panel(health, "Samples in window")) == [
+        t["accuracy_min_labelled_samples"]
+    ]
+    assert _threshold_values(_panel(health, "Error ratio (5xx)")) == [t["error_ratio"]]
+    assert _threshold_values(_panel(health, "Latency quantiles of /predict")) == [
+        t["latency_p99_seconds"]
+    ]
+    assert _threshold_values(_panel(drift, "PSI per feature")) == [
+        t["psi_warning"],
+        t["psi_critical"],
+    ]
+    assert _threshold_values(_panel(drift, "KS statistic per numeric feature")) == [
+        t["ks_statistic"]
+    ]
+    assert _threshold_values(_panel(drift, "Prediction drift")) == [t["prediction_psi"]]
+    assert _threshold_values(_panel(drift, "Exporter staleness")) == [t["exporter_stale_seconds"]]
+    for dashboard in (health, drift, ab):
+        for panel in dashboard["panels"]:
+            if panel["type"] == "timeseries" and _threshold_values(panel):
+                style = panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"]
+                assert style == "line", panel["title"]
+
+
+def test_required_panels_exist() -> None:
+    titles = {name: {p["title"] for p in d["panels"]} for name, d in _committed().items()}
+    assert {
+        "Accuracy per version",
+        "Samples in window",
+        "Request rate",
+        "Error ratio (5xx)",
+        "Latency quantiles of /predict",
+        "Predictions by class",
+    } <= titles["model-health.json"]
+    assert {
+        "PSI per feature",
+        "KS statistic per numeric feature",
+        "Worst features now",
+        "Prediction drift",
+        "Missing-value share per feature",
+        "Drift verdict",
+    } <= titles["drift.json"]
+    assert {"Traffic split", "Accuracy per version", "p99 latency of /predict per version"} <= (
+        titles["ab.json"]
+    )
