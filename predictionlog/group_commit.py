@@ -72,9 +72,7 @@ class GroupCommitWriter:
         self._pending: deque[_Submission] = deque()
         self._pending_rows = 0
         self._closing = False
-        self._thread = threading.Thread(
-            target=self._run, name="prediction-log-writer", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="prediction-log-writer", daemon=True)
         self._thread.start()
         # A process that exits without calling close() still drains (atexit
         # runs before daemon threads are stopped).
@@ -123,8 +121,11 @@ class GroupCommitWriter:
                     submission.future.set_exception(
                         WriterClosedError(f"prediction log writer did not drain in {timeout}s")
                     )
-            log.error("prediction log writer still busy after %.1fs; %d submissions failed",
-                      timeout, len(abandoned))
+            log.error(
+                "prediction log writer still busy after %.1fs; %d submissions failed",
+                timeout,
+                len(abandoned),
+            )
 
     # --- the writer thread ----------------------------------------------------------------
 
@@ -170,8 +171,11 @@ class GroupCommitWriter:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
                 return
-            log.warning("group commit of %d submissions failed (%s); committing them one by one",
-                        len(batch), exc)
+            log.warning(
+                "group commit of %d submissions failed (%s); committing them one by one",
+                len(batch),
+                exc,
+            )
             for submission in batch:
                 try:
                     self._insert([submission])

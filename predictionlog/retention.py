@@ -123,6 +123,7 @@ class RetentionSweeper:
                 if self._on_sweep is not None:
                     self._on_sweep(deleted)
             except Exception:
-                log.exception("retention sweep failed; trying again in %.0fs",
-                              self._policy.interval_seconds)
+                log.exception(
+                    "retention sweep failed; trying again in %.0fs", self._policy.interval_seconds
+                )
             self._stop.wait(self._policy.interval_seconds)

@@ -242,10 +242,12 @@ class PredictionStore:
                 outcomes[index] = "unknown_prediction"
                 continue
             if pid not in stored:
-                done = conn.execute(
+                # RETURNING, not rowcount: psycopg reports -1 for an insert with RETURNING,
+                # and SQLAlchemy adds one on PostgreSQL to fetch the primary key.
+                inserted = conn.execute(
                     insert, {"prediction_id": pid, "label": label, "received_at": received_at}
-                )
-                if done.rowcount == 1:
+                ).first()
+                if inserted is not None:
                     stored[pid] = label
                     outcomes[index] = "recorded"
                     continue
@@ -268,13 +270,11 @@ class PredictionStore:
         return results
 
     def _insert_label_ignoring_conflict(self) -> Insert:
-        if self._engine.dialect.name == "postgresql":
-            return pg_dialect.insert(labels).on_conflict_do_nothing(
-                index_elements=["prediction_id"]
-            )
-        return sqlite_dialect.insert(labels).on_conflict_do_nothing(
+        dialect = pg_dialect if self._engine.dialect.name == "postgresql" else sqlite_dialect
+        stmt: Insert = dialect.insert(labels).on_conflict_do_nothing(
             index_elements=["prediction_id"]
         )
+        return stmt.returning(_L.prediction_id)
 
     # --- reading for retraining ----------------------------------------------------------
 

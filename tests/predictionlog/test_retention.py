@@ -1,0 +1,95 @@
+"""Retention policy from the environment and the background sweeper."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from predictionlog.retention import (
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_MAX_AGE_SECONDS,
+    INTERVAL_ENV,
+    RETENTION_ENV,
+    RetentionPolicy,
+    RetentionSweeper,
+)
+from predictionlog.store import PredictionStore
+from tests.predictionlog.sample_records import make_record
+
+
+def test_policy_defaults_to_thirty_days_hourly() -> None:
+    policy = RetentionPolicy.from_env({})
+    assert policy == RetentionPolicy(DEFAULT_MAX_AGE_SECONDS, DEFAULT_INTERVAL_SECONDS)
+    assert DEFAULT_MAX_AGE_SECONDS == 30 * 86400
+    assert policy.enabled
+
+
+def test_policy_reads_the_environment() -> None:
+    policy = RetentionPolicy.from_env({RETENTION_ENV: "86400", INTERVAL_ENV: "60"})
+    assert policy == RetentionPolicy(86400.0, 60.0)
+    assert not RetentionPolicy.from_env({RETENTION_ENV: "0"}).enabled
+
+
+@pytest.mark.parametrize(
+    ("environ", "name"),
+    [({RETENTION_ENV: "a week"}, RETENTION_ENV), ({RETENTION_ENV: "-5"}, RETENTION_ENV),
+     ({RETENTION_ENV: "nan"}, RETENTION_ENV), ({INTERVAL_ENV: "0"}, INTERVAL_ENV)],
+)  # fmt: skip
+def test_bad_values_are_named(environ: dict[str, str], name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        RetentionPolicy.from_env(environ)
+
+
+def _fill(store: PredictionStore) -> tuple[list[str], list[str]]:
+    old = [make_record(created_at=1_000.0 + i) for i in range(5)]
+    new = [make_record(created_at=9_000.0 + i) for i in range(5)]
+    store.insert_predictions(old + new)
+    store.record_labels([(r.prediction_id, "1") for r in old + new])
+    return [r.prediction_id for r in old], [r.prediction_id for r in new]
+
+
+def test_sweep_deletes_what_is_older_than_the_maximum_age(store: PredictionStore) -> None:
+    old, new = _fill(store)
+    sweeper = RetentionSweeper(
+        store, RetentionPolicy(max_age_seconds=5_000, interval_seconds=60), clock=lambda: 10_000.0
+    )
+
+    assert sweeper.sweep_once() == 5
+    assert set(store.get_predictions(old + new)) == set(new)
+    assert len(store.labelled_predictions("churn", since=0)) == 5
+
+
+def test_the_started_sweeper_sweeps_in_the_background(store: PredictionStore) -> None:
+    old, new = _fill(store)
+    swept = threading.Event()
+    deleted: list[int] = []
+
+    def on_sweep(count: int) -> None:
+        deleted.append(count)
+        swept.set()
+
+    sweeper = RetentionSweeper(
+        store,
+        RetentionPolicy(max_age_seconds=5_000, interval_seconds=3600),
+        clock=lambda: 10_000.0,
+        on_sweep=on_sweep,
+    )
+    sweeper.start()
+    try:
+        assert swept.wait(30), "the sweeper did not run"
+    finally:
+        sweeper.stop()
+
+    assert deleted == [5]
+    assert set(store.get_predictions(old + new)) == set(new)
+
+
+def test_a_disabled_policy_keeps_everything(store: PredictionStore) -> None:
+    old, new = _fill(store)
+    sweeper = RetentionSweeper(store, RetentionPolicy(0, 60), clock=lambda: 1e12)
+
+    assert sweeper.sweep_once() == 0
+    sweeper.start()
+    sweeper.stop()
+    assert len(store.get_predictions(old + new)) == 10

@@ -1,0 +1,87 @@
+"""Several processes on one SQLite file, and a writer killed with SIGKILL."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from predictionlog.store import PredictionStore
+from tests.conftest import REPO_ROOT
+from tests.predictionlog.ack_writer import write_rows
+from tests.predictionlog.conftest import sqlite_url
+
+
+def _acknowledged(ack_file: Path) -> list[str]:
+    if not ack_file.exists():
+        return []
+    return [line for line in ack_file.read_text().splitlines() if len(line) == 36]
+
+
+def _stored(db_url: str, ids: list[str]) -> set[str]:
+    store = PredictionStore.open(db_url)
+    try:
+        return set(store.get_predictions(ids))
+    finally:
+        store.close()
+
+
+def test_two_processes_writing_one_file_lose_nothing(tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "predictions.db")
+    PredictionStore.open(db_url).close()  # both children find the tables there
+    spawn = multiprocessing.get_context("spawn")
+    acks = [tmp_path / f"acks-{i}.txt" for i in range(2)]
+    children = [
+        spawn.Process(target=write_rows, args=(db_url, ack, 4, 400, "FULL")) for ack in acks
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=300)
+        assert child.exitcode == 0
+
+    ids = _acknowledged(acks[0]) + _acknowledged(acks[1])
+    assert len(ids) == len(set(ids)) == 2 * 4 * 400
+    assert _stored(db_url, ids) == set(ids)
+    store = PredictionStore.open(db_url)
+    assert store.count_predictions() == len(ids)
+    store.close()
+
+
+@pytest.mark.parametrize("synchronous", ["FULL", "NORMAL"])
+def test_acknowledged_rows_survive_sigkill(tmp_path: Path, synchronous: str) -> None:
+    db_url = sqlite_url(tmp_path / "predictions.db")
+    ack_file = tmp_path / "acks.txt"
+    log = (tmp_path / "child.log").open("wb")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.predictionlog.ack_writer", db_url, str(ack_file), "4", "0",
+         synchronous],
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(_acknowledged(ack_file)) < 1000:
+            assert child.poll() is None, (tmp_path / "child.log").read_text()
+            assert time.monotonic() < deadline, "the writer acknowledged too little"
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+        log.close()
+
+    assert child.returncode == -signal.SIGKILL
+    ids = _acknowledged(ack_file)
+    assert len(ids) >= 1000
+    assert _stored(db_url, ids) == set(ids)
