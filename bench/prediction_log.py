@@ -1,0 +1,211 @@
+"""Prediction log write throughput and latency on SQLite (prints figures, asserts nothing).
+
+Acknowledged single-row submissions from 8 threads on one SQLite file:
+group commit (GroupCommitWriter, with and without its 2 ms gathering delay)
+against one transaction per row (PredictionStore.insert_predictions), each
+with synchronous FULL and NORMAL. Then the SQLAlchemy Core insert path
+against the raw sqlite3 driver, to see whether Core's overhead matters.
+
+Every configuration runs REPEATS times, interleaved, and the medians are
+printed with ratios against the one-transaction-per-row baseline of the same
+run (the machine is shared and noisy: compare ratios, not absolute numbers).
+
+    .venv/bin/python bench/prediction_log.py [--seconds 1.0] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from predictionlog.engine import SqliteSynchronous
+from predictionlog.group_commit import GroupCommitWriter
+from predictionlog.records import PredictionRecord
+from predictionlog.schema import predictions
+from predictionlog.store import PredictionStore, encode_prediction
+
+THREADS = 8
+
+
+def record() -> PredictionRecord:
+    return PredictionRecord(
+        prediction_id=str(uuid.uuid4()),
+        created_at=time.time(),
+        model_name="churn",
+        model_version="1",
+        features={
+            "tenure_months": 12,
+            "monthly_charges": 70.35,
+            "total_charges": 844.2,
+            "support_calls": 2,
+            "contract_type": "month-to-month",
+            "payment_method": "electronic_check",
+            "internet_service": "fiber_optic",
+        },
+        predicted_class="1",
+        probabilities={"0": 0.31, "1": 0.69},
+    )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    rows_per_second: float
+    p50_ms: float
+    p99_ms: float
+    mean_batch: float = 1.0  # rows per transaction
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    index = min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def drive(submit_one: Callable[[], None], seconds: float) -> RunResult:
+    """THREADS threads call ``submit_one`` back to back for ``seconds``."""
+    latencies: list[list[float]] = [[] for _ in range(THREADS)]
+    start = threading.Barrier(THREADS + 1)
+    stop_at = [0.0]
+
+    def loop(index: int) -> None:
+        mine = latencies[index]
+        start.wait()
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= stop_at[0]:
+                return
+            submit_one()
+            mine.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    began = time.perf_counter()
+    stop_at[0] = began + seconds
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    flat = sorted(x for per in latencies for x in per)
+    return RunResult(len(flat) / elapsed, percentile(flat, 0.5) * 1e3, percentile(flat, 0.99) * 1e3)
+
+
+def run_config(url: str, mode: str, synchronous: SqliteSynchronous, seconds: float) -> RunResult:
+    store = PredictionStore.open(url, synchronous=synchronous)
+    try:
+        if mode == "per-row":
+            return drive(lambda: store.insert_predictions([record()]), seconds)
+        delay = 0.002 if mode == "group 2ms" else 0.0
+        batches: list[int] = []
+        writer = GroupCommitWriter(
+            store, max_delay_seconds=delay, on_commit=lambda size, _s: batches.append(size)
+        )
+        try:
+            result = drive(lambda: writer.submit([record()]).result(), seconds)
+        finally:
+            writer.close()
+        return RunResult(
+            result.rows_per_second, result.p50_ms, result.p99_ms, statistics.mean(batches)
+        )
+    finally:
+        store.close()
+
+
+def core_vs_raw(url: str, path: Path, batch: int, transactions: int) -> tuple[float, float]:
+    """Seconds per transaction of ``batch`` rows: SQLAlchemy Core, raw sqlite3 (medians)."""
+    import sqlite3
+
+    store = PredictionStore.open(url, synchronous="NORMAL")
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA synchronous = NORMAL")
+    columns = [c.name for c in predictions.columns if c.name != "seq"]
+    sql = (
+        f"INSERT INTO predictions ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    core_times: list[float] = []
+    raw_times: list[float] = []
+    try:
+        for _ in range(transactions):
+            rows = [encode_prediction(record()) for _ in range(batch)]
+            t0 = time.perf_counter()
+            store.insert_encoded(rows)
+            core_times.append(time.perf_counter() - t0)
+            rows = [encode_prediction(record()) for _ in range(batch)]
+            t0 = time.perf_counter()
+            raw.execute("BEGIN IMMEDIATE")
+            raw.executemany(sql, rows)
+            raw.execute("COMMIT")
+            raw_times.append(time.perf_counter() - t0)
+    finally:
+        raw.close()
+        store.close()
+    return statistics.median(core_times), statistics.median(raw_times)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per configuration")
+    args = parser.parse_args(argv)
+
+    modes = ("group 2ms", "group 0ms", "per-row")
+    syncs: tuple[SqliteSynchronous, ...] = ("FULL", "NORMAL")
+    results: dict[tuple[str, str], list[RunResult]] = {(m, s): [] for m in modes for s in syncs}
+    with tempfile.TemporaryDirectory(prefix="driftline-bench-") as tmp:
+        path = Path(tmp) / "predictions.db"
+        url = f"sqlite:///{path}"
+        PredictionStore.open(url).close()
+        started = time.perf_counter()
+        for _ in range(args.repeats):
+            for sync in syncs:
+                for mode in modes:
+                    results[(mode, sync)].append(run_config(url, mode, sync, args.seconds))
+        overhead = {b: core_vs_raw(url, path, b, 60) for b in (1, 256)}
+        total = time.perf_counter() - started
+
+    print(f"SQLite {path.name}, {THREADS} threads, acknowledged single-row submissions,")
+    print(f"medians of {args.repeats} runs of {args.seconds:.1f} s each\n")
+    print(
+        f"{'mode':<10} {'sync':<7} {'rows/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rows/txn':>9} "
+        f"{'x per-row':>10}"
+    )
+    medians: dict[tuple[str, str], RunResult] = {}
+    for key, runs in results.items():
+        medians[key] = RunResult(
+            statistics.median(r.rows_per_second for r in runs),
+            statistics.median(r.p50_ms for r in runs),
+            statistics.median(r.p99_ms for r in runs),
+            statistics.median(r.mean_batch for r in runs),
+        )
+    for sync in syncs:
+        base = medians[("per-row", sync)].rows_per_second
+        for mode in modes:
+            m = medians[(mode, sync)]
+            print(
+                f"{mode:<10} {sync:<7} {m.rows_per_second:>9.0f} {m.p50_ms:>8.2f} "
+                f"{m.p99_ms:>8.2f} {m.mean_batch:>9.1f} {m.rows_per_second / base:>9.2f}x"
+            )
+    print("\nNORMAL / FULL throughput:")
+    for mode in modes:
+        ratio = medians[(mode, "NORMAL")].rows_per_second / medians[(mode, "FULL")].rows_per_second
+        print(f"  {mode:<10} {ratio:.2f}x")
+    print("\nOne transaction, SQLAlchemy Core vs raw sqlite3 (synchronous NORMAL, median of 60):")
+    for batch, (core, raw) in overhead.items():
+        print(
+            f"  {batch:>3} rows: Core {core * 1e3:.3f} ms, raw {raw * 1e3:.3f} ms, "
+            f"Core/raw {core / raw:.2f}x"
+        )
+    print(f"\n(total {total:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
