@@ -169,6 +169,7 @@ class Engine:
             log.warning("reading the prediction log failed: %s", exc)
             self.errors["store"] += 1
             success = False
+            self.reader.engine.dispose()  # reconnect from scratch next cycle
         else:
             try:
                 versions = self._compute(started)
