@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
@@ -60,9 +61,8 @@ def test_reads_only_new_rows_and_keeps_the_newest_n(
     result = engine.run_cycle().versions[0]
     assert reader.rows_read == 1700  # the 700 new rows, in batches of 300
     newest = [*first.frame.iloc[-300:].to_dict("records"), *second.frame.to_dict("records")]
-    import pandas as pd
-
-    check_features(result, pd.DataFrame(newest), next(iter(engine.windows.values())).prepared.profile)
+    profile = next(iter(engine.windows.values())).prepared.profile
+    check_features(result, pd.DataFrame(newest), profile)
     assert engine.run_cycle().versions[0] == result  # nothing new: same figures
     assert reader.rows_read == 1700
 
@@ -176,7 +176,7 @@ def test_duplicate_ids_are_counted_once(model: Any, log_settings: Settings) -> N
 
 @pytest.mark.parametrize("bad", ["abc", "-1", "0"])
 def test_bad_settings_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="DRIFTLINE_EXPORTER_WINDOW_SIZE|window_size"):
+    with pytest.raises(ValueError, match=r"DRIFTLINE_EXPORTER_WINDOW_SIZE|window_size"):
         ExporterConfig.from_env({"DRIFTLINE_EXPORTER_WINDOW_SIZE": bad})
 
 

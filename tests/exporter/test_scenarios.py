@@ -92,6 +92,8 @@ def test_concept_drift_shows_once_labels_arrive(
     assert labelled.labelled_samples == WINDOW
     assert labelled.performance is not None and baseline.performance is not None
     assert labelled.performance.accuracy == accuracy_score(after.truth, after.predicted)
+    assert labelled.performance.accuracy is not None
+    assert baseline.performance.accuracy is not None
     assert labelled.performance.accuracy < baseline.performance.accuracy - 0.1
     assert labelled.drift is False
 
