@@ -29,12 +29,17 @@ def sqlite_url(path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty prediction log on each backend."""
     if request.param == "sqlite":
-        return sqlite_url(tmp_path / "predictions.db")
+        yield sqlite_url(tmp_path / "predictions.db")
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.create_database()
+    database = server.create_database()
+    try:
+        yield server.url(database)
+    finally:
+        server.drop_database(database)
 
 
 @pytest.fixture
