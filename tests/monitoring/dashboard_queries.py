@@ -1,0 +1,72 @@
+"""Every PromQL query of the committed dashboards, with Grafana's variables filled in."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tests.monitoring.monitoring_files import DASHBOARD_DIR
+from tests.monitoring.monitoring_stack import Prometheus
+
+
+@dataclass(frozen=True)
+class Query:
+    where: str  # dashboard / panel or annotation title
+    expr: str
+    needs_data: bool  # annotations on alerts may rightly be empty
+
+
+def dashboard_queries() -> list[Query]:
+    queries: list[Query] = []
+    for path in sorted(DASHBOARD_DIR.glob("*.json")):
+        dashboard = json.loads(path.read_text())
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                where = f"{path.name} / {panel['title']} / {target['refId']}"
+                queries.append(Query(where, target["expr"], True))
+        for annotation in dashboard["annotations"]["list"]:
+            needs_data = not annotation["expr"].startswith("ALERTS")
+            queries.append(
+                Query(f"{path.name} / {annotation['name']}", annotation["expr"], needs_data)
+            )
+    return queries
+
+
+def variable_queries() -> list[tuple[str, str]]:
+    """(label, series selector) of every label_values(...) template variable."""
+    found = []
+    for path in sorted(DASHBOARD_DIR.glob("*.json")):
+        for variable in json.loads(path.read_text())["templating"]["list"]:
+            match = re.fullmatch(r"label_values\((.+), (\w+)\)", variable["query"]["query"])
+            assert match, variable["query"]["query"]
+            found.append((match.group(2), match.group(1)))
+    return found
+
+
+def fill(expr: str, model: str, versions: list[str]) -> str:
+    """What Grafana sends: a multi-value variable becomes a regex alternation."""
+    version = "(" + "|".join(re.escape(v) for v in versions) + ")" if versions else ".*"
+    return (
+        expr.replace("$__rate_interval", "1m").replace("$model", model).replace("$version", version)
+    )
+
+
+def failing_queries(prom: Prometheus, model: str, versions: list[str]) -> list[str]:
+    """Queries that do not parse, or return nothing where data is expected."""
+    failures = []
+    for query in dashboard_queries():
+        answer = prom.query(fill(query.expr, model, versions))
+        if answer.get("status") != "success":
+            failures.append(f"{query.where}: {answer.get('error')}")
+        elif query.needs_data and not answer["data"]["result"]:
+            failures.append(f"{query.where}: no data for {fill(query.expr, model, versions)}")
+    for label, selector in variable_queries():
+        values = prom.get(
+            f"/api/v1/label/{label}/values?match[]="
+            + quote(fill(selector, model, versions), safe="")
+        )["data"]
+        if not values:
+            failures.append(f"variable {label}: no values for {selector}")
+    return failures
