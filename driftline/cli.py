@@ -2,6 +2,9 @@
 
 Exit codes: 0 success, 1 the operation failed, 2 bad input (usage, unknown
 version, unusable data file).
+
+Subcommands import MLflow and scikit-learn only when they run, so `--help`
+and argument errors answer at once.
 """
 
 from __future__ import annotations
@@ -15,12 +18,11 @@ from pathlib import Path
 import exporter.cli
 import retraining.cli
 import serving.cli
-from driftline import registry
 from driftline.config import Settings
-from driftline.mlflow_setup import connect
-from training import pipeline
-from training.dataset import DatasetError, load
-from training.train import TrainOptions, fit_and_log
+from driftline.registry_errors import RegistryError
+
+# Kept here rather than imported from training.pipeline, which pulls in scikit-learn.
+MODEL_KINDS = ("logreg", "gbm", "forest")
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -37,6 +39,9 @@ def _columns(value: str | None) -> list[str] | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from training.dataset import DatasetError, load
+    from training.train import TrainOptions, fit_and_log
+
     settings = Settings.from_env()
     try:
         data = load(
@@ -60,6 +65,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
+    from driftline import registry
+    from driftline.mlflow_setup import connect
+
     settings = Settings.from_env()
     client = connect(settings)
     before = registry.promote(client, settings.model_name, args.version)
@@ -68,6 +76,9 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    from driftline import registry
+    from driftline.mlflow_setup import connect
+
     settings = Settings.from_env()
     client = connect(settings)
     before, after = registry.rollback(client, settings.model_name, args.to)
@@ -76,6 +87,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    from driftline import registry
+    from driftline.mlflow_setup import connect
+
     settings = Settings.from_env()
     client = connect(settings)
     versions = registry.list_versions(client, settings.model_name)
@@ -110,10 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model, log it to MLflow and register a version")
     p.add_argument("--data", help="CSV or Parquet file (default: the synthetic churn data set)")
     p.add_argument("--target", help="target column of --data")
-    p.add_argument("--model", default="logreg", choices=pipeline.MODEL_KINDS, help="classifier")
+    p.add_argument("--model", default="logreg", choices=MODEL_KINDS, help="classifier")
     p.add_argument("--numeric", help="comma-separated columns to treat as numeric")
     p.add_argument("--categorical", help="comma-separated columns to treat as categorical")
-    p.add_argument("--rows", type=int, default=20_000, help="rows of synthetic data (default 20000)")
+    p.add_argument(
+        "--rows", type=int, default=20_000, help="rows of synthetic data (default 20000)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--promote", action="store_true", help="make the new version champion")
     p.set_defaults(func=cmd_train)
@@ -143,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"driftline {args.command}: {exc}", file=sys.stderr)
         return exc.code
-    except registry.RegistryError as exc:
+    except RegistryError as exc:
         print(f"driftline {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

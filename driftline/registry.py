@@ -19,10 +19,7 @@ from driftline.registry_contract import (
     PROMOTION_DECISION_TAG,
     PROMOTION_FIGURES_TAG,
 )
-
-
-class RegistryError(RuntimeError):
-    """A registry operation cannot be done; the message says why."""
+from driftline.registry_errors import RegistryError
 
 
 @dataclass(frozen=True)
@@ -121,7 +118,8 @@ def rollback(client: MlflowClient, name: str, to: str | None = None) -> tuple[st
 
 
 def list_versions(client: MlflowClient, name: str) -> list[VersionInfo]:
-    _registered(client, name)
+    # search_model_versions leaves aliases out; the registered model maps them.
+    alias_map: dict[str, str] = dict(getattr(_registered(client, name), "aliases", {}) or {})
     out: list[VersionInfo] = []
     for mv in client.search_model_versions(f"name='{name}'"):
         metrics: dict[str, float] = {}
@@ -134,7 +132,7 @@ def list_versions(client: MlflowClient, name: str) -> list[VersionInfo]:
             VersionInfo(
                 version=str(mv.version),
                 run_id=mv.run_id,
-                aliases=tuple(sorted(mv.aliases or ())),
+                aliases=tuple(sorted(a for a, v in alias_map.items() if str(v) == str(mv.version))),
                 created_at_ms=int(mv.creation_timestamp or 0),
                 metrics=metrics,
                 tags=dict(mv.tags or {}),

@@ -1,11 +1,12 @@
 """Quantile bins frozen from the reference data.
 
-Edges are the interior quantiles of the reference (deciles by default), with
-duplicates removed, so a discrete feature gets fewer, wider bins instead of empty
-ones. Bin ``i`` holds values ``v`` with ``edges[i-1] < v <= edges[i]``; the first
-bin is open to -inf and the last to +inf, so a value outside the reference range
-falls into the outermost bin on its side. The rule is ``numpy.searchsorted(edges,
-v, side="left")``, used both when the profile is built and when a window is
+Edges are the interior quantiles of the reference (deciles by default, taken
+as observed values: numpy's ``inverted_cdf``), with duplicates removed, so a
+discrete feature gets fewer, wider bins instead of empty ones. Bin ``i`` holds
+values ``v`` with ``edges[i-1] < v <= edges[i]``; the first bin is open to -inf
+and the last to +inf, so a value outside the reference range falls into the
+outermost bin on its side. The rule is ``numpy.searchsorted(edges, v,
+side="left")``, used both when the profile is built and when a window is
 binned, so the two can never disagree.
 """
 
@@ -28,7 +29,9 @@ def quantile_edges(values: FloatArray, n_bins: int = DEFAULT_BINS) -> FloatArray
     if finite.size == 0:
         return np.empty(0, dtype=np.float64)
     qs = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
-    edges = np.quantile(finite, qs, method="linear")
+    # inverted_cdf picks observed values as edges: interpolated edges would open
+    # bins between the values of a discrete feature that no reference value falls in.
+    edges = np.quantile(finite, qs, method="inverted_cdf")
     return np.unique(edges).astype(np.float64)
 
 

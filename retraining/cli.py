@@ -9,8 +9,7 @@ import sys
 import traceback
 
 from driftline.config import Settings
-from retraining.data_mix import MixPolicy
-from retraining.run import RetrainRequest, outcome_line, retrain
+from driftline.retrain_contract import OUTCOME_SCHEMA, OUTCOME_SCHEMA_VERSION
 
 EXIT_DECIDED = 0
 EXIT_FAILED = 1
@@ -29,6 +28,9 @@ def _alert_names(reason: str) -> tuple[str, ...]:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
+    from retraining.data_mix import MixPolicy
+    from retraining.run import RetrainRequest, outcome_line, retrain
+
     settings = Settings.from_env()
     if args.model:
         settings = dataclasses.replace(settings, model_name=args.model)
@@ -50,8 +52,8 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     except Exception as exc:  # the worker needs the line whatever went wrong
         traceback.print_exc(file=sys.stderr)
         outcome = {
-            "schema": "driftline.retrain-outcome",
-            "schema_version": 1,
+            "schema": OUTCOME_SCHEMA,
+            "schema_version": OUTCOME_SCHEMA_VERSION,
             "status": "failed",
             "model": settings.model_name,
             "job_id": args.job_id,
@@ -76,10 +78,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--model", help="registered model name (default DRIFTLINE_MODEL_NAME)")
     p.add_argument("--job-id", help="the receiver's job id, stored as a run tag")
     p.add_argument("--reason", help="why: free text or the receiver's JSON (alerts, values)")
-    p.add_argument("--window-seconds", type=float, default=3600.0,
-                   help="how far back labelled predictions count (default 3600)")
-    p.add_argument("--margin", type=float, default=0.01,
-                   help="accuracy the challenger must gain over champion (default 0.01)")
+    p.add_argument(
+        "--window-seconds",
+        type=float,
+        default=3600.0,
+        help="how far back labelled predictions count (default 3600)",
+    )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=0.01,
+        help="accuracy the challenger must gain over champion (default 0.01)",
+    )
     p.add_argument("--model-kind", help="classifier for the challenger (default: champion's)")
     p.add_argument("--holdout-share", type=float, default=0.3)
     p.add_argument("--original-share", type=float, default=0.5)

@@ -14,9 +14,7 @@ class GateDecision:
     reason: str
 
 
-def decide(
-    challenger_score: float, champion_score: float | None, margin: float
-) -> GateDecision:
+def decide(challenger_score: float, champion_score: float | None, margin: float) -> GateDecision:
     """Promote when ``challenger_score >= champion_score + margin``.
 
     Scores are on the same recent holdout, higher is better. With no champion the
@@ -29,10 +27,16 @@ def decide(
     gain = challenger_score - champion_score
     if gain >= margin:
         return GateDecision(
-            True, challenger_score, champion_score, margin,
+            True,
+            challenger_score,
+            champion_score,
+            margin,
             f"challenger better by {gain:+.4f} (margin {margin:.4f})",
         )
     return GateDecision(
-        False, challenger_score, champion_score, margin,
+        False,
+        challenger_score,
+        champion_score,
+        margin,
         f"challenger better by only {gain:+.4f}, needs {margin:.4f}",
     )

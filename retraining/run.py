@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
@@ -41,7 +41,7 @@ class RetrainRequest:
     window_seconds: float = 3600.0  # how far back recent labelled predictions count
     margin: float = 0.01
     model_kind: str | None = None  # default: the champion's kind
-    policy: MixPolicy = MixPolicy()
+    policy: MixPolicy = field(default_factory=MixPolicy)
 
 
 def _outcome(settings: Settings, request: RetrainRequest, **fields: object) -> RetrainOutcome:
@@ -79,6 +79,8 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
     if champion is None:
         return _outcome(settings, request, status="failed", message="no champion to retrain from")
     mv = client.get_model_version(settings.model_name, champion)
+    if not mv.run_id:
+        return _outcome(settings, request, status="failed", message=f"v{champion} has no run")
     champion_run = client.get_run(mv.run_id)
     params = champion_run.data.params
     target = params["target"]
@@ -107,8 +109,13 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         )
     except NotEnoughData as exc:
         return _outcome(
-            settings, request, status="rejected", champion_before=champion,
-            champion_after=champion, figures=figures, message=f"not retrained: {exc}",
+            settings,
+            request,
+            status="rejected",
+            champion_before=champion,
+            champion_after=champion,
+            figures=figures,
+            message=f"not retrained: {exc}",
         )
     figures.update(
         training_rows=len(dataset.train),
@@ -117,8 +124,11 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         holdout_rows=len(dataset.holdout),
     )
     train_set = from_frame(
-        dataset.train, target, source=f"retraining job {request.job_id or '-'}",
-        numeric=numeric, categorical=categorical,
+        dataset.train,
+        target,
+        source=f"retraining job {request.job_id or '-'}",
+        numeric=numeric,
+        categorical=categorical,
     )
     holdout_x = coerce_features(dataset.holdout.drop(columns=[target]), numeric, categorical)
     holdout_y = dataset.holdout[target]
@@ -161,8 +171,13 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         after = champion
         status = "rejected"
     return _outcome(
-        settings, request, status=status, challenger_version=result.version,
-        champion_before=champion, champion_after=after, figures=figures,
+        settings,
+        request,
+        status=status,
+        challenger_version=result.version,
+        champion_before=champion,
+        champion_after=after,
+        figures=figures,
         message=decision.reason,
     )
 

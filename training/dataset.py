@@ -74,12 +74,13 @@ def from_frame(
     if frame.empty:
         raise DatasetError(f"{source}: the data set has no rows")
     if target not in frame.columns:
-        raise DatasetError(
-            f"{source}: target column {target!r} not found (columns: {', '.join(map(str, frame.columns))})"
-        )
+        columns = ", ".join(map(str, frame.columns))
+        raise DatasetError(f"{source}: target column {target!r} not found (columns: {columns})")
     y = frame[target]
     if y.isna().any():
-        raise DatasetError(f"{source}: target column {target!r} has {int(y.isna().sum())} missing values")
+        raise DatasetError(
+            f"{source}: target column {target!r} has {int(y.isna().sum())} missing values"
+        )
     if y.nunique() < 2:
         raise DatasetError(f"{source}: target column {target!r} has only one class")
     x = frame.drop(columns=[target])
@@ -99,7 +100,9 @@ def from_frame(
         if col in forced_num:
             converted = pd.to_numeric(x[col], errors="coerce")
             if converted.isna().sum() > x[col].isna().sum():
-                raise DatasetError(f"{source}: column {col!r} was named numeric but has text values")
+                raise DatasetError(
+                    f"{source}: column {col!r} was named numeric but has text values"
+                )
             num.append(col)
         elif col in forced_cat or not (
             pd.api.types.is_numeric_dtype(x[col]) or pd.api.types.is_bool_dtype(x[col])

@@ -46,7 +46,9 @@ def build(kind: str, numeric: Sequence[str], categorical: Sequence[str], seed: i
     elif kind == "gbm":
         clf = HistGradientBoostingClassifier(max_iter=200, random_state=seed)
     elif kind == "forest":
-        clf = RandomForestClassifier(n_estimators=200, min_samples_leaf=5, random_state=seed, n_jobs=1)
+        clf = RandomForestClassifier(
+            n_estimators=200, min_samples_leaf=5, random_state=seed, n_jobs=1
+        )
     else:
         raise ValueError(f"unknown model kind {kind!r} (choose from {', '.join(MODEL_KINDS)})")
     return Pipeline([("preprocess", pre), ("classifier", clf)])

@@ -154,7 +154,8 @@ def churn_logit(x: pd.DataFrame, concept: float = 0.0) -> np.ndarray:
 
 def _labels(x: pd.DataFrame, concept: float, rng: np.random.Generator) -> np.ndarray:
     p = 1.0 / (1.0 + np.exp(-churn_logit(x, concept)))
-    return (rng.random(len(x)) < p).astype(np.int64)
+    labels: np.ndarray = (rng.random(len(x)) < p).astype(np.int64)
+    return labels
 
 
 def generate(

@@ -102,9 +102,7 @@ def fit_and_log(
     metrics = holdout_metrics(model, x_hold, y_hold)
     metrics["fit_seconds"] = fit_seconds
     if evaluate_on is not None:
-        metrics.update(
-            {f"recent_{k}": v for k, v in holdout_metrics(model, *evaluate_on).items()}
-        )
+        metrics.update({f"recent_{k}": v for k, v in holdout_metrics(model, *evaluate_on).items()})
     profile = build_profile(
         model_name=settings.model_name,
         features=x_train,

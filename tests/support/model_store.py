@@ -18,9 +18,13 @@ class TrainedStore:
 
 
 def environment_for(home: Path) -> dict[str, str]:
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    # Both URIs: MLflow copies them into os.environ when a test process connects,
+    # so a subprocess would otherwise inherit another store's registry.
     return {
         "DRIFTLINE_HOME": str(home),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_REGISTRY_URI": uri,
         "DRIFTLINE_PREDICTION_DB": f"sqlite:///{home / 'predictions.db'}",
         "DRIFTLINE_MODEL_NAME": "churn",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,8 +18,13 @@ class ServerDidNotStart(RuntimeError):
     pass
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None,
-              log: Path | None = None, ok_statuses: tuple[int, ...] = (200,)) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    ok_statuses: tuple[int, ...] = (200,),
+) -> None:
     """Poll ``url`` until it answers with one of ``ok_statuses``."""
     deadline = time.monotonic() + timeout
     last: object = None
@@ -53,10 +59,8 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=5)
 
 

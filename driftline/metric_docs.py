@@ -1,0 +1,73 @@
+"""Render docs/metrics.md from the metric catalog, so the document cannot drift from the code.
+
+Regenerate with ``python -m driftline.metric_docs > docs/metrics.md``;
+tests/contracts/test_metric_catalog.py fails when the file is out of date.
+"""
+
+from __future__ import annotations
+
+from driftline.metric_catalog import (
+    EXPORTER_STAGES,
+    FEEDBACK_OUTCOMES,
+    JOB_STATES,
+    LATENCY_BUCKETS_SECONDS,
+    METRICS,
+    RELOAD_OUTCOMES,
+    WEBHOOK_OUTCOMES,
+    WINDOW_KINDS,
+)
+
+_COMPONENTS = {
+    "serving": "Inference servers (`serving/`, every gunicorn worker, multiprocess mode)",
+    "exporter": "Drift exporter (`exporter/`, one process)",
+    "receiver": "PHP webhook receiver (`php/`, `GET /metrics`)",
+}
+
+
+def render() -> str:
+    lines = [
+        "# Metrics",
+        "",
+        "<!-- Generated from driftline/metric_catalog.py by `python -m driftline.metric_docs`;"
+        " edit the catalog, not this file. -->",
+        "",
+        "Every metric driftline exposes. The catalog in `driftline/metric_catalog.py` is the one",
+        "source of truth: the serving and exporter code register these names, the PHP receiver's",
+        "output is tested against them, and every alert rule, recording rule and dashboard query",
+        "is checked to use only these names.",
+        "",
+        "Conventions: prefix `driftline_`; base units (seconds, ratios in 0..1); counters end in",
+        "`_total`; label values are bounded (features by the model schema, versions by",
+        "retention, classes by the model, the enumerations below).",
+        "",
+    ]
+    for component, title in _COMPONENTS.items():
+        lines += [
+            f"## {title}",
+            "",
+            "| name | type | labels | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
+        for m in METRICS:
+            if m.component == component:
+                labels = ", ".join(f"`{label}`" for label in m.labels) or "-"
+                lines.append(f"| `{m.name}` | {m.type} | {labels} | {m.help} |")
+        lines.append("")
+    buckets = ", ".join(f"{b:g}" for b in LATENCY_BUCKETS_SECONDS)
+    lines += [
+        "## Label values",
+        "",
+        f"- Latency histogram buckets (seconds): {buckets}.",
+        f"- `outcome` of `driftline_feedback_total`: {', '.join(FEEDBACK_OUTCOMES)}.",
+        f"- `outcome` of `driftline_model_reloads_total`: {', '.join(RELOAD_OUTCOMES)}.",
+        f"- `stage` of `driftline_exporter_errors_total`: {', '.join(EXPORTER_STAGES)}.",
+        f"- `kind` of `driftline_window_samples`: {', '.join(WINDOW_KINDS)}.",
+        f"- `outcome` of `driftline_webhooks_total`: {', '.join(WEBHOOK_OUTCOMES)}.",
+        f"- `state` of `driftline_retrain_jobs`: {', '.join(JOB_STATES)}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(), end="")

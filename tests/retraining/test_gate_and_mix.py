@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from retraining.data_mix import MixPolicy, NotEnoughData, mix
+from retraining.gate import decide
+
+
+def test_gate_promotes_only_past_the_margin() -> None:
+    assert decide(0.80, 0.70, 0.01).promote
+    assert decide(0.711, 0.70, 0.01).promote
+    assert not decide(0.705, 0.70, 0.01).promote
+    assert not decide(0.70, 0.70, 0.01).promote
+    assert decide(0.70, 0.70, 0.0).promote
+    no_champion = decide(0.5, None, 0.01)
+    assert no_champion.promote and math.isnan(no_champion.champion_score)
+    assert "needs 0.0100" in decide(0.70, 0.70, 0.01).reason
+
+
+def _frames(n_original: int, n_recent: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    original = pd.DataFrame({"x": range(-n_original, 0), "y": [i % 2 for i in range(n_original)]})
+    recent = pd.DataFrame(
+        {
+            "x": range(1000, 1000 + n_recent),
+            "y": [i % 2 for i in range(n_recent)],
+            "created_at": [float(n_recent - i) for i in range(n_recent)],  # newest first
+        }
+    )
+    return original, recent
+
+
+def test_newest_recent_rows_are_the_holdout_and_never_trained_on() -> None:
+    original, recent = _frames(5000, 1000)
+    out = mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
+    assert len(out.holdout) == 300
+    # created_at counts down, so the newest rows are the first x values
+    assert set(out.holdout["x"]) == set(range(1000, 1300))
+    assert not set(out.holdout["x"]) & set(out.train["x"])
+    assert out.recent_train_rows == 700
+    # the original data is capped at half of the training set
+    assert out.original_rows == 700
+    assert len(out.train) == 1400
+    assert list(out.train.columns) == ["x", "y"]
+
+
+def test_small_original_is_kept_whole() -> None:
+    original, recent = _frames(100, 1000)
+    out = mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
+    assert out.original_rows == 100
+
+
+def test_too_few_or_single_class_recent_rows_are_refused() -> None:
+    original, recent = _frames(100, 50)
+    with pytest.raises(NotEnoughData, match="50 labelled recent predictions"):
+        mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
+    original, recent = _frames(100, 400)
+    recent["y"] = 1
+    with pytest.raises(NotEnoughData, match="single class"):
+        mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
