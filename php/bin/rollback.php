@@ -4,7 +4,8 @@ declare(strict_types=1);
 
 // php php/bin/rollback.php [VERSION]
 // Moves the champion alias back to the previous champion, or to VERSION.
-// Exit codes: 0 moved, 1 refused (nothing changed), 2 usage, 3 MLflow error.
+// Exit codes as `driftline rollback`: 0 moved; 2 bad input or refused (unknown version,
+// no earlier champion; nothing changed); 1 MLflow unreachable or failing.
 
 use Driftline\Config\Settings;
 use Driftline\Mlflow\MlflowClient;
@@ -43,11 +44,11 @@ try {
     exit(0);
 } catch (RollbackRefused $e) {
     fwrite(STDERR, 'rollback refused: ' . $e->getMessage() . "\n");
-    exit(1);
+    exit(2);
 } catch (MlflowError $e) {
     fwrite(STDERR, 'rollback failed: ' . $e->getMessage() . "\n");
-    exit(3);
+    exit(1);
 } catch (RuntimeException $e) {
     fwrite(STDERR, 'rollback incomplete: ' . $e->getMessage() . "\n");
-    exit(3);
+    exit(1);
 }

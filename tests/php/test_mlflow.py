@@ -119,8 +119,8 @@ def test_rollback_refuses_an_unknown_version_and_changes_nothing(mlflow_url: str
     unknown = _rollback(registry.url, registry.model, "9")
     not_a_number = _rollback(registry.url, registry.model, "latest")
 
-    assert unknown.returncode == 1 and "has no version 9" in unknown.stderr
-    assert not_a_number.returncode == 1 and "not a model version number" in not_a_number.stderr
+    assert unknown.returncode == 2 and "has no version 9" in unknown.stderr
+    assert not_a_number.returncode == 2 and "not a model version number" in not_a_number.stderr
     assert (registry.champion(), registry.history()) == ("2", ["1", "2"])
 
 
@@ -129,7 +129,7 @@ def test_rollback_refuses_without_a_previous_champion(mlflow_url: str) -> None:
 
     result = _rollback(registry.url, registry.model)
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "no previous champion" in result.stderr
     assert registry.champion() == "1"
 
@@ -137,7 +137,7 @@ def test_rollback_refuses_without_a_previous_champion(mlflow_url: str) -> None:
 def test_rollback_reports_an_unreachable_mlflow(mlflow_url: str) -> None:
     result = _rollback(f"http://127.0.0.1:{free_port()}", "churn")
 
-    assert result.returncode == 3
+    assert result.returncode == 1
     assert "unreachable" in result.stderr
 
 

@@ -65,9 +65,6 @@ final class Rollback
             if (preg_match('/^[1-9]\d*$/', $toVersion) !== 1) {
                 throw new RollbackRefused("\"{$toVersion}\" is not a model version number");
             }
-            if ($toVersion === $champion) {
-                throw new RollbackRefused("version {$toVersion} of {$this->model} already holds " . SharedContract::CHAMPION_ALIAS);
-            }
             $target = $toVersion;
             $newHistory = $history->with($toVersion);
         }
