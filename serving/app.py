@@ -167,10 +167,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
     @app.post("/feedback")
     def feedback() -> Response:
         model = served()
-        body = _json_body()
-        single = isinstance(body, dict) and "labels" not in body
-        items = [body] if single else _label_items(body)
-        pairs = [_label_pair(item, i, model, single) for i, item in enumerate(items)]
+        try:
+            body = _json_body()
+            single = isinstance(body, dict) and "labels" not in body
+            items = [body] if single else _label_items(body)
+            pairs = [_label_pair(item, i, model, single) for i, item in enumerate(items)]
+        except RequestError:
+            # One rejected request counts once, however many labels it held.
+            metrics.feedback.labels(cfg.model_name, "invalid").inc()
+            raise
         store = rt.store
         if store is None:
             raise RequestError(503, "prediction_log_unavailable", "the prediction log is not open")
@@ -225,7 +230,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         where = "" if single else f"label {index}: "
 
         def invalid(code: str, message: str, field: str | None) -> RequestError:
-            metrics.feedback.labels(cfg.model_name, "invalid").inc()
             return RequestError(400, code, where + message, field=field, index=at)
 
         if not isinstance(item, dict):

@@ -1,0 +1,47 @@
+"""Fixtures of the inference server tests: an app on Flask's test client, a real gunicorn."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from serving.app import create_app, runtime_of
+from tests.support.model_store import TrainedStore
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+def app_config(store: TrainedStore, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "model_name": store.settings.model_name,
+        "tracking_uri": store.settings.tracking_uri,
+        "registry_uri": store.settings.registry_uri,
+        "prediction_db_url": f"sqlite:///{tmp_path / 'predictions.db'}",
+        "alias": "champion",
+        "version": None,
+        "run_dir": None,
+        "admin_token": ADMIN_TOKEN,
+        "max_batch": 20,
+        "max_body_bytes": 64 * 1024,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app(trained_store: TrainedStore, tmp_path: Path) -> Iterator[Flask]:
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ, "unit tests use app-local metrics"
+    flask_app = create_app(app_config(trained_store, tmp_path))
+    yield flask_app
+    runtime_of(flask_app).shutdown()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,106 @@
+"""The compiled pipeline gives the same probabilities as sklearn's predict_proba."""
+
+from __future__ import annotations
+
+import functools
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
+
+from serving.fast_path import compile_pipeline
+from serving.feature_schema import Feature, FeatureSchema
+from serving.served_model import PandasPredictor
+from tests.serving.records import records
+from training import pipeline
+from training.dataset import load
+from training.synthetic import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES
+
+SCHEMA = FeatureSchema(
+    tuple(Feature(n, "double") for n in NUMERIC_FEATURES)
+    + tuple(Feature(c, "string") for c in CATEGORICAL_FEATURES)
+)
+
+
+@functools.cache
+def fitted(kind: str, classes: int = 2) -> Pipeline:
+    data = load(None, None, rows=1500, seed=3)
+    y = data.target
+    if classes == 3:
+        # A third class from a feature, so multinomial softmax is exercised.
+        y = y + (data.frame["support_calls"] > 4).astype(int)
+    model = pipeline.build(kind, data.numeric, data.categorical, seed=0)
+    model.fit(data.frame, y)
+    return model
+
+
+def edge_records(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Random records: nulls, unknown categories, extreme and integer values."""
+    out = []
+    for record in records(n, seed=11):
+        for name in NUMERIC_FEATURES:
+            roll = rng.random()
+            if roll < 0.15:
+                record[name] = None
+            elif roll < 0.25:
+                record[name] = rng.choice([0, -1, 1e9, -1e9, 1e-300, 7])
+        for name in CATEGORICAL_FEATURES:
+            roll = rng.random()
+            if roll < 0.15:
+                record[name] = None
+            elif roll < 0.3:
+                record[name] = rng.choice(["never-seen", "", "MONTH-TO-MONTH"])
+            elif roll < 0.4:
+                record[name] = rng.choice(CATEGORIES[name][0])
+        out.append(record)
+    out.append(dict.fromkeys(NUMERIC_FEATURES + CATEGORICAL_FEATURES))  # all missing
+    return out
+
+
+@pytest.mark.parametrize(("kind", "classes"), [("logreg", 2), ("logreg", 3), ("gbm", 2),
+                                                ("forest", 2)])  # fmt: skip
+def test_compiled_probabilities_match_sklearn(kind: str, classes: int) -> None:
+    model = fitted(kind, classes)
+    compiled = compile_pipeline(model, SCHEMA.names)
+    assert compiled is not None
+    reference = PandasPredictor(model, SCHEMA)
+    batch = edge_records(random.Random(kind), 300)
+    expected = reference.predict_proba(batch)
+    assert expected.shape == (len(batch), classes)
+    np.testing.assert_allclose(compiled.predict_proba(batch), expected, rtol=0, atol=1e-9)
+    # One record at a time goes through the preallocated row buffer.
+    for record, row in zip(batch[:80], expected[:80], strict=True):
+        np.testing.assert_allclose(compiled.predict_proba([record])[0], row, rtol=0, atol=1e-9)
+
+
+def test_reused_row_buffer_does_not_leak_between_records() -> None:
+    model = fitted("logreg")
+    compiled = compile_pipeline(model, SCHEMA.names)
+    assert compiled is not None
+    batch = edge_records(random.Random(5), 40)
+    singles = np.vstack([compiled.predict_proba([r]) for r in batch])
+    np.testing.assert_allclose(singles, compiled.predict_proba(batch), rtol=0, atol=1e-12)
+
+
+def _with_numeric_step(step: Any) -> Pipeline:
+    data = load(None, None, rows=300, seed=2)
+    pre = ColumnTransformer(
+        [
+            ("num", step, list(data.numeric)),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+             list(data.categorical)),
+        ]
+    )  # fmt: skip
+    model = Pipeline([("preprocess", pre), ("classifier", pipeline.build("logreg", [], [])[-1])])
+    frame = data.frame.fillna({n: 0.0 for n in data.numeric})
+    return model.fit(frame, data.target)
+
+
+def test_unknown_shapes_are_not_compiled() -> None:
+    assert compile_pipeline(_with_numeric_step(MinMaxScaler()), SCHEMA.names) is None
+    assert compile_pipeline(fitted("logreg")[-1], SCHEMA.names) is None
+    assert compile_pipeline(fitted("logreg"), SCHEMA.names[:-1]) is None
