@@ -25,7 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from driftline.metric_catalog import EXPORTER_STAGES, spec
-from exporter.results import CycleResults, FeatureResult, VersionResult
+from exporter.results import CycleResults, FeatureResult, VersionResult, version_order
 
 
 def _gauge(name: str) -> GaugeMetricFamily:
@@ -69,7 +69,7 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
 
 def families(results: CycleResults, now: float) -> Iterator[Metric]:
     """Every exporter metric family for ``results``, with staleness measured at ``now``."""
-    versions = sorted(results.versions, key=lambda v: (v.model, v.version))
+    versions = sorted(results.versions, key=lambda v: version_order(v.model, v.version))
     for name, get in _FEATURE_FIGURES:
         fam = _gauge(name)
         for v in versions:

@@ -18,7 +18,7 @@ from driftline.metric_catalog import EXPORTER_STAGES
 from exporter.evaluate import evaluate
 from exporter.profiles import ProfileCache, ProfileUnavailable
 from exporter.records import LoggedPrediction
-from exporter.results import CycleResults, VersionResult
+from exporter.results import CycleResults, VersionResult, version_order
 from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
 from exporter.window import VersionWindow
@@ -27,11 +27,6 @@ from reference.profile import ProfileFormatError
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
-
-
-def _version_order(key: Key) -> tuple[str, int, str]:
-    model, version = key
-    return (model, int(version) if version.isdigit() else -1, version)
 
 
 class Engine:
@@ -134,7 +129,7 @@ class Engine:
     def _compute(self, now: float) -> tuple[VersionResult, ...]:
         cfg = self.config
         out: list[VersionResult] = []
-        for key in sorted(self.windows, key=_version_order):
+        for key in sorted(self.windows, key=lambda k: version_order(*k)):
             window = self.windows[key]
             drift_slots = window.select(
                 cfg.window_size, now - cfg.window_seconds if cfg.window_seconds else None)

@@ -47,3 +47,8 @@ class CycleResults:
     run_duration_seconds: float | None = None
     errors: dict[str, int] = field(default_factory=dict)  # stage -> failures so far
     started_at: float | None = None  # when the exporter started (staleness before a success)
+
+
+def version_order(model: str, version: str) -> tuple[str, int, str]:
+    """Sort key: by model, then numerically by version ("10" after "9")."""
+    return (model, int(version) if version.isdigit() else -1, version)

@@ -1,0 +1,102 @@
+"""The exposition: golden file from fixed inputs, promtool-clean, catalog names only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import CollectorRegistry
+
+from driftline.metric_catalog import METRICS
+from exporter.collector import DriftCollector
+from exporter.results import CycleResults, FeatureResult, VersionResult
+from exporter.stats.performance import Performance
+
+GOLDEN = Path(__file__).parent / "golden" / "exposition.prom"
+
+FIXED = CycleResults(
+    versions=(
+        VersionResult(
+            model="churn", version="2", run_id="bbbb", window_samples=5000,
+            labelled_samples=1200, last_label_at=1_700_000_100.0,
+            features=(
+                FeatureResult(name="tenure_months", kind="numeric", samples=4990,
+                              missing_ratio=0.002, psi=0.0123, ks_statistic=0.031,
+                              ks_p_value=0.00042, adjusted_p_value=0.00084, drift=False),
+                FeatureResult(name="region", kind="categorical", samples=5000, missing_ratio=0.0,
+                              psi=0.5, chi2_statistic=812.5, chi2_p_value=1e-170,
+                              unseen_ratio=0.1, adjusted_p_value=2e-170, drift=True),
+            ),
+            prediction_psi=0.004,
+            performance=Performance(samples=1200, accuracy=0.8, precision=0.75, recall=0.5,
+                                    f1=0.6, roc_auc=0.85),
+            drift=True, drifted_features=1,
+        ),
+        VersionResult(
+            model="churn", version="1", run_id="aaaa", window_samples=40, labelled_samples=0,
+            last_label_at=None,
+            features=(FeatureResult(name="tenure_months", kind="numeric", samples=40,
+                                    missing_ratio=None),),
+            prediction_psi=None, performance=None, drift=None, drifted_features=None,
+        ),
+    ),
+    last_run_at=1_700_000_200.0,
+    last_success_at=1_700_000_170.0,
+    run_duration_seconds=0.125,
+    errors={"store": 2, "registry": 0, "compute": 0},
+    started_at=1_700_000_000.0,
+)
+
+
+def render(results: CycleResults, now: float) -> str:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DriftCollector(lambda: results, clock=lambda: now))
+    return generate_latest(registry).decode()
+
+
+def test_exposition_matches_golden_file() -> None:
+    text = render(FIXED, now=1_700_000_230.0)
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text()
+
+
+def test_every_family_is_in_the_catalog_with_its_labels() -> None:
+    catalog = {m.name: m for m in METRICS if m.component == "exporter"}
+    seen = set()
+    for fam in text_string_to_metric_families(render(FIXED, 1_700_000_230.0)):
+        name = fam.name + "_total" if fam.type == "counter" else fam.name
+        spec = catalog[name]
+        assert fam.type == spec.type
+        for sample in fam.samples:
+            assert tuple(sorted(sample.labels)) == tuple(sorted(spec.labels))
+        seen.add(name)
+    assert seen == set(catalog)
+
+
+def test_figures_below_minimum_are_absent_not_zero() -> None:
+    text = render(FIXED, 1_700_000_230.0)
+    assert 'driftline_feature_samples{feature="tenure_months",model="churn",version="1"} 40.0' in text
+    assert 'driftline_feature_psi{feature="tenure_months",model="churn",version="1"}' not in text
+    assert 'driftline_model_drift_detected{model="churn",version="1"}' not in text
+    assert 'driftline_window_samples{kind="labelled",model="churn",version="1"} 0.0' in text
+
+
+def test_staleness_grows_from_the_last_success() -> None:
+    assert "driftline_exporter_staleness_seconds 60.0" in render(FIXED, 1_700_000_230.0)
+    empty = CycleResults(started_at=100.0, errors={})
+    text = render(empty, 130.0)
+    assert "driftline_exporter_staleness_seconds 30.0" in text
+    assert 'driftline_exporter_errors_total{stage="store"} 0.0' in text
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_promtool_accepts_the_exposition() -> None:
+    out = subprocess.run(["promtool", "check", "metrics"], input=render(FIXED, 1e9).encode(),
+                         capture_output=True, timeout=30)
+    assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
