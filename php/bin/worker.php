@@ -33,6 +33,12 @@ foreach ($args as $arg) {
 
 try {
     $settings = Settings::fromEnvironment(getenv());
+} catch (InvalidArgumentException $e) {
+    fwrite(STDERR, 'worker: ' . $e->getMessage() . "\n");
+    exit(2);
+}
+
+try {
     $stop = StopFlag::onSignals();
     $queue = JobQueue::on(Database::open($settings->queuePath()), SystemClock::fromUtc(), QueuePolicy::fromSettings($settings));
     $say = static function (string $message): void {
