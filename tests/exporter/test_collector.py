@@ -81,7 +81,8 @@ def test_every_family_is_in_the_catalog_with_its_labels() -> None:
 
 def test_figures_below_minimum_are_absent_not_zero() -> None:
     text = render(FIXED, 1_700_000_230.0)
-    assert 'driftline_feature_samples{feature="tenure_months",model="churn",version="1"} 40.0' in text
+    v1 = 'feature="tenure_months",model="churn",version="1"'
+    assert f"driftline_feature_samples{{{v1}}} 40.0" in text
     assert 'driftline_feature_psi{feature="tenure_months",model="churn",version="1"}' not in text
     assert 'driftline_model_drift_detected{model="churn",version="1"}' not in text
     assert 'driftline_window_samples{kind="labelled",model="churn",version="1"} 0.0' in text
