@@ -29,6 +29,7 @@ from typing import Any, Final, Literal, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 
 SqliteSynchronous = Literal["FULL", "NORMAL"]
 
@@ -64,8 +65,32 @@ def create_log_engine(
         )
     if backend == "postgresql":
         # pre_ping replaces connections the server closed (restart, idle timeout).
-        return create_engine(sa_url, pool_pre_ping=True)
-    return _sqlite_engine(sa_url, synchronous, busy_timeout_ms)
+        engine = create_engine(sa_url, pool_pre_ping=True)
+    else:
+        engine = _sqlite_engine(sa_url, synchronous, busy_timeout_ms)
+    _refuse_connections_inherited_across_fork(engine)
+    return engine
+
+
+def _refuse_connections_inherited_across_fork(engine: Engine) -> None:
+    """A pooled connection opened before ``fork`` (gunicorn --preload) is not used after it.
+
+    Two processes on one connection corrupt the protocol stream (PostgreSQL) or
+    the file's locks (SQLite). The child drops the inherited connection without
+    closing it (closing would disturb the parent's) and opens its own.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _remember_pid(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _check_pid(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise DisconnectionError(
+                f"connection opened in process {record.info.get('pid')}, used in {os.getpid()}"
+            )
 
 
 def _sqlite_engine(sa_url: URL, synchronous: SqliteSynchronous, busy_timeout_ms: int) -> Engine:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -74,6 +75,7 @@ class GroupCommitWriter:
         self._pending: deque[_Submission] = deque()
         self._pending_rows = 0
         self._closing = False
+        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="prediction-log-writer", daemon=True)
         self._thread.start()
         # A process that exits without calling close() still drains (atexit
@@ -87,6 +89,12 @@ class GroupCommitWriter:
         WriterClosedError after ``close``. The future fails with the database
         error if the rows could not be committed.
         """
+        if os.getpid() != self._pid:
+            # The writer thread stayed in the parent: the future would never complete.
+            raise WriterClosedError(
+                f"this GroupCommitWriter was created in process {self._pid} before a fork; "
+                "create one in each worker process"
+            )
         encoded = [encode_prediction(r) for r in rows]
         future: Future[None] = Future()
         if not encoded:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from predictionlog.group_commit import GroupCommitWriter, WriterClosedError
 from predictionlog.store import PredictionStore
 from tests.conftest import REPO_ROOT
 from tests.predictionlog.ack_writer import write_rows
 from tests.predictionlog.conftest import sqlite_url
+from tests.predictionlog.sample_records import make_record
 
 
 def _acknowledged(ack_file: Path) -> list[str]:
@@ -85,3 +87,43 @@ def test_acknowledged_rows_survive_sigkill(tmp_path: Path, synchronous: str) -> 
     ids = _acknowledged(ack_file)
     assert len(ids) >= 1000
     assert _stored(db_url, ids) == set(ids)
+
+
+def _use_inherited(
+    store: PredictionStore, writer: GroupCommitWriter, record_id: str, inherited: object
+) -> None:
+    """In a forked child: the store works on a connection of its own, the writer refuses."""
+    with store.engine.connect() as conn:
+        if conn.connection.dbapi_connection is inherited:
+            os._exit(4)
+    store.insert_predictions([make_record(prediction_id=record_id)])
+    try:
+        writer.submit([make_record()])
+    except WriterClosedError:
+        os._exit(0)
+    os._exit(3)
+
+
+def test_a_forked_child_opens_its_own_connections(tmp_path: Path) -> None:
+    store = PredictionStore.open(sqlite_url(tmp_path / "predictions.db"))
+    writer = GroupCommitWriter(store)
+    try:
+        writer.submit([make_record()]).result(timeout=30)
+        with store.engine.connect() as conn:  # the pooled connection the child inherits
+            inherited = conn.connection.dbapi_connection
+        child_record = make_record()
+        child = multiprocessing.get_context("fork").Process(
+            target=_use_inherited, args=(store, writer, child_record.prediction_id, inherited)
+        )
+        child.start()
+        child.join(timeout=60)
+        assert child.exitcode == 0
+
+        writer.submit([make_record()]).result(timeout=30)  # the parent's connection still works
+        assert store.count_predictions() == 3
+        assert set(store.get_predictions([child_record.prediction_id])) == {
+            child_record.prediction_id
+        }
+    finally:
+        writer.close()
+        store.close()
