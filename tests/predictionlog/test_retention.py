@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from predictionlog.group_commit import GroupCommitWriter
 from predictionlog.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,
@@ -93,3 +94,34 @@ def test_a_disabled_policy_keeps_everything(store: PredictionStore) -> None:
     sweeper.start()
     sweeper.stop()
     assert len(store.get_predictions(old + new)) == 10
+
+
+def test_retention_alongside_serving_writes_keeps_every_new_row(store: PredictionStore) -> None:
+    old = [make_record(created_at=1_000.0 + i % 50) for i in range(3000)]
+    for start in range(0, len(old), 500):
+        store.insert_predictions(old[start : start + 500])
+    writer = GroupCommitWriter(store)
+    acknowledged: list[str] = []
+    failures: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            for _ in range(150):
+                record = make_record(created_at=9_000.0)
+                writer.submit([record]).result(timeout=60)
+                acknowledged.append(record.prediction_id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    servers = [threading.Thread(target=serve) for _ in range(4)]
+    for t in servers:
+        t.start()
+    deleted = store.delete_predictions_before(5_000.0, batch=200, pause_seconds=0.001)
+    for t in servers:
+        t.join()
+    writer.close()
+
+    assert failures == []
+    assert deleted == len(old)
+    assert store.count_predictions() == len(acknowledged) == 600
+    assert len(store.get_predictions(acknowledged)) == 600
