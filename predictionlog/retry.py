@@ -82,7 +82,8 @@ def run_with_retry(
     while True:
         try:
             return work()
-        except DBAPIError as exc:
+        # Not only DBAPIError: work on a raw driver connection raises the driver's own errors.
+        except Exception as exc:
             if not is_lock_contention(exc):
                 raise
             attempt += 1

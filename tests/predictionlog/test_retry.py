@@ -117,3 +117,17 @@ def test_other_errors_are_not_retried() -> None:
     with pytest.raises(IntegrityError):
         run_with_retry(work, RetryPolicy())
     assert calls == [1]
+
+
+def test_raw_driver_lock_errors_are_retried_too(tmp_path: Path) -> None:
+    busy = _real_busy_error(tmp_path)  # as raised on a raw sqlite3 connection
+    attempts: list[int] = []
+    time = FakeTime()
+
+    def work() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise busy
+        return len(attempts)
+
+    assert run_with_retry(work, RetryPolicy(), clock=time.clock, sleep=time.sleep) == 2
