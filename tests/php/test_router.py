@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,8 +34,10 @@ RECORD = {
 class _InferenceStandIn(BaseHTTPRequestHandler):
     version = "3"
     status = 200
+    delay = 0.0
 
     def do_POST(self) -> None:
+        time.sleep(self.delay)
         length = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(length) or b"{}")
         if self.status != 200:
@@ -69,8 +72,9 @@ def stand_in() -> Iterator[Any]:
     """Factory: stand_in(version, status) -> base URL of a running server."""
     servers: list[ThreadingHTTPServer] = []
 
-    def start(version: str, status: int = 200) -> str:
-        handler = type("Handler", (_InferenceStandIn,), {"version": version, "status": status})
+    def start(version: str, status: int = 200, delay: float = 0.0) -> str:
+        attributes = {"version": version, "status": status, "delay": delay}
+        handler = type("Handler", (_InferenceStandIn,), attributes)
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -153,6 +157,26 @@ def test_falls_back_when_the_chosen_variant_is_down_or_failing(
             "challenger", "champion", True,
         )  # fmt: skip
         assert len(decision["failures"]) == 1 and decision["user"] != "dave"
+
+
+def test_a_variant_slower_than_the_total_timeout_falls_back(
+    start_receiver: Any, stand_in: Any
+) -> None:
+    slow, quick = stand_in("4", delay=3.0), stand_in("3")
+    receiver: Receiver = start_receiver(
+        DRIFTLINE_VARIANTS=f"champion={quick}:0,challenger={slow}:1",
+        DRIFTLINE_ROUTER_TIMEOUT_MS="300",
+    )
+
+    answer = _predict(receiver, RECORD, "grace")
+
+    assert answer.status == 200
+    assert (answer.json()["variant"], answer.json()["fallback"]) == ("champion", True)
+    [decision] = _decisions(receiver)
+    assert (
+        "timed out" in decision["failures"][0].lower()
+        or "timeout" in decision["failures"][0].lower()
+    )
 
 
 def test_a_client_error_is_passed_through_without_fallback(
