@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Insert, String, delete, func, select
+from sqlalchemy import Column, Connection, Engine, Insert, String, delete, func, select
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
@@ -39,17 +39,18 @@ _L = labels.c
 DEFAULT_RETENTION_PAUSE_SECONDS: Final = 0.02
 
 
-def _max_length(column_name: str) -> int:
-    column_type = predictions.c[column_name].type
+def _max_length(column: Column[Any]) -> int:
+    column_type = column.type
     assert isinstance(column_type, String) and column_type.length is not None
     return column_type.length
 
 
+# Checked here so SQLite (which does not enforce VARCHAR lengths) refuses what PostgreSQL would.
 _BOUNDED_COLUMNS: Final = {
-    name: _max_length(name)
+    name: _max_length(predictions.c[name])
     for name in ("prediction_id", "model_name", "model_version", "predicted_class")
 }
-_LABEL_MAX_LENGTH: Final = 200
+_LABEL_MAX_LENGTH: Final = _max_length(labels.c.label)
 
 
 def encode_prediction(record: PredictionRecord) -> EncodedPrediction:

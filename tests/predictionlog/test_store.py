@@ -219,3 +219,16 @@ def test_opening_an_existing_log_keeps_its_rows(store_url: str) -> None:
         assert set(second.get_predictions([record.prediction_id])) == {record.prediction_id}
     finally:
         second.close()
+
+
+def test_labels_that_cannot_be_stored_are_refused_before_anything_is_written(
+    store: PredictionStore,
+) -> None:
+    record = make_record()
+    store.insert_predictions([record])
+
+    for bad in ("", "x" * 201):
+        with pytest.raises(ValueError, match="label for prediction"):
+            store.record_labels([(record.prediction_id, "1"), (record.prediction_id, bad)])
+    assert _label_count(store) == 0
+    assert store.record_labels([]) == []
