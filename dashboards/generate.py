@@ -228,7 +228,7 @@ def model_health(t: dict[str, float]) -> Json:
                             "v{{version}} {{endpoint}}")], unit="reqps"),
             _panel("timeseries", "Error ratio (5xx)",
                    "Share of requests answered with a server error.",
-                   [_target("model_version_endpoint:driftline_http_request_errors:ratio_rate5m"
+                   [_target("model_version_endpoint:driftline_http_requests:errors_ratio_rate5m"
                             f"{{{MV}}}", "v{{version}} {{endpoint}}")],
                    unit="percentunit", minimum=0,
                    thresholds=_steps(("green", None), ("red", t["error_ratio"]))),
@@ -352,8 +352,8 @@ def ab(t: dict[str, float]) -> Json:
                    thresholds=_steps(("green", None), ("red", t["latency_p99_seconds"]))),
             _panel("timeseries", "Error ratio per version",
                    "5xx answers over all answers, all endpoints.",
-                   [_target("sum by (version) (model_version_endpoint:driftline_http_request_"
-                            f"errors:rate5m{{{MV}}}) / sum by (version) (model_version_endpoint:"
+                   [_target("sum by (version) (model_version_endpoint:driftline_http_requests:"
+                            f"errors_rate5m{{{MV}}}) / sum by (version) (model_version_endpoint:"
                             f"driftline_http_requests:rate5m{{{MV}}})", "v{{version}}")],
                    unit="percentunit", minimum=0,
                    thresholds=_steps(("green", None), ("red", t["error_ratio"]))),
