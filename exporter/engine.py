@@ -22,6 +22,7 @@ from exporter.results import CycleResults, VersionResult, version_order
 from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
 from exporter.window import VersionWindow
+from exporter.window_counts import from_window
 from reference.profile import ProfileFormatError
 
 log = logging.getLogger(__name__)
@@ -137,12 +138,13 @@ class Engine:
                 cfg.label_window_size,
                 now - cfg.label_window_seconds if cfg.label_window_seconds else None,
                 labelled=True)
-            if drift_slots.size == 0 and label_slots.size == 0 and (
+            if window.count(drift_slots) == 0 and window.count(label_slots) == 0 and (
                 cfg.window_seconds or cfg.label_window_seconds
             ):
                 del self.windows[key]  # every prediction of this version aged out
                 continue
-            out.append(evaluate(window.prepared, window.window(drift_slots),
+            counts = from_window(window.prepared, window.window(drift_slots))
+            out.append(evaluate(window.prepared, counts,
                                 window.labelled(label_slots), window.last_label_at, cfg))
         return tuple(out)
 

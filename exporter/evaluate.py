@@ -1,6 +1,8 @@
-"""Turn one version's window columns into figures: pure, no I/O, no clock."""
+"""Turn one version's window counts into figures: pure, no I/O, no clock."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -8,11 +10,12 @@ from exporter.prepared import PreparedProfile
 from exporter.results import FeatureResult, VersionResult
 from exporter.settings import ExporterConfig
 from exporter.stats.chi2 import chi_square
-from exporter.stats.ks import ks_from_positions
+from exporter.stats.ks import ks_from_counts
 from exporter.stats.performance import Performance, performance
 from exporter.stats.psi import psi_from_counts
 from exporter.stats.verdict import FeatureEvidence, decide
-from exporter.window import LabelledData, WindowData
+from exporter.window import LabelledData
+from exporter.window_counts import WindowCounts
 
 
 def _missing_ratio(missing: int, size: int, config: ExporterConfig) -> float | None:
@@ -20,64 +23,53 @@ def _missing_ratio(missing: int, size: int, config: ExporterConfig) -> float | N
 
 
 def numeric_features(
-    prepared: PreparedProfile, data: WindowData, config: ExporterConfig
+    prepared: PreparedProfile, counts: WindowCounts, config: ExporterConfig
 ) -> list[FeatureResult]:
     out: list[FeatureResult] = []
-    for j, ref in enumerate(prepared.numeric):
-        finite = ~np.isnan(data.numeric_values[j])
-        n = int(np.count_nonzero(finite))
+    for ref, c in zip(prepared.numeric, counts.numeric, strict=True):
+        n = c.samples
         base = FeatureResult(name=ref.name, kind="numeric", samples=n,
-                             missing_ratio=_missing_ratio(data.size - n, data.size, config))
+                             missing_ratio=_missing_ratio(counts.size - n, counts.size, config))
         if n < config.min_samples:
             out.append(base)
             continue
-        counts = np.bincount(data.numeric_bins[j][finite], minlength=ref.edges.size + 1)
-        psi = psi_from_counts(ref.fractions, counts, config.psi_epsilon)
+        psi = psi_from_counts(ref.fractions, c.bins, config.psi_epsilon)
         ks_stat = ks_p = None
-        if ref.ks is not None:
-            ks = ks_from_positions(ref.ks, data.ks_below[j][finite],
-                                   data.ks_at_or_below[j][finite])
+        if ref.ks is not None and c.ks_le is not None and c.ks_lt is not None:
+            ks = ks_from_counts(ref.ks, c.ks_le, c.ks_lt, n)
             ks_stat, ks_p = ks.statistic, ks.p_value
-        out.append(FeatureResult(**{**base.__dict__, "psi": psi, "ks_statistic": ks_stat,
-                                    "ks_p_value": ks_p}))
+        out.append(replace(base, psi=psi, ks_statistic=ks_stat, ks_p_value=ks_p))
     return out
 
 
 def categorical_features(
-    prepared: PreparedProfile, data: WindowData, config: ExporterConfig
+    prepared: PreparedProfile, counts: WindowCounts, config: ExporterConfig
 ) -> list[FeatureResult]:
     out: list[FeatureResult] = []
-    for j, ref in enumerate(prepared.categorical):
-        codes = data.categorical_codes[j]
-        present = codes[codes >= 0]
-        n = int(present.size)
+    for ref, c in zip(prepared.categorical, counts.categorical, strict=True):
+        n = int(c.sum())
         base = FeatureResult(name=ref.name, kind="categorical", samples=n,
-                             missing_ratio=_missing_ratio(data.size - n, data.size, config))
+                             missing_ratio=_missing_ratio(counts.size - n, counts.size, config))
         if n < config.min_samples or not ref.categories:
             out.append(base)
             continue
-        counts = np.bincount(present, minlength=ref.unseen_code + 1)
-        psi = psi_from_counts(ref.shares, counts, config.psi_epsilon)
-        known = counts[: ref.unseen_code]
+        psi = psi_from_counts(ref.shares, c, config.psi_epsilon)
+        known = c[: ref.unseen_code]
         chi2_stat = chi2_p = None
         if known.sum() > 0:
             chi = chi_square(known, ref.shares[: ref.unseen_code])
             chi2_stat, chi2_p = chi.statistic, chi.p_value
-        out.append(FeatureResult(**{**base.__dict__, "psi": psi, "chi2_statistic": chi2_stat,
-                                    "chi2_p_value": chi2_p,
-                                    "unseen_ratio": float(counts[ref.unseen_code] / n)}))
+        out.append(replace(base, psi=psi, chi2_statistic=chi2_stat, chi2_p_value=chi2_p,
+                           unseen_ratio=float(c[ref.unseen_code] / n)))
     return out
 
 
 def prediction_psi(
-    prepared: PreparedProfile, data: WindowData, config: ExporterConfig
+    prepared: PreparedProfile, counts: WindowCounts, config: ExporterConfig
 ) -> float | None:
-    if data.size < config.min_samples or prepared.profile.prediction_rows == 0:
+    if counts.size < config.min_samples or prepared.profile.prediction_rows == 0:
         return None
-    k = len(prepared.classes)
-    codes = np.where(data.predicted >= 0, data.predicted, k)  # other classes share a bucket
-    counts = np.bincount(codes, minlength=k + 1)
-    return psi_from_counts(prepared.class_shares, counts, config.psi_epsilon)
+    return psi_from_counts(prepared.class_shares, counts.predicted, config.psi_epsilon)
 
 
 def labelled_performance(
@@ -97,7 +89,7 @@ def labelled_performance(
 
 def evaluate(
     prepared: PreparedProfile,
-    window: WindowData,
+    window: WindowCounts,
     labelled: LabelledData,
     last_label_at: float | None,
     config: ExporterConfig,
@@ -118,11 +110,8 @@ def evaluate(
         ]
         verdict = decide(evidence, pred_psi, config.rule)
         features = [
-            FeatureResult(**{
-                **f.__dict__,
-                "adjusted_p_value": verdict.adjusted_p_values.get(f.name),
-                "drift": verdict.flagged[f.name] if f.psi is not None else None,
-            })
+            replace(f, adjusted_p_value=verdict.adjusted_p_values.get(f.name),
+                    drift=verdict.flagged[f.name] if f.psi is not None else None)
             for f in features
         ]
         drift, drifted = verdict.drift, verdict.drifted_features

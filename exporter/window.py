@@ -1,10 +1,11 @@
 """Per-version window state: a ring buffer of parsed predictions in column arrays.
 
-Rows are parsed once when they arrive: numeric values become floats (NaN when
-missing or not a number) with their PSI bin and KS positions precomputed
-against the version's reference, categories become integer codes (-1 missing,
-0..K-1 reference categories, K for any value the reference never had). A cycle
-then only selects slots and counts. The ring keeps the ``capacity`` newest rows
+Rows are parsed once when they arrive: a numeric value becomes its PSI bin and
+its two KS positions against the version's reference, a category an integer code
+(0..K-1 reference categories, K for any value the reference never had). A
+missing value gets a sentinel one past the last real bucket, so a cycle counts
+everything with one ``bincount`` per column and no masking: it only selects
+slots and counts. The ring keeps the ``capacity`` newest rows
 in arrival (``seq``) order; the drift and the labelled windows are subsets of
 it selected by count and by prediction time.
 """
@@ -27,23 +28,34 @@ from reference.profile import category_key
 
 NO_LABEL: Final = -2
 OTHER_CLASS: Final = -1  # a class (predicted or true) the reference does not list
-MISSING: Final = -1
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 I32Array = npt.NDArray[np.int32]
 
 
+Selection = IntArray | slice
+
+
+def missing_bin(edges: FloatArray) -> int:
+    """PSI bin sentinel of a missing value: one past the last of len(edges) + 1 bins."""
+    return int(edges.size) + 1
+
+
+def missing_position(distinct: int) -> int:
+    """KS position sentinel of a missing value (real positions are 0..distinct)."""
+    return distinct + 1
+
+
 @dataclass(frozen=True)
 class WindowData:
-    """The drift window's columns (one entry per prediction)."""
+    """The drift window's columns, one entry per prediction (rows: features)."""
 
     size: int
-    numeric_values: FloatArray  # (numeric features, size), NaN = missing
-    numeric_bins: IntArray  # PSI bin per value (meaningless where the value is NaN)
-    ks_below: IntArray  # distinct reference values < value
-    ks_at_or_below: IntArray  # distinct reference values <= value
-    categorical_codes: IntArray  # (categorical features, size)
+    numeric_bins: IntArray  # PSI bin, missing_bin() when the value is missing
+    ks_below: IntArray  # distinct reference values < value, missing_position() if missing
+    ks_at_or_below: IntArray  # distinct reference values <= value, idem
+    categorical_codes: IntArray  # 0..K-1 known, K unseen, K+1 missing
     predicted: IntArray  # class index, OTHER_CLASS for a class not in the reference
 
 
@@ -87,11 +99,11 @@ class VersionWindow:
         self._predicted = np.full(capacity, OTHER_CLASS, dtype=np.int32)
         self._score = np.full(capacity, np.nan, dtype=np.float64)
         self._label = np.full(capacity, NO_LABEL, dtype=np.int32)
-        self._num = np.full((n_num, capacity), np.nan, dtype=np.float64)
-        self._bins = np.zeros((n_num, capacity), dtype=np.int32)
-        self._below = np.zeros((n_num, capacity), dtype=np.int32)
-        self._at_or_below = np.zeros((n_num, capacity), dtype=np.int32)
-        self._cat = np.full((n_cat, capacity), MISSING, dtype=np.int32)
+        # int64 because bincount works on intp; smaller types cost a conversion per cycle.
+        self._bins = np.zeros((n_num, capacity), dtype=np.int64)
+        self._below = np.zeros((n_num, capacity), dtype=np.int64)
+        self._at_or_below = np.zeros((n_num, capacity), dtype=np.int64)
+        self._cat = np.zeros((n_cat, capacity), dtype=np.int64)
         self._ids: list[str | None] = [None] * capacity
         self._slot_of: dict[str, int] = {}
         self._class_code = {c: i for i, c in enumerate(prepared.classes)}
@@ -142,22 +154,22 @@ class VersionWindow:
         ]
         for j, ref in enumerate(self.prepared.numeric):
             values = parse_numeric([r.features.get(ref.name) for r in fresh])
-            self._num[j, slots] = values
             finite = np.isfinite(values)
-            bins = np.zeros(b, dtype=np.int64)
+            bins = np.full(b, missing_bin(ref.edges), dtype=np.int64)
             bins[finite] = bin_indices(values[finite], ref.edges)
             self._bins[j, slots] = bins
+            distinct = 0 if ref.ks is None else ref.ks.distinct.size
+            below = np.full(b, missing_position(distinct), dtype=np.int64)
+            at_or_below = below.copy()
             if ref.ks is not None:
-                below = np.zeros(b, dtype=np.int64)
-                at_or_below = np.zeros(b, dtype=np.int64)
                 below[finite], at_or_below[finite] = positions(ref.ks, values[finite])
-                self._below[j, slots] = below
-                self._at_or_below[j, slots] = at_or_below
+            self._below[j, slots] = below
+            self._at_or_below[j, slots] = at_or_below
         for j, cat in enumerate(self.prepared.categorical):
             codes = self._category_code[j]
             unseen = cat.unseen_code
             self._cat[j, slots] = [
-                MISSING if (v := r.features.get(cat.name)) is None
+                unseen + 1 if (v := r.features.get(cat.name)) is None
                 else codes.get(category_key(v), unseen)
                 for r in fresh
             ]
@@ -183,27 +195,39 @@ class VersionWindow:
         self._note_label(received_at)
         return True
 
-    def select(self, last_n: int, since: float | None, labelled: bool = False) -> IntArray:
-        """Slots of the newest ``last_n`` rows predicted at or after ``since``."""
+    def select(self, last_n: int, since: float | None, labelled: bool = False) -> Selection:
+        """Slots of the newest ``last_n`` rows predicted at or after ``since``.
+
+        A slice (no copy) when that is every row held, else an index array.
+        """
         mask = self._order >= max(self.total - last_n, 0)
         if since is not None:
             mask &= self._created_at >= since
         if labelled:
             mask &= self._label != NO_LABEL
+        held = len(self)
+        picked = int(np.count_nonzero(mask))
+        if picked == held and (held == self.capacity or bool(mask[:held].all())):
+            return slice(0, held)
         return np.flatnonzero(mask)
 
-    def window(self, slots: IntArray) -> WindowData:
+    @staticmethod
+    def count(selection: Selection) -> int:
+        if isinstance(selection, slice):
+            return int(selection.stop - selection.start)
+        return int(selection.size)
+
+    def window(self, slots: Selection) -> WindowData:
         return WindowData(
-            size=int(slots.size),
-            numeric_values=self._num[:, slots],
-            numeric_bins=self._bins[:, slots].astype(np.int64),
-            ks_below=self._below[:, slots].astype(np.int64),
-            ks_at_or_below=self._at_or_below[:, slots].astype(np.int64),
-            categorical_codes=self._cat[:, slots].astype(np.int64),
+            size=self.count(slots),
+            numeric_bins=self._bins[:, slots],
+            ks_below=self._below[:, slots],
+            ks_at_or_below=self._at_or_below[:, slots],
+            categorical_codes=self._cat[:, slots],
             predicted=self._predicted[slots].astype(np.int64),
         )
 
-    def labelled(self, slots: IntArray) -> LabelledData:
+    def labelled(self, slots: Selection) -> LabelledData:
         return LabelledData(
             predicted=self._predicted[slots].astype(np.int64),
             label=self._label[slots].astype(np.int64),

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from exporter.stats.ks import KsReference, ks_test, positions, statistic_from_positions
+from exporter.stats.ks import (
+    KsReference,
+    counts_from_positions,
+    counts_from_sorted,
+    ks_test,
+    positions,
+    statistic_from_positions,
+)
 
 
 def _cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -80,6 +87,25 @@ def test_positions_can_be_computed_in_pieces() -> None:
     at_or_below = np.concatenate([p[1] for p in parts])
     whole = statistic_from_positions(ref, *positions(ref, window))
     assert statistic_from_positions(ref, below, at_or_below) == whole
+
+
+def test_positions_and_sorted_window_give_the_same_counts() -> None:
+    rng = np.random.default_rng(4)
+    ref = KsReference.from_sample(rng.poisson(3, 2000).astype(float))
+    window = rng.poisson(3.3, 5000).astype(float)
+    by_positions = counts_from_positions(ref, *positions(ref, window))
+    by_sorting = counts_from_sorted(ref, np.sort(window))
+    assert all(np.array_equal(a, b) for a, b in zip(by_positions, by_sorting, strict=True))
+
+
+def test_missing_sentinel_positions_are_ignored() -> None:
+    ref = KsReference.from_sample(np.array([1.0, 2.0, 3.0]))
+    below, at_or_below = positions(ref, np.array([0.5, 2.0, 9.0]))
+    sentinel = np.full(4, ref.distinct.size + 1)
+    with_missing = counts_from_positions(ref, np.append(below, sentinel),
+                                         np.append(at_or_below, sentinel))
+    plain = counts_from_positions(ref, below, at_or_below)
+    assert all(np.array_equal(a, b) for a, b in zip(with_missing, plain, strict=True))
 
 
 def test_non_finite_values_are_ignored() -> None:

@@ -37,7 +37,7 @@ def test_equal_to_sklearn(seed: int, n: int, p_pos: float, skill: float) -> None
     if truth.any() or pred.any():
         assert got.f1 == f1_score(truth, pred)
     if 0 < truth.sum() < n:
-        assert got.roc_auc == roc_auc_score(truth, score)
+        assert got.roc_auc == pytest.approx(roc_auc_score(truth, score), rel=1e-12, abs=1e-15)
 
 
 def test_string_classes_like_the_log() -> None:
@@ -70,3 +70,16 @@ def test_auc_needs_both_classes_and_every_score() -> None:
 def test_empty() -> None:
     empty = np.array([], dtype=bool)
     assert performance(empty, empty, empty).accuracy is None
+
+
+def test_auc_with_heavy_ties_and_random_scores() -> None:
+    from exporter.stats.performance import roc_auc
+
+    rng = np.random.default_rng(8)
+    for _ in range(50):
+        n = int(rng.integers(2, 3000))
+        truth = rng.random(n) < rng.uniform(0.05, 0.95)
+        if truth.all() or not truth.any():
+            continue
+        score = (rng.random(n) + truth * rng.uniform(0, 1)).round(int(rng.integers(0, 4)))
+        assert roc_auc(truth, score) == pytest.approx(roc_auc_score(truth, score), rel=1e-12)

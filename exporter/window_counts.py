@@ -1,0 +1,94 @@
+"""Reduce a window to counts per bucket: everything the statistics need from it.
+
+Two producers with the same result: ``from_window`` counts the per-row buckets the
+ring buffer precomputed at ingest (one ``bincount`` per column), ``from_columns``
+starts from raw values (sorts each numeric column once; used for one-off
+computations and benchmarks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from exporter.prepared import PreparedCategorical, PreparedNumeric, PreparedProfile
+from exporter.stats.ks import counts_from_positions, counts_from_sorted
+from exporter.window import WindowData
+from reference.binning import bin_counts
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class NumericCounts:
+    bins: IntArray  # values per reference PSI bin
+    ks_le: IntArray | None  # values <= each distinct reference value (None: no KS sample)
+    ks_lt: IntArray | None  # values < each distinct reference value
+
+    @property
+    def samples(self) -> int:
+        return int(self.bins.sum())
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    size: int  # predictions in the window
+    numeric: tuple[NumericCounts, ...]  # in the order of PreparedProfile.numeric
+    categorical: tuple[IntArray, ...]  # per feature: counts of codes 0..K-1, then unseen
+    predicted: IntArray  # counts per reference class, then other classes
+
+
+def _numeric_from_window(ref: PreparedNumeric, data: WindowData, j: int) -> NumericCounts:
+    n_bins = ref.edges.size + 1
+    bins = np.bincount(data.numeric_bins[j], minlength=n_bins + 1)[:n_bins]
+    if ref.ks is None:
+        return NumericCounts(bins=bins, ks_le=None, ks_lt=None)
+    le, lt = counts_from_positions(ref.ks, data.ks_below[j], data.ks_at_or_below[j])
+    return NumericCounts(bins=bins, ks_le=le, ks_lt=lt)
+
+
+def _categorical(ref: PreparedCategorical, codes: IntArray) -> IntArray:
+    buckets = ref.unseen_code + 1
+    counts: IntArray = np.bincount(codes, minlength=buckets + 1)[:buckets]
+    return counts
+
+
+def _predicted(prepared: PreparedProfile, predicted: IntArray) -> IntArray:
+    k = len(prepared.classes)
+    counts: IntArray = np.bincount(np.where(predicted >= 0, predicted, k), minlength=k + 1)
+    return counts
+
+
+def from_window(prepared: PreparedProfile, data: WindowData) -> WindowCounts:
+    return WindowCounts(
+        size=data.size,
+        numeric=tuple(_numeric_from_window(r, data, j) for j, r in enumerate(prepared.numeric)),
+        categorical=tuple(_categorical(r, data.categorical_codes[j])
+                          for j, r in enumerate(prepared.categorical)),
+        predicted=_predicted(prepared, data.predicted),
+    )
+
+
+def numeric_from_values(ref: PreparedNumeric, values: FloatArray) -> NumericCounts:
+    ordered = np.sort(values[np.isfinite(values)])
+    bins = bin_counts(ordered, ref.edges)  # the reference binning rule; sorted keys are fast
+    if ref.ks is None:
+        return NumericCounts(bins=bins, ks_le=None, ks_lt=None)
+    le, lt = counts_from_sorted(ref.ks, ordered)
+    return NumericCounts(bins=bins, ks_le=le, ks_lt=lt)
+
+
+def from_columns(
+    prepared: PreparedProfile, numeric: FloatArray, codes: IntArray, predicted: IntArray
+) -> WindowCounts:
+    """``numeric``: (features, n) floats, NaN missing; ``codes``: (features, n) with
+    0..K-1 known, K unseen, K+1 missing; ``predicted``: class index or -1."""
+    return WindowCounts(
+        size=int(predicted.size),
+        numeric=tuple(numeric_from_values(r, numeric[j]) for j, r in enumerate(prepared.numeric)),
+        categorical=tuple(_categorical(r, codes[j]) for j, r in enumerate(prepared.categorical)),
+        predicted=_predicted(prepared, predicted),
+    )
