@@ -18,6 +18,8 @@ from pathlib import Path
 import exporter.cli
 import retraining.cli
 import serving.cli
+import stack.cli
+import traffic.cli
 from driftline.config import Settings
 from driftline.registry_errors import RegistryError
 
@@ -54,13 +56,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     except DatasetError as exc:
         raise CliError(str(exc)) from exc
+    if args.promote and args.challenger:
+        raise CliError("--promote and --challenger exclude each other")
     result, _ = fit_and_log(
         settings, data, TrainOptions(model_kind=args.model, seed=args.seed, promote=args.promote)
     )
+    if args.challenger:
+        from driftline import registry
+        from driftline.mlflow_setup import connect
+
+        registry.set_challenger(connect(settings), settings.model_name, result.version)
+        print(f"challenger: {result.version}")
     figures = ", ".join(f"{k}={v:.4f}" for k, v in result.metrics.items())
     print(f"trained {result.model_name} version {result.version} (run {result.run_id}): {figures}")
     if result.promoted:
         print(f"champion: {result.previous_champion or 'none'} -> {result.version}")
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from training.bootstrap import bootstrap
+
+    bootstrap(Settings.from_env(), rows=args.rows, wait_seconds=args.wait)
     return 0
 
 
@@ -132,7 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--promote", action="store_true", help="make the new version champion")
+    p.add_argument(
+        "--challenger", action="store_true", help="point the challenger alias at the new version"
+    )
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "bootstrap",
+        help="train a champion and a challenger unless the registry has them (stack start-up)",
+    )
+    p.add_argument("--rows", type=int, default=20_000, help="rows of synthetic data")
+    p.add_argument("--wait", type=float, default=120.0, help="seconds to wait for MLflow")
+    p.set_defaults(func=cmd_bootstrap)
 
     p = sub.add_parser("promote", help="point the champion alias at VERSION")
     p.add_argument("version")
@@ -149,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     serving.cli.register(sub)
     exporter.cli.register(sub)
     retraining.cli.register(sub)
+    traffic.cli.register(sub)
+    stack.cli.register(sub)
     return parser
 
 

@@ -18,7 +18,7 @@ class Settings:
     home: Path
     tracking_uri: str
     registry_uri: str
-    artifact_root: str
+    artifact_root: str | None  # None: a tracking server decides where artifacts go
     prediction_db_url: str
     model_name: str
     experiment_name: str
@@ -28,11 +28,13 @@ class Settings:
         env = os.environ if environ is None else environ
         home = Path(env.get("DRIFTLINE_HOME", "./.driftline")).expanduser().resolve()
         tracking_uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
+        local_store = not tracking_uri.startswith(("http://", "https://", "databricks"))
+        default_artifacts = (home / "mlartifacts").as_uri() if local_store else None
         return cls(
             home=home,
             tracking_uri=tracking_uri,
             registry_uri=env.get("MLFLOW_REGISTRY_URI") or tracking_uri,
-            artifact_root=env.get("DRIFTLINE_ARTIFACT_ROOT") or (home / "mlartifacts").as_uri(),
+            artifact_root=env.get("DRIFTLINE_ARTIFACT_ROOT") or default_artifacts,
             prediction_db_url=env.get("DRIFTLINE_PREDICTION_DB")
             or f"sqlite:///{home / 'predictions.db'}",
             model_name=env.get("DRIFTLINE_MODEL_NAME", DEFAULT_MODEL_NAME),

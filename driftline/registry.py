@@ -14,6 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from driftline.registry_contract import (
+    CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
     CHAMPION_HISTORY_TAG,
     PROMOTION_DECISION_TAG,
@@ -69,10 +70,7 @@ def _check_version(client: MlflowClient, name: str, version: str) -> None:
 
 
 def champion_version(client: MlflowClient, name: str) -> str | None:
-    try:
-        return str(client.get_model_version_by_alias(name, CHAMPION_ALIAS).version)
-    except MlflowException:
-        return None
+    return alias_version(client, name, CHAMPION_ALIAS)
 
 
 def promote(client: MlflowClient, name: str, version: str) -> str | None:
@@ -86,6 +84,19 @@ def promote(client: MlflowClient, name: str, version: str) -> str | None:
     client.set_registered_model_tag(name, CHAMPION_HISTORY_TAG, json.dumps(history))
     client.set_model_version_tag(name, version, PROMOTION_DECISION_TAG, "promoted")
     return before
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def set_challenger(client: MlflowClient, name: str, version: str) -> None:
+    """Point ``challenger`` (the B side of an A/B split) at ``version``."""
+    _check_version(client, name, version)
+    client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
 
 
 def reject(client: MlflowClient, name: str, version: str, figures: dict[str, Any]) -> None:

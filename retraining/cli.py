@@ -92,6 +92,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--model-kind", help="classifier for the challenger (default: champion's)")
     p.add_argument("--holdout-share", type=float, default=0.3)
-    p.add_argument("--original-share", type=float, default=0.5)
+    p.add_argument("--original-share", type=float, default=0.2)
     p.add_argument("--min-recent-rows", type=int, default=200)
     p.set_defaults(func=cmd_retrain)

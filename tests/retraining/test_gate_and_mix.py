@@ -34,7 +34,8 @@ def _frames(n_original: int, n_recent: int) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def test_newest_recent_rows_are_the_holdout_and_never_trained_on() -> None:
     original, recent = _frames(5000, 1000)
-    out = mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
+    policy = MixPolicy(original_share=0.5)
+    out = mix(original, recent, target="y", time_column="created_at", policy=policy)
     assert len(out.holdout) == 300
     # created_at counts down, so the newest rows are the first x values
     assert set(out.holdout["x"]) == set(range(1000, 1300))
@@ -44,6 +45,13 @@ def test_newest_recent_rows_are_the_holdout_and_never_trained_on() -> None:
     assert out.original_rows == 700
     assert len(out.train) == 1400
     assert list(out.train.columns) == ["x", "y"]
+
+
+def test_default_mix_keeps_the_original_to_a_fifth() -> None:
+    original, recent = _frames(5000, 1000)
+    out = mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
+    assert out.original_rows == 175
+    assert out.original_rows / len(out.train) == 0.2
 
 
 def test_small_original_is_kept_whole() -> None:

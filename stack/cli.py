@@ -1,0 +1,107 @@
+"""`driftline demo` (the whole stack natively) and `driftline stack render-config`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from traffic.scenarios import SCENARIOS
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from stack.native import NativeStack, StackOptions
+    from stack.processes import StartupError
+    from stack.story import run_story
+    from stack.timing import FAST, PRODUCTION
+    from traffic.scenarios import scenario
+
+    timing = FAST if args.fast else PRODUCTION
+    options = StackOptions(
+        home=Path(args.home),
+        timing=timing,
+        scenario=scenario(args.scenario, timing.steady_seconds),
+        ephemeral_ports=args.ephemeral_ports,
+    )
+    # Ctrl-C and SIGTERM both end the run through the same clean shutdown.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stack = NativeStack(options, say=lambda line: print(line, flush=True))
+    try:
+        stack.start()
+        if args.no_traffic:
+            print("stack is up; Ctrl-C stops it", flush=True)
+            signal.pause()
+        else:
+            run_story(stack, duration=args.duration, exit_when_done=args.exit_when_done)
+    except StartupError as exc:
+        print(f"driftline demo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.close()
+        print("all processes stopped", flush=True)
+    return 0
+
+
+def cmd_render_config(args: argparse.Namespace) -> int:
+    from stack import topology
+    from stack.render import render_stack_config
+    from stack.timing import FAST, PRODUCTION
+
+    if args.profile == "compose":
+        # Compose service names resolve through the compose network's DNS.
+        addresses = {
+            s.name: [f"{s.name}:{s.port}"]
+            for s in topology.SERVICES
+            if s.port is not None and s.name != "mlflow"
+        }
+    else:
+        addresses = {
+            s.name: [f"127.0.0.1:{s.port}"]
+            for s in topology.SERVICES
+            if s.port is not None and s.name != "mlflow"
+        }
+    prometheus_yml, alertmanager_yml = render_stack_config(
+        Path(args.out),
+        addresses=addresses,
+        token_file=Path(args.token_file),
+        timing=FAST if args.fast else PRODUCTION,
+    )
+    print(f"wrote {prometheus_yml} and {alertmanager_yml}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="run the whole stack natively and drive a drift scenario through it",
+        description="Starts MLflow, two inference servers, the exporter, Prometheus, "
+        "Alertmanager, the PHP receiver and worker, then the traffic generator; prints where "
+        "each listens and a timeline of what happens. Ctrl-C stops everything.",
+    )
+    p.add_argument("--fast", action="store_true", help="short intervals: the story in minutes")
+    p.add_argument("--scenario", default="drift-retrain", choices=SCENARIOS)
+    p.add_argument("--home", default=".driftline/demo", help="state folder of this run")
+    p.add_argument("--duration", type=float, help="stop after this many seconds of traffic")
+    p.add_argument("--exit-when-done", action="store_true",
+                   help="stop once the scenario's story is complete")  # fmt: skip
+    p.add_argument("--no-traffic", action="store_true", help="start the stack only")
+    p.add_argument("--ephemeral-ports", action="store_true",
+                   help="free ports instead of the documented defaults")  # fmt: skip
+    p.set_defaults(func=cmd_demo)
+
+    p = subparsers.add_parser("stack", help="stack configuration")
+    sub = p.add_subparsers(dest="stack_command", required=True)
+    r = sub.add_parser(
+        "render-config", help="write Prometheus and Alertmanager configs for a stack"
+    )
+    r.add_argument("--profile", choices=("native", "compose"), default="native")
+    r.add_argument("--out", required=True, help="output folder")
+    r.add_argument("--token-file", required=True, help="webhook token file Alertmanager reads")
+    r.add_argument("--fast", action="store_true", help="demo intervals")
+    r.set_defaults(func=cmd_render_config)

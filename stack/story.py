@@ -1,0 +1,115 @@
+"""Run a scenario on a started stack and report the timeline and its figures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stack.native import NativeStack
+from stack.timeline import (
+    ACCURACY_RECOVERED,
+    ALERT_FIRING,
+    ALERT_RESOLVED,
+    DRIFT_ONSET,
+    JOB_FINISHED,
+    SERVING_SWITCHED,
+    WEBHOOK_DELIVERED,
+    Timeline,
+)
+
+ACCURACY_RULE_FOR = "15m"  # DriftlineModelAccuracyLow's `for:` in alerting/rules
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    seconds: float | None
+
+
+def story_done(timeline: Timeline, expect_promotion: bool, expect_retrain: bool) -> bool:
+    if expect_promotion:
+        return bool(timeline.first(ACCURACY_RECOVERED) and timeline.first(ALERT_RESOLVED))
+    if expect_retrain:
+        return timeline.first(JOB_FINISHED) is not None
+    return False  # nothing is meant to happen: run for the whole duration
+
+
+def figures(timeline: Timeline) -> list[Figure]:
+    onset = timeline.first(DRIFT_ONSET)
+    out = []
+    for key, label in (
+        (ALERT_FIRING, "drift onset -> alert firing"),
+        (WEBHOOK_DELIVERED, "drift onset -> webhook delivered"),
+        (SERVING_SWITCHED, "drift onset -> new champion serving"),
+        (ACCURACY_RECOVERED, "drift onset -> accuracy recovered"),
+    ):
+        event = timeline.first(key)
+        out.append(Figure(label, event.at - onset.at if event and onset else None))
+    return out
+
+
+def run_story(
+    stack: NativeStack,
+    *,
+    duration: float | None,
+    exit_when_done: bool,
+    say: Callable[[str], None] = print,
+) -> Timeline:
+    scenario = stack.options.scenario
+    timeline = Timeline(
+        urls={name: stack.url(name) for name in stack.ports},
+        tracking_uri=stack.url("mlflow"),
+        model_name=stack.options.model_name,
+        say=say,
+    )
+    say(f"scenario {scenario.name}: {scenario.description}")
+    traffic = stack.start_traffic()
+    stop = threading.Event()
+
+    def relay() -> None:
+        assert traffic.stdout is not None
+        for line in traffic.stdout:
+            line = line.rstrip()
+            say(line)
+            if "phase drift starts" in line:
+                timeline.record(DRIFT_ONSET, "traffic: drift starts")
+
+    threading.Thread(target=relay, daemon=True).start()
+    watcher = threading.Thread(target=timeline.watch, args=(stop,), daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    reported = False
+    try:
+        while traffic.poll() is None:
+            if duration is not None and time.monotonic() - started > duration:
+                say(f"demo: {duration:.0f}s passed, stopping")
+                break
+            if not reported and story_done(
+                timeline, scenario.expect_promotion, scenario.expect_retrain
+            ):
+                report(stack, timeline, say)
+                reported = True
+                if exit_when_done:
+                    break
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    if not reported:
+        report(stack, timeline, say)
+    return timeline
+
+
+def report(stack: NativeStack, timeline: Timeline, say: Callable[[str], None]) -> None:
+    floor = stack.options.timing.alert_floor_seconds(ACCURACY_RULE_FOR)
+    say("figures (seconds after drift onset; measured here, this run):")
+    for f in figures(timeline):
+        value = "not reached" if f.seconds is None else f"{f.seconds:6.1f}s"
+        say(f"  {f.label:<38} {value}")
+    say(
+        f"  floor the intervals allow for the alert: {floor:.1f}s "
+        "(exporter cycle + scrape + evaluation + for: + group_wait), on top of the time the "
+        "labelled window needs to fall below the threshold"
+    )

@@ -1,0 +1,192 @@
+"""Watch a running stack through its components' own APIs and record the story's events.
+
+Each event is taken from the component that owns the fact: the alert from
+Prometheus, the delivery from Alertmanager's notification counters, the job
+from the PHP receiver, the champion from MLflow, the served version from the
+inference servers, the accuracy from the exporter's metrics in Prometheus.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import requests
+from mlflow.tracking import MlflowClient
+
+from driftline import registry
+from driftline.alert_contract import RETRAIN_LABEL, RETRAIN_VALUE
+
+ACCURACY_THRESHOLD: Final = 0.75  # alerting/thresholds.yml accuracy_min
+
+# Event keys, in the order the drift-retrain story produces them.
+DRIFT_ONSET: Final = "drift_onset"
+ALERT_FIRING: Final = "alert_firing"
+WEBHOOK_DELIVERED: Final = "webhook_delivered"
+JOB_QUEUED: Final = "job_queued"
+JOB_FINISHED: Final = "job_finished"
+CHAMPION_MOVED: Final = "champion_moved"
+SERVING_SWITCHED: Final = "serving_switched"
+REFERENCE_SWITCHED: Final = "reference_switched"
+ACCURACY_RECOVERED: Final = "accuracy_recovered"
+ALERT_RESOLVED: Final = "alert_resolved"
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float  # time.time()
+    key: str
+    text: str
+
+
+@dataclass
+class Timeline:
+    urls: dict[str, str]  # service name -> base URL
+    tracking_uri: str
+    model_name: str
+    say: Callable[[str], None] = print
+    events: list[Event] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _champion: str | None = None
+    _firing: bool = False
+
+    def __post_init__(self) -> None:
+        self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        self._champion = registry.champion_version(self._client, self.model_name)
+        self._http = requests.Session()
+
+    # --- recording --------------------------------------------------------------------
+    def first(self, key: str) -> Event | None:
+        with self._lock:
+            return next((e for e in self.events if e.key == key), None)
+
+    def record(self, key: str, text: str, at: float | None = None) -> Event:
+        event = Event(time.time() if at is None else at, key, text)
+        with self._lock:
+            self.events.append(event)
+        onset = self.first(DRIFT_ONSET)
+        rel = f"+{event.at - onset.at:6.1f}s" if onset and key != DRIFT_ONSET else " " * 8
+        self.say(f"timeline {time.strftime('%H:%M:%S', time.localtime(event.at))} {rel}  {text}")
+        return event
+
+    # --- sources ----------------------------------------------------------------------
+    def _get(self, url: str, **params: str) -> Any:
+        resp = self._http.get(url, params=params, timeout=3)
+        resp.raise_for_status()
+        return resp.json()
+
+    def retrain_alerts(self) -> list[dict[str, Any]]:
+        data = self._get(self.urls["prometheus"] + "/api/v1/alerts")
+        return [
+            a for a in data["data"]["alerts"]
+            if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE and a["state"] == "firing"
+        ]  # fmt: skip
+
+    def webhooks_delivered(self) -> int:
+        """Successful webhook notifications, from Alertmanager's own counters."""
+        text = self._http.get(self.urls["alertmanager"] + "/metrics", timeout=3).text
+        sent = failed = 0.0
+        for line in text.splitlines():
+            if 'integration="webhook"' not in line or line.startswith("#"):
+                continue
+            value = float(line.rsplit(" ", 1)[1])
+            if line.startswith("alertmanager_notifications_total"):
+                sent += value
+            elif line.startswith("alertmanager_notifications_failed_total"):
+                failed += value
+        return int(sent - failed)
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        data = self._get(self.urls["prometheus"] + "/api/v1/query", query=promql)
+        return list(data["data"]["result"])
+
+    def served_versions(self, service: str, probes: int = 6) -> set[str]:
+        """Versions reported by the workers of one inference server (several probes)."""
+        seen: set[str] = set()
+        for _ in range(probes):
+            seen.add(str(self._get(self.urls[service] + "/ready").get("version")))
+        return seen
+
+    # --- one poll -----------------------------------------------------------------------
+    def poll(self) -> None:
+        try:
+            self._poll_alerts()
+            self._poll_jobs()
+            self._poll_registry_and_serving()
+        except (requests.RequestException, KeyError, ValueError) as exc:
+            self.say(f"timeline: a component did not answer ({type(exc).__name__}); retrying")
+
+    def _poll_alerts(self) -> None:
+        alerts = self.retrain_alerts()
+        if alerts and not self._firing:
+            names = ", ".join(
+                sorted({f"{a['labels']['alertname']} v{a['labels'].get('version', '?')}"
+                        for a in alerts})
+            )  # fmt: skip
+            self.record(ALERT_FIRING, f"Prometheus: retrain alert firing: {names}")
+        if not alerts and self._firing:
+            self.record(ALERT_RESOLVED, "Prometheus: retrain alerts resolved")
+        self._firing = bool(alerts)
+        if self.first(WEBHOOK_DELIVERED) is None and self.first(ALERT_FIRING):
+            delivered = self.webhooks_delivered()
+            if delivered:
+                self.record(WEBHOOK_DELIVERED, f"Alertmanager: {delivered} webhook(s) delivered")
+
+    def _poll_jobs(self) -> None:
+        data = self._get(self.urls["receiver"] + "/jobs")
+        self.jobs = list(data["jobs"])
+        for job in self.jobs:
+            if not any(e.key == JOB_QUEUED and e.text.startswith(f"receiver: job {job['id']} ")
+                       for e in self.events):  # fmt: skip
+                self.record(JOB_QUEUED, f"receiver: job {job['id']} queued for {job['model']}")
+            if job["state"] in ("succeeded", "failed") and not any(
+                e.key == JOB_FINISHED and e.text.startswith(f"worker: job {job['id']} ")
+                for e in self.events
+            ):
+                outcome = job.get("outcome") or {}
+                figures = outcome.get("figures") or {}
+                self.record(
+                    JOB_FINISHED,
+                    f"worker: job {job['id']} {job['state']}: {outcome.get('status', '?')} "
+                    f"(challenger v{outcome.get('challenger_version')}, "
+                    f"challenger {figures.get('challenger_score', '-')} vs "
+                    f"champion {figures.get('champion_score', '-')})",
+                )
+
+    def _poll_registry_and_serving(self) -> None:
+        champion = registry.champion_version(self._client, self.model_name)
+        if champion != self._champion:
+            self.record(CHAMPION_MOVED, f"MLflow: champion v{self._champion} -> v{champion}")
+            self._champion = champion
+        if not self.first(CHAMPION_MOVED):
+            return
+        if not self.first(SERVING_SWITCHED):
+            served = self.served_versions("serving-champion")
+            if served == {champion}:
+                self.record(
+                    SERVING_SWITCHED, f"inference server A: every worker serves v{champion}"
+                )
+        if not self.first(REFERENCE_SWITCHED) and self.query(
+            f'driftline_reference_info{{model="{self.model_name}",version="{champion}"}}'
+        ):
+            self.record(
+                REFERENCE_SWITCHED, f"exporter: comparing v{champion} with its own reference"
+            )
+        if not self.first(ACCURACY_RECOVERED):
+            result = self.query(
+                f'driftline_model_accuracy_ratio{{model="{self.model_name}",version="{champion}"}}'
+                f" >= {ACCURACY_THRESHOLD}"
+            )
+            if result:
+                value = float(result[0]["value"][1])
+                self.record(
+                    ACCURACY_RECOVERED, f"exporter: live accuracy of v{champion} {value:.3f}"
+                )
+
+    def watch(self, stop: threading.Event, interval: float = 0.5) -> None:
+        while not stop.wait(interval):
+            self.poll()

@@ -1,0 +1,71 @@
+"""Interval settings of a stack run: production defaults, or `--fast` for a demo in minutes.
+
+Every interval that bounds how quickly drift becomes a new champion is here,
+so the demo can print the floor they allow next to what it measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from driftline.monitoring_render import AlertmanagerTiming, parse_duration
+
+
+@dataclass(frozen=True)
+class Timing:
+    scrape_interval: str
+    evaluation_interval: str
+    for_scale: float  # multiplies every alert rule's `for:`
+    alertmanager: AlertmanagerTiming | None  # None: as committed
+    exporter_interval_seconds: float
+    exporter_window_seconds: float | None  # None: only the newest-N window
+    reload_interval_seconds: float  # inference servers' registry poll
+    retrain_cooldown_seconds: float
+    retrain_window_seconds: float  # labelled predictions a retraining job uses
+    traffic_rate: float
+    label_delay_seconds: float
+    steady_seconds: float
+
+    def alert_floor_seconds(self, rule_for: str) -> float:
+        """Least time from a metric crossing its threshold to the webhook leaving Alertmanager."""
+        group_wait = parse_duration(self.alertmanager.group_wait) if self.alertmanager else 30.0
+        return (
+            parse_duration(self.scrape_interval)
+            + parse_duration(self.evaluation_interval)
+            + max(1.0, parse_duration(rule_for) * self.for_scale)
+            + group_wait
+            + self.exporter_interval_seconds
+        )
+
+
+PRODUCTION = Timing(
+    scrape_interval="15s",
+    evaluation_interval="15s",
+    for_scale=1.0,
+    alertmanager=None,
+    exporter_interval_seconds=15.0,
+    exporter_window_seconds=3600.0,
+    reload_interval_seconds=10.0,
+    retrain_cooldown_seconds=3600.0,
+    retrain_window_seconds=3600.0,
+    traffic_rate=20.0,
+    label_delay_seconds=30.0,
+    steady_seconds=600.0,
+)
+
+# 15m `for:` becomes 5s; the labelled window is 20s of traffic at 25 requests/s,
+# which holds the 200 labels the accuracy alert needs before it may fire.
+FAST = Timing(
+    scrape_interval="1s",
+    evaluation_interval="1s",
+    for_scale=1 / 180,
+    alertmanager=AlertmanagerTiming(group_wait="1s", group_interval="5s", repeat_interval="1m"),
+    exporter_interval_seconds=1.0,
+    exporter_window_seconds=20.0,
+    reload_interval_seconds=1.0,
+    retrain_cooldown_seconds=120.0,
+    retrain_window_seconds=30.0,
+    traffic_rate=25.0,
+    label_delay_seconds=2.0,
+    steady_seconds=30.0,
+)
