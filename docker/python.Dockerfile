@@ -30,9 +30,14 @@ WORKDIR /app
 # (isolation would fetch whatever setuptools is newest).
 COPY docker/constraints.txt docker/constraints.txt
 COPY pyproject.toml ./
+# Optional extras of pyproject.toml, comma-separated: `--build-arg DRIFTLINE_EXTRAS=postgres`
+# adds psycopg for a PostgreSQL prediction log (docs/compose.md).
+ARG DRIFTLINE_EXTRAS=""
 RUN pip install --constraint docker/constraints.txt "setuptools==75.8.0" \
- && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-      > /tmp/requirements.txt
+ && python -c "import sys, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+extras = [e for e in sys.argv[1].split(',') if e]; \
+print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" \
+      "$DRIFTLINE_EXTRAS" > /tmp/requirements.txt
 RUN pip install --constraint docker/constraints.txt --requirement /tmp/requirements.txt
 
 # The project itself. Installed editable in compat mode (as scripts/install.sh does): /app goes
