@@ -10,6 +10,7 @@ drift-related gauges follow ``ExpositionState.drifting``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -157,7 +158,9 @@ def serving_exposition(component: catalog.Component, state: ExpositionState) -> 
             self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # Prometheus may be stopped in the middle of a scrape: nobody left to answer.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
