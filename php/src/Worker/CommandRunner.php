@@ -53,7 +53,10 @@ final class CommandRunner
         }
         stream_set_blocking($pipes[1], false);
         stream_set_blocking($pipes[2], false);
-        $pid = (int) proc_get_status($process)['pid'];
+        // proc_get_status reports the exit code only once, on the first call
+        // after the process ended, and a quick command may already have ended.
+        $status = proc_get_status($process);
+        $pid = (int) $status['pid'];
 
         $started = microtime(true);
         $lastBeat = $started;
@@ -61,9 +64,9 @@ final class CommandRunner
         $stdoutRest = '';
         $lastLine = null;
         $open = [1 => $pipes[1], 2 => $pipes[2]];
-        $exitCode = null;
-        $exited = false;
-        $exitedAt = null;
+        $exited = !$status['running'];
+        $exitedAt = $exited ? microtime(true) : null;
+        $exitCode = $exited ? self::exitCodeOf($status) : null;
         $timedOut = false;
         $stopped = false;
         $termSentAt = null;
@@ -101,8 +104,7 @@ final class CommandRunner
                 if (!$status['running']) {
                     $exited = true;
                     $exitedAt = microtime(true);
-                    // proc_get_status reports the exit code only once, on the first call after exit.
-                    $exitCode = $status['signaled'] ? 128 + (int) $status['termsig'] : (int) $status['exitcode'];
+                    $exitCode = self::exitCodeOf($status);
                 }
             }
             if ($exited && $open === []) {
@@ -154,6 +156,12 @@ final class CommandRunner
             }
         }
         return [(string) $rest, $lastLine];
+    }
+
+    /** @param array<string, mixed> $status from proc_get_status */
+    private static function exitCodeOf(array $status): int
+    {
+        return $status['signaled'] ? 128 + (int) $status['termsig'] : (int) $status['exitcode'];
     }
 
     /** @param resource $process */

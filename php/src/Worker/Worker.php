@@ -94,13 +94,28 @@ final class Worker
         ), FILE_APPEND);
         ($this->say)("job {$job->id()} ({$job->model()}) attempt {$job->attempts()}: started");
 
+        // Set when a heartbeat is refused: the job was taken back as stale and
+        // may already run elsewhere, so this copy of the command must end.
+        $lost = false;
         $result = $this->runner->run(
             $argv,
             $logPath,
-            fn () => $this->beat($job),
-            $this->shouldStop,
+            function () use ($job, &$lost): void {
+                $lost = $lost || !$this->queue->heartbeat($job->id(), $this->id);
+            },
+            function () use (&$lost): bool {
+                return $lost || ($this->shouldStop)();
+            },
         );
 
+        if ($lost) {
+            ($this->say)(sprintf(
+                'job %d: taken back as stale by the queue; command ended (exit %s), nothing recorded',
+                $job->id(),
+                $result->exitCode() ?? '?',
+            ));
+            return;
+        }
         if ($result->stopped()) {
             $this->queue->release($job->id(), $this->id, "worker {$this->id} stopped during attempt {$job->attempts()}; re-queued");
             ($this->say)("job {$job->id()}: worker stopping, job re-queued");
@@ -115,13 +130,6 @@ final class Worker
             $result->exitCode() ?? '?',
             $recorded ? '' : ' -- not recorded: the job was taken back as stale meanwhile',
         ));
-    }
-
-    private function beat(Job $job): void
-    {
-        if (!$this->queue->heartbeat($job->id(), $this->id)) {
-            ($this->say)("job {$job->id()}: heartbeat refused, the job is no longer this worker's");
-        }
     }
 
     /** Pure: what a finished command means for its job. */

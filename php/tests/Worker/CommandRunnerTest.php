@@ -47,6 +47,20 @@ final class CommandRunnerTest extends TestCase
         self::assertStringContainsString('oops', $result->outputTail());
     }
 
+    /**
+     * A command may end before the runner first asks for its status; PHP
+     * reports an exit code only once, so that first answer must be kept.
+     */
+    public function testACommandThatEndsAtOnceStillReportsItsExitCode(): void
+    {
+        $runner = CommandRunner::create(30, 10);
+        for ($i = 0; $i < 25; $i++) {
+            $result = $runner->run(['/bin/sh', '-c', 'exit 5'], $this->log, static function (): void {
+            }, static fn (): bool => false);
+            self::assertSame(5, $result->exitCode(), "run {$i}");
+        }
+    }
+
     public function testTheLastNonEmptyLineCountsAndTheTailIsBounded(): void
     {
         $runner = CommandRunner::create(30, 10);

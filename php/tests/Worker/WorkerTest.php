@@ -39,20 +39,24 @@ final class WorkerTest extends TestCase
         @rmdir($this->dir);
     }
 
-    private function worker(string $script, bool $stop = false): Worker
+    /** @param (callable(string): void)|null $onSay */
+    private function worker(string $script, bool $stop = false, float $heartbeatSeconds = 10, ?callable $onSay = null): Worker
     {
         $path = $this->dir . '/retrain.sh';
         file_put_contents($path, "#!/bin/sh\n" . $script);
         chmod($path, 0755);
         return Worker::create(
             $this->fixture->queue(),
-            CommandRunner::create(30, 10),
+            CommandRunner::create(30, $heartbeatSeconds),
             "'{$path}' --verbose",
             $this->dir . '/logs',
             'test-worker',
             static fn (): bool => $stop,
-            function (string $m): void {
+            function (string $m) use ($onSay): void {
                 $this->said[] = $m;
+                if ($onSay !== null) {
+                    $onSay($m);
+                }
             },
         );
     }
@@ -96,5 +100,26 @@ final class WorkerTest extends TestCase
         self::assertNotNull($job);
         self::assertSame([JobState::Queued, 0], [$job->state(), $job->attempts()]);
         self::assertStringContainsString('re-queued', implode("\n", $this->said));
+    }
+
+    public function testAWorkerWhoseJobWasTakenBackEndsItsCommandAndRecordsNothing(): void
+    {
+        $queue = $this->fixture->queue();
+        $id = (int) $queue->enqueue('churn', [])->jobId();
+        $takeBack = function (string $message) use ($queue): void {
+            if (str_contains($message, 'started')) {
+                // Another worker finds the heartbeat stale and takes the job over.
+                $this->fixture->clock()->advance('+61 minutes');
+                $queue->claimNext('other-worker');
+            }
+        };
+
+        $this->worker("exec sleep 30\n", false, 0.05, $takeBack)->processNext();
+
+        $job = $queue->get($id);
+        self::assertNotNull($job);
+        self::assertSame([JobState::Running, 'other-worker', 2], [$job->state(), $job->worker(), $job->attempts()]);
+        // Exit 143 = ended by SIGTERM: the worker stopped its copy rather than letting it finish.
+        self::assertStringContainsString('taken back as stale by the queue; command ended (exit 143)', implode("\n", $this->said));
     }
 }
