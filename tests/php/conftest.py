@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import urllib.error
@@ -23,10 +22,6 @@ from tests.support.processes import running
 
 PHP_DIR = REPO_ROOT / "php"
 TOKEN = "test-webhook-token-0123456789"
-
-if shutil.which("php") is None:  # pragma: no cover - the project machine has php-cli
-    pytest.skip("php-cli is not installed", allow_module_level=True)
-
 
 @dataclass(frozen=True)
 class HttpAnswer:
