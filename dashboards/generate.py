@@ -60,6 +60,7 @@ def _panel(
     maximum: float | None = None,
     stacked: bool = False,
     mappings: list[Json] | None = None,
+    value_name: str = "Value",
 ) -> Json:
     defaults: Json = {"unit": unit}
     if minimum is not None:
@@ -87,18 +88,33 @@ def _panel(
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
             "orientation": "horizontal",
         }
-    elif kind == "table":
-        defaults["custom"] = {"cellOptions": {"type": "color-background"}}
-        options = {"showHeader": True}
-    return {
+    overrides: list[Json] = []
+    transformations: list[Json] = []
+    if kind == "table":
+        # Instant query tables: drop the timestamp column, name and colour the value.
+        transformations = [{"id": "organize", "options": {"excludeByName": {"Time": True}}}]
+        overrides = [
+            {
+                "matcher": {"id": "byName", "options": "Value"},
+                "properties": [
+                    {"id": "displayName", "value": value_name},
+                    {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+                ],
+            }
+        ]
+        options = {"showHeader": True, "sortBy": [{"displayName": value_name, "desc": True}]}
+    panel: Json = {
         "type": kind,
         "title": title,
         "description": description,
         "datasource": DATASOURCE,
         "targets": targets,
-        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "fieldConfig": {"defaults": defaults, "overrides": overrides},
         "options": options,
     }
+    if transformations:
+        panel["transformations"] = transformations
+    return panel
 
 
 def _layout(panels: list[Json], width: int = 12, height: int = 8) -> list[Json]:
@@ -251,7 +267,7 @@ def model_health(t: dict[str, float]) -> Json:
                    "Inference server instances whose workers serve each version now.",
                    [_target("count by (deployment, version) (max by (instance, deployment, "
                             'version) (driftline_model_info{model="$model"} == 1))',
-                            instant=True)]),
+                            instant=True)], value_name="Instances"),
         ],
     )  # fmt: skip
 
@@ -290,7 +306,7 @@ def drift(t: dict[str, float]) -> Json:
             _panel("table", "Worst features now",
                    "The ten features with the highest PSI at the end of the range.",
                    [_target(f"topk(10, max by (version, feature) (driftline_feature_psi{{{MV}}}))",
-                            instant=True)], thresholds=psi),
+                            instant=True)], thresholds=psi, value_name="PSI"),
             _panel("timeseries", "Prediction drift",
                    "PSI of the predicted-class shares against the reference.",
                    [_target(f"max by (version) (driftline_prediction_psi{{{MV}}})",
