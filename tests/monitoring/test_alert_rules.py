@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from driftline import alert_contract as contract
-from driftline.monitoring_render import render_prometheus_config
+from driftline.monitoring_render import parse_duration, render_prometheus_config
 from tests.monitoring.monitoring_files import (
     RULE_TEST_DIR,
     RUNBOOKS_MD,
@@ -98,6 +98,28 @@ def test_every_alert_is_unit_tested_firing_and_silent() -> None:
     names = {rule["alert"] for rule in alert_rules()}
     assert names - firing == set(), "alerts never expected to fire"
     assert names - silent == set(), "alerts never expected to stay silent"
+
+
+def _minutes(text: str) -> float:
+    return parse_duration(text) / 60
+
+
+def test_every_alert_is_tested_one_step_either_side_of_its_for_boundary() -> None:
+    """A silent check one evaluation step before a firing one, in the same test case."""
+    bracketed: set[str] = set()
+    for path in sorted(RULE_TEST_DIR.glob("*.yml")):
+        step = _minutes(load_yaml(path)["evaluation_interval"])
+        for test in load_yaml(path)["tests"]:
+            cases = test.get("alert_rule_test", [])
+            silent = {
+                (c["alertname"], _minutes(c["eval_time"])) for c in cases if not c.get("exp_alerts")
+            }
+            for case in cases:
+                if case.get("exp_alerts"):
+                    name, at = case["alertname"], _minutes(case["eval_time"])
+                    if (name, at - step) in silent:
+                        bracketed.add(name)
+    assert {rule["alert"] for rule in alert_rules()} - bracketed == set()
 
 
 def test_every_recording_rule_has_an_expression_test() -> None:
