@@ -46,7 +46,8 @@ def records(model: Any, n: int, seed: int, created_at: float | None) -> list[Pre
     return [
         PredictionRecord(
             prediction_id=str(uuid.uuid4()), created_at=now, model_name="churn",
-            model_version="1", features=rows[i], predicted_class=classes[int(proba[i].argmax())],
+            model_version="1", features={str(k): v for k, v in rows[i].items()},
+            predicted_class=classes[int(proba[i].argmax())],
             probabilities={c: float(p) for c, p in zip(classes, proba[i], strict=True)},
         )
         for i in range(n)

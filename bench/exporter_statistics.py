@@ -106,7 +106,7 @@ def codes_of(cur: pd.DataFrame, prepared: PreparedProfile) -> np.ndarray:
     for j, c in enumerate(prepared.categorical):
         index = pd.Index(c.categories)
         col = cur[c.name]
-        code = index.get_indexer(col.astype(str))
+        code = index.get_indexer(pd.Index(col.astype(str)))
         code[code < 0] = c.unseen_code
         code[col.isna().to_numpy()] = c.unseen_code + 1
         out[j] = code

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from prometheus_client.registry import CollectorRegistry
 
 from driftline.config import Settings
-from exporter.collector import DriftCollector
+from exporter.collector import DriftCollector, MetricsPage
 from exporter.engine import Engine
 from exporter.profiles import MlflowProfileSource, ProfileCache
 from exporter.settings import ExporterConfig
@@ -17,7 +17,8 @@ from exporter.store_reader import PredictionLogReader
 @dataclass
 class Exporter:
     engine: Engine
-    registry: CollectorRegistry
+    registry: CollectorRegistry  # for tests and tools; /metrics serves `page`
+    page: MetricsPage
 
 
 def build(settings: Settings, config: ExporterConfig, model: str | None = None) -> Exporter:
@@ -26,4 +27,4 @@ def build(settings: Settings, config: ExporterConfig, model: str | None = None) 
     engine = Engine(reader, profiles, config, model=model)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DriftCollector(engine.latest))
-    return Exporter(engine=engine, registry=registry)
+    return Exporter(engine=engine, registry=registry, page=MetricsPage(engine.latest))

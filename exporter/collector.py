@@ -18,11 +18,13 @@ never zero, so an empty window cannot read as "no drift".
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 
+from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftline.metric_catalog import EXPORTER_STAGES, spec
 from exporter.results import CycleResults, FeatureResult, VersionResult, version_order
@@ -67,8 +69,8 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
 )
 
 
-def families(results: CycleResults, now: float) -> Iterator[Metric]:
-    """Every exporter metric family for ``results``, with staleness measured at ``now``."""
+def families(results: CycleResults) -> Iterator[Metric]:
+    """Every exporter metric family for ``results`` except the staleness gauge."""
     versions = sorted(results.versions, key=lambda v: version_order(v.model, v.version))
     for name, get in _FEATURE_FIGURES:
         fam = _gauge(name)
@@ -102,16 +104,20 @@ def families(results: CycleResults, now: float) -> Iterator[Metric]:
         if value is not None:
             fam.add_metric([], float(value))
         yield fam
-    since = results.last_success_at or results.started_at
-    stale = _gauge("driftline_exporter_staleness_seconds")
-    if since is not None:
-        stale.add_metric([], max(0.0, now - since))
-    yield stale
     err_spec = spec("driftline_exporter_errors_total")
     errors = CounterMetricFamily(err_spec.name, err_spec.help, labels=list(err_spec.labels))
     for stage in sorted(EXPORTER_STAGES):
         errors.add_metric([stage], float(results.errors.get(stage, 0)))
     yield errors
+
+
+def staleness(results: CycleResults, now: float) -> Metric:
+    """Seconds since the last fully successful cycle (since start-up before the first)."""
+    since = results.last_success_at or results.started_at
+    stale = _gauge("driftline_exporter_staleness_seconds")
+    if since is not None:
+        stale.add_metric([], max(0.0, now - since))
+    return stale
 
 
 class DriftCollector(Collector):
@@ -125,4 +131,45 @@ class DriftCollector(Collector):
         return []  # no collect() at registration time
 
     def collect(self) -> Iterator[Metric]:
-        yield from families(self._results(), self._clock())
+        results = self._results()
+        yield from families(results)
+        yield staleness(results, self._clock())
+
+
+class _Families(Collector):
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._metrics
+
+
+def _render(metrics: list[Metric]) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(metrics))
+    return generate_latest(registry)
+
+
+class MetricsPage:
+    """The ``/metrics`` body: what DriftCollector yields, formatted once per cycle.
+
+    Only the staleness gauge depends on the scrape time; everything else is
+    rendered when a new cycle's results are first scraped and then reused, so a
+    scrape costs the same whatever the number of series or the window size.
+    """
+
+    def __init__(
+        self, results: Callable[[], CycleResults], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._results = results
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rendered: tuple[CycleResults, bytes] | None = None
+
+    def __call__(self) -> bytes:
+        results = self._results()
+        with self._lock:
+            if self._rendered is None or self._rendered[0] is not results:
+                self._rendered = (results, _render(list(families(results))))
+            body = self._rendered[1]
+        return body + _render([staleness(results, self._clock())])

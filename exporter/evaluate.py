@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from exporter.prepared import PreparedProfile
 from exporter.results import FeatureResult, VersionResult
 from exporter.settings import ExporterConfig

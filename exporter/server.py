@@ -6,8 +6,7 @@ import json
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.registry import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from exporter.report_html import render
 from exporter.results import CycleResults
@@ -22,8 +21,9 @@ INDEX = (
 
 
 def make_server(
-    host: str, port: int, registry: CollectorRegistry, results: Callable[[], CycleResults]
+    host: str, port: int, metrics: Callable[[], bytes], results: Callable[[], CycleResults]
 ) -> ThreadingHTTPServer:
+    """``metrics`` renders the /metrics body (collector.MetricsPage); ``results`` the report."""
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)
@@ -35,7 +35,7 @@ def make_server(
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                self._send(200, metrics(), CONTENT_TYPE_LATEST)
             elif path == "/report":
                 self._send(200, render(results()).encode(), "text/html; charset=utf-8")
             elif path == "/":

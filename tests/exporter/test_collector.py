@@ -66,6 +66,16 @@ def test_exposition_matches_golden_file() -> None:
     assert text == GOLDEN.read_text()
 
 
+def test_metrics_page_equals_the_collector_and_refreshes_staleness() -> None:
+    from exporter.collector import MetricsPage
+
+    now = [1_700_000_230.0]
+    page = MetricsPage(lambda: FIXED, clock=lambda: now[0])
+    assert page().decode() == GOLDEN.read_text()
+    now[0] += 10
+    assert "driftline_exporter_staleness_seconds 70.0" in page().decode()
+
+
 def test_every_family_is_in_the_catalog_with_its_labels() -> None:
     catalog = {m.name: m for m in METRICS if m.component == "exporter"}
     seen = set()

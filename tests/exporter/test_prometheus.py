@@ -36,7 +36,7 @@ def exporter_port(log_settings: Settings) -> Iterator[int]:
     exporter = build(log_settings, ExporterConfig(interval_seconds=0.5, min_labelled=10))
     scheduler = Scheduler(exporter.engine, 0.5)
     port = free_port()
-    server = make_server("127.0.0.1", port, exporter.registry, exporter.engine.latest)
+    server = make_server("127.0.0.1", port, exporter.page, exporter.engine.latest)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     scheduler.start()
     thread.start()
