@@ -366,6 +366,17 @@ def test_healthchecks_and_start_order(services: dict[str, Any]) -> None:
         assert "config" in services[name]["depends_on"]
 
 
+def test_inference_servers_may_finish_requests_before_being_killed(
+    services: dict[str, Any],
+) -> None:
+    gunicorn_conf = (REPO / "serving" / "gunicorn.conf.py").read_text()
+    graceful = re.search(r"^graceful_timeout = (\d+)$", gunicorn_conf, re.MULTILINE)
+    assert graceful is not None
+    for name in ("serving-champion", "serving-challenger"):
+        grace = re.fullmatch(r"(\d+)s", str(services[name].get("stop_grace_period", "10s")))
+        assert grace is not None and int(grace.group(1)) > int(graceful.group(1)), name
+
+
 def test_published_ports_are_loopback_only_and_documented(services: dict[str, Any]) -> None:
     doc = (REPO / "docs" / "compose.md").read_text()
     for name, service in services.items():
@@ -706,6 +717,21 @@ def test_nginx_serves_the_receiver_through_php_fpm(local_receiver: LocalReceiver
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == 401
+        # Above the receiver's 1 MiB limit: nginx lets it through, so the client gets the
+        # receiver's JSON 413 rather than nginx's HTML page.
+        oversized = urllib.request.Request(
+            f"{base}{WEBHOOK_PATH}",
+            data=b" " * 1_200_000,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Bearer local-test-token",
+            },
+        )
+        with pytest.raises(urllib.error.HTTPError) as too_large:
+            urllib.request.urlopen(oversized, timeout=5)
+        assert too_large.value.code == 413
+        assert json.loads(too_large.value.read())["error"]["code"] == "payload_too_large"
         # The image's healthcheck command, verbatim, against this pool.
         fpm_check = services_healthcheck_shell("receiver-fpm").replace(
             "127.0.0.1:9000", f"127.0.0.1:{r.fpm_port}"
