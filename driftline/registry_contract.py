@@ -1,7 +1,7 @@
 """Names in the MLflow registry that the Python side and the PHP side both use.
 
-Documented in docs/registry.md; PHP keeps its copy in php/src/Registry/RegistryContract.php
-and tests/contracts checks that the two agree.
+Documented in docs/registry.md; PHP keeps its copy in php/src/Contract/SharedContract.php
+and tests/php/test_contract.py checks that the two agree.
 """
 
 from __future__ import annotations
