@@ -45,7 +45,7 @@ def test_concept_drift_retrain_wins_and_moves_champion(tmp_path: Path) -> None:
     assert figures["holdout_rows"] == 450
     client = connect(store.settings)
     assert registry.champion_version(client, "churn") == "2"
-    run = client.get_run(client.get_model_version("churn", "2").run_id)
+    run = client.get_run(str(client.get_model_version("churn", "2").run_id))
     assert run.data.tags[RUN_TAG_JOB_ID] == "7"
     assert "recent_accuracy" in run.data.metrics
 

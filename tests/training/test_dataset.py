@@ -40,7 +40,7 @@ def test_overrides_win_over_inference() -> None:
         (pd.DataFrame({"y": []}), "y", {}, "no rows"),
         (_frame(), "label", {}, "target column 'label' not found"),
         (_frame().assign(y=1), "y", {}, "only one class"),
-        (_frame().assign(y=[0, None, 1, 1]), "y", {}, "missing values"),
+        (_frame().assign(y=[0.0, float("nan"), 1.0, 1.0]), "y", {}, "missing values"),
         (_frame()[["y"]], "y", {}, "no feature columns"),
         (_frame(), "y", {"numeric": ["nope"]}, "unknown columns"),
         (_frame(), "y", {"numeric": ["plan"]}, "has text values"),

@@ -9,6 +9,7 @@ import mlflow
 import pytest
 
 from driftline import registry
+from driftline.registry_errors import RegistryError
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import CHAMPION_HISTORY_TAG, PROFILE_ARTIFACT_PATH
 from reference.profile import NumericReference, loads
@@ -54,14 +55,14 @@ def test_promote_and_rollback_follow_the_champion_history(tmp_path: Path) -> Non
 
     assert registry.rollback(client, "churn") == (v3.version, v2.version)
     assert registry.rollback(client, "churn") == (v2.version, "1")
-    with pytest.raises(registry.RegistryError, match="no earlier champion"):
+    with pytest.raises(RegistryError, match="no earlier champion"):
         registry.rollback(client, "churn")
     assert registry.champion_version(client, "churn") == "1"
     assert registry.rollback(client, "churn", to=v3.version) == ("1", v3.version)
 
-    with pytest.raises(registry.RegistryError, match="has no version '99'"):
+    with pytest.raises(RegistryError, match="has no version '99'"):
         registry.promote(client, "churn", "99")
-    with pytest.raises(registry.RegistryError, match="has no version '99'"):
+    with pytest.raises(RegistryError, match="has no version '99'"):
         registry.rollback(client, "churn", to="99")
     assert registry.champion_version(client, "churn") == v3.version
 
@@ -73,5 +74,5 @@ def test_promote_and_rollback_follow_the_champion_history(tmp_path: Path) -> Non
 
 def test_unknown_model_is_a_registry_error(trained_store: TrainedStore) -> None:
     client = connect(trained_store.settings)
-    with pytest.raises(registry.RegistryError, match="no registered model named 'nope'"):
+    with pytest.raises(RegistryError, match="no registered model named 'nope'"):
         registry.list_versions(client, "nope")

@@ -1,0 +1,118 @@
+"""The whole loop on the real native stack in --fast mode (issue: the whole loop).
+
+Each step is asserted from the component that owns the fact: Prometheus for the
+alert, Alertmanager's counters for the delivery, the PHP receiver for the job,
+MLflow for the champion, the inference servers for what they serve, the
+exporter's metrics for the reference and the live accuracy. Every process is
+stopped afterwards, also when an assertion fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+from driftline import registry
+from stack.native import NativeStack, StackOptions
+from stack.story import run_story
+from stack.timeline import (
+    ACCURACY_RECOVERED,
+    ACCURACY_THRESHOLD,
+    ALERT_FIRING,
+    ALERT_RESOLVED,
+    JOB_FINISHED,
+    Timeline,
+)
+from stack.timing import FAST
+from traffic.scenarios import scenario
+
+pytestmark = pytest.mark.slow
+STORY_SECONDS = 420.0
+
+
+@pytest.fixture
+def stack_for(tmp_path: Path) -> Iterator[object]:
+    started: list[NativeStack] = []
+
+    def start(name: str) -> NativeStack:
+        log = (tmp_path / "demo.log").open("a")
+        stack = NativeStack(
+            StackOptions(
+                home=tmp_path / name,
+                timing=FAST,
+                scenario=scenario(name, FAST.steady_seconds),
+                ephemeral_ports=True,
+            ),
+            say=lambda line: print(line, file=log, flush=True),
+        )
+        started.append(stack)
+        stack.start()
+        return stack
+
+    yield start
+    for stack in started:
+        stack.close()
+
+
+def _jobs(stack: NativeStack) -> list[dict[str, object]]:
+    jobs: list[dict[str, object]] = requests.get(stack.url("receiver") + "/jobs", timeout=5).json()[
+        "jobs"
+    ]
+    return jobs
+
+
+def _champion(stack: NativeStack) -> str | None:
+    uri = stack.url("mlflow")
+    return registry.champion_version(MlflowClient(uri, uri), "churn")
+
+
+def _alert_history(timeline: Timeline, alertname: str) -> list[dict[str, object]]:
+    return timeline.query(f'max_over_time(ALERTS{{alertname="{alertname}",alertstate="firing"}}[15m])')
+
+
+def test_drift_is_detected_retrained_promoted_and_recovers(stack_for) -> None:  # type: ignore[no-untyped-def]
+    stack: NativeStack = stack_for("drift-retrain")
+    assert _champion(stack) == "1"
+    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=lambda _: None)
+
+    assert timeline.first(ALERT_FIRING), "the accuracy alert never fired in Prometheus"
+    assert _alert_history(timeline, "DriftlineModelAccuracyLow")
+    assert timeline.webhooks_delivered() >= 1, "Alertmanager delivered no webhook"
+
+    jobs = [j for j in _jobs(stack) if j["model"] == "churn"]
+    assert len(jobs) == 1, f"expected exactly one retraining job, got {jobs}"
+    job = jobs[0]
+    assert job["state"] == "succeeded" and job["promotion"] == "promoted", job
+    new_version = str(job["model_version"])
+    assert new_version not in ("1", "2")
+
+    assert _champion(stack) == new_version
+    assert timeline.served_versions("serving-champion", probes=10) == {new_version}
+    assert timeline.served_versions("serving-challenger", probes=4) == {"2"}
+    assert timeline.query(f'driftline_reference_info{{model="churn",version="{new_version}"}}')
+    recovered = timeline.first(ACCURACY_RECOVERED)
+    assert recovered is not None, "live accuracy of the new champion never recovered"
+    accuracy = timeline.query(f'driftline_model_accuracy_ratio{{version="{new_version}"}}')
+    assert float(accuracy[0]["value"][1]) >= ACCURACY_THRESHOLD
+    assert timeline.first(ALERT_RESOLVED), "the retrain alert did not resolve"
+
+
+def test_a_retraining_that_does_not_win_changes_nothing(stack_for) -> None:  # type: ignore[no-untyped-def]
+    stack: NativeStack = stack_for("bad-retrain")
+    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=lambda _: None)
+
+    assert timeline.first(ALERT_FIRING), "the accuracy alert never fired in Prometheus"
+    finished = timeline.first(JOB_FINISHED)
+    assert finished is not None, "the retraining job never finished"
+    jobs = [j for j in _jobs(stack) if j["model"] == "churn"]
+    assert len(jobs) == 1
+    assert jobs[0]["state"] == "succeeded" and jobs[0]["promotion"] == "rejected", jobs[0]
+    assert _champion(stack) == "1"
+    assert timeline.served_versions("serving-champion", probes=10) == {"1"}
+    client = MlflowClient(stack.url("mlflow"), stack.url("mlflow"))
+    rejected = client.get_model_version("churn", str(jobs[0]["model_version"]))
+    assert rejected.tags["driftline.promotion"] == "rejected"
