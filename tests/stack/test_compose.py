@@ -408,6 +408,9 @@ def test_the_webhook_token_is_a_secret_file_not_in_the_compose_file(
         for key, value in service.get("environment", {}).items():
             if re.search(r"TOKEN|PASSWORD|SECRET|API_KEY", key):
                 assert str(value).startswith("/run/secrets/"), f"{name}: {key} holds a value"
+            if str(value).startswith("/run/secrets/"):  # the file is there
+                secret = str(value).removeprefix("/run/secrets/")
+                assert secret in [s["source"] for s in service.get("secrets", [])], (name, key)
 
 
 # --- the files compose mounts are the tested ones -----------------------------------------
