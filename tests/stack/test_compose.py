@@ -209,12 +209,18 @@ def dockerignore_patterns() -> list[str]:
 
 
 def ignored(path: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore ``patterns`` exclude ``path`` or a folder it is in.
+
+    Patterns are matched from the context root; ``**/NAME`` matches NAME at any depth.
+    """
     parts = Path(path).parts
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     for pattern in patterns:
-        bare = pattern.removeprefix("**/")
         for prefix in prefixes:
-            if fnmatch.fnmatch(prefix, pattern) or fnmatch.fnmatch(Path(prefix).name, bare):
+            if pattern.startswith("**/"):
+                if fnmatch.fnmatch(Path(prefix).name, pattern.removeprefix("**/")):
+                    return True
+            elif fnmatch.fnmatch(prefix, pattern):
                 return True
     return False
 
