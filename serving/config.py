@@ -72,7 +72,9 @@ class ServingConfig:
         default_factory=lambda: RetentionPolicy(DEFAULT_MAX_AGE_SECONDS, DEFAULT_INTERVAL_SECONDS)
     )
     commit_max_batch: int = 256
-    commit_max_delay_seconds: float = 0.002
+    # No extra wait for company: requests arriving while a commit (an fsync) is in
+    # progress already form the next batch, and a single client is not slowed down.
+    commit_max_delay_seconds: float = 0.0
     # Seconds a request waits for its predictions to be durable before giving up (503).
     commit_timeout_seconds: float = 10.0
     fast_path: bool = True
@@ -106,7 +108,7 @@ class ServingConfig:
             run_dir=Path(run_dir) if run_dir else None,
             retention=retention,
             commit_max_batch=_env_int(env, "DRIFTLINE_COMMIT_MAX_BATCH", 256),
-            commit_max_delay_seconds=_env_float(env, "DRIFTLINE_COMMIT_MAX_DELAY", 0.002),
+            commit_max_delay_seconds=_env_float(env, "DRIFTLINE_COMMIT_MAX_DELAY", 0.0),
             fast_path=not _env_flag(env, "DRIFTLINE_NO_FAST_PATH"),
             validate=not _env_flag(env, "DRIFTLINE_BENCH_NO_VALIDATION"),
             instrument=not _env_flag(env, "DRIFTLINE_BENCH_NO_METRICS"),

@@ -1,0 +1,271 @@
+"""Throughput and latency of POST /predict: driftline against `mlflow models serve`.
+
+Run from the repository root:
+
+    .venv/bin/python bench/serving_throughput.py [--seconds 10] [--runs 3]
+
+One trained churn model (a temporary MLflow store) is served several ways, all
+with 2 worker processes on 127.0.0.1, all started once and idle while another
+is measured:
+
+- ``driftline``: the real server, validation + metrics + durable prediction log
+  on, SQLite ``synchronous=FULL`` (the default: an fsync per group commit);
+- ``driftline-normal``: the same with ``DRIFTLINE_SQLITE_SYNCHRONOUS=NORMAL``
+  (WAL fsynced at checkpoints: survives a process crash, not a power loss);
+- ``driftline-off``: the benchmark switches DRIFTLINE_BENCH_NO_VALIDATION,
+  _NO_METRICS and _NO_LOGGING=1 (what those three features cost);
+- ``mlflow``: ``mlflow models serve -m models:/churn/1 --env-manager local -w 2``.
+
+wrk (2 threads, 8 connections, ``--latency``) posts single records in turn from
+a fixed set of 200, in each server's own body format. Runs are interleaved
+(A, B, C, A, B, C, ...) so drift of this shared machine hits all alike; the
+table shows medians. Besides wall-clock figures it prints the CPU time the
+workers spent per request (from /proc), which other load on the machine
+disturbs much less. Figures only; no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from serving_memory import worker_cpu_seconds, worker_peaks
+from serving_wrk import WrkResult, lua_script, run
+
+from driftline.config import Settings
+from serving.cli import CONFIG_FILE
+from training.dataset import load
+from training.train import TrainOptions, fit_and_log
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DRIFTLINE_VARIANTS: dict[str, dict[str, str]] = {
+    "driftline": {},
+    "driftline-normal": {"DRIFTLINE_SQLITE_SYNCHRONOUS": "NORMAL"},
+    "driftline-off": {
+        "DRIFTLINE_BENCH_NO_VALIDATION": "1",
+        "DRIFTLINE_BENCH_NO_METRICS": "1",
+        "DRIFTLINE_BENCH_NO_LOGGING": "1",
+    },
+}
+
+
+@dataclass
+class Target:
+    name: str
+    url: str  # the endpoint wrk posts to
+    script: Path
+    proc: subprocess.Popen[bytes]
+    worker_marker: str  # substring of a worker's command line ("" = leaf processes)
+    runs: list[WrkResult] = field(default_factory=list)
+    cpu_per_request: list[float] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout}s: {log.read_text()[-3000:]}")
+
+
+@contextmanager
+def started(argv: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[Any]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=REPO)  # fmt: skip
+    try:
+        wait_ready(ready, proc, log)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+
+
+def post_once(url: str, body: Any) -> None:
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of one wrk run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per server (median taken)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--no-mlflow", action="store_true",
+                        help="skip the MLflow baseline (quick iterations only)")  # fmt: skip
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian package wrk)", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="driftline-bench-serving-"))
+    try:
+        return measure(work, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(work: Path, args: argparse.Namespace) -> int:
+    home = work / "home"
+    base_env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("DRIFTLINE_", "MLFLOW_", "PROMETHEUS_"))
+    }  # fmt: skip
+    base_env["PATH"] = f"{VENV_BIN}{os.pathsep}{base_env.get('PATH', '')}"  # mlflow runs uvicorn
+    store_env = {
+        "DRIFTLINE_HOME": str(home),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+        "DRIFTLINE_MODEL_NAME": "churn",
+    }
+    print("training the churn model ...", flush=True)
+    result, _ = fit_and_log(
+        Settings.from_env(store_env), load(None, None, rows=4000, seed=0),
+        TrainOptions(seed=0, promote=True),
+    )  # fmt: skip
+    frame = load(None, None, rows=200, seed=42).frame
+    records = [{k: (None if v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    ours = work / "driftline.lua"
+    ours.write_text(lua_script("/predict", [{"record": r} for r in records]))
+    theirs = work / "mlflow.lua"
+    theirs.write_text(lua_script("/invocations", [{"dataframe_records": [r]} for r in records]))
+
+    targets: list[Target] = []
+    with ExitStack() as stack:
+        for name, switches in DRIFTLINE_VARIANTS.items():
+            port = free_port()
+            (work / name).mkdir()
+            env = {
+                **base_env, **store_env, **switches,
+                "DRIFTLINE_PREDICTION_DB": f"sqlite:///{work / name / 'predictions.db'}",
+                "DRIFTLINE_RUN_DIR": str(work / name / "run"),
+                "DRIFTLINE_SERVE_BIND": f"127.0.0.1:{port}",
+                "DRIFTLINE_SERVE_WORKERS": "2",
+                "DRIFTLINE_SERVE_THREADS": str(args.threads),
+                "DRIFTLINE_SERVE_LOGLEVEL": "warning",
+            }  # fmt: skip
+            argv = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG_FILE)]
+            url = f"http://127.0.0.1:{port}"
+            proc = stack.enter_context(started(argv, env, f"{url}/ready", work / f"{name}.log"))
+            targets.append(Target(name, f"{url}/predict", ours, proc, ""))
+            post_once(f"{url}/predict", {"record": records[0]})
+        if not args.no_mlflow:
+            port = free_port()
+            argv = [
+                str(VENV_BIN / "mlflow"), "models", "serve", "-m",
+                f"models:/churn/{result.version}", "--env-manager", "local", "-w", "2",
+                "-h", "127.0.0.1", "-p", str(port),
+            ]  # fmt: skip
+            url = f"http://127.0.0.1:{port}"
+            proc = stack.enter_context(
+                started(argv, {**base_env, **store_env}, f"{url}/ping", work / "mlflow.log")
+            )
+            targets.append(
+                Target("mlflow", f"{url}/invocations", theirs, proc, "multiprocessing.spawn")
+            )
+            post_once(f"{url}/invocations", {"dataframe_records": [records[0]]})
+
+        for round_ in range(1, args.runs + 1):
+            for t in targets:
+                run(t.url, t.script, threads=2, connections=args.connections, seconds=2)  # warm-up
+                cpu_before = worker_cpu_seconds(t.proc.pid, t.worker_marker)
+                measured = run(t.url, t.script, threads=2, connections=args.connections,
+                               seconds=args.seconds)  # fmt: skip
+                cpu = worker_cpu_seconds(t.proc.pid, t.worker_marker) - cpu_before
+                t.runs.append(measured)
+                t.cpu_per_request.append(cpu / max(measured.requests, 1))
+                print(f"run {round_} {t.name:17s} {measured.requests_per_second:8.1f} req/s"
+                      f"  p50 {measured.p50_seconds * 1e3:6.2f} ms"
+                      f"  p99 {measured.p99_seconds * 1e3:6.2f} ms"
+                      f"  cpu {t.cpu_per_request[-1] * 1e3:5.3f} ms/req"
+                      f"  errors {measured.errors}", flush=True)  # fmt: skip
+        peaks = {t.name: worker_peaks(t.proc.pid, t.worker_marker) for t in targets}
+
+    report(targets, peaks, args)
+    return 0
+
+
+def report(targets: list[Target], peaks: dict[str, list[int]], args: argparse.Namespace) -> None:
+    med = statistics.median
+    rows = {
+        t.name: {
+            "rps": med(r.requests_per_second for r in t.runs),
+            "p50": med(r.p50_seconds for r in t.runs) * 1e3,
+            "p99": med(r.p99_seconds for r in t.runs) * 1e3,
+            "cpu": med(t.cpu_per_request) * 1e3,
+            "errors": sum(r.errors for r in t.runs),
+            "rss": max(peaks[t.name], default=0) / 2**20,
+        }
+        for t in targets
+    }
+    print()
+    print(f"POST /predict, one record per request, wrk -t2 -c{args.connections} "
+          f"-d{args.seconds}s --latency, median of {args.runs} interleaved runs, "
+          f"2 workers each ({args.threads} threads for driftline)")  # fmt: skip
+    print(f"{'server':17s} {'req/s':>8s} {'p50 ms':>7s} {'p99 ms':>7s} {'CPU ms/req':>10s} "
+          f"{'errors':>6s} {'peak RSS/worker':>15s}")  # fmt: skip
+    for name, row in rows.items():
+        print(f"{name:17s} {row['rps']:8.1f} {row['p50']:7.2f} {row['p99']:7.2f} "
+              f"{row['cpu']:10.3f} {int(row['errors']):6d} {row['rss']:11.1f} MiB")  # fmt: skip
+    print()
+    on, normal, off = rows["driftline"], rows["driftline-normal"], rows["driftline-off"]
+    if "mlflow" in rows:
+        mlflow = rows["mlflow"]
+        print(
+            f"throughput vs mlflow:  driftline {on['rps'] / mlflow['rps']:.2f}x, "
+            f"driftline-normal {normal['rps'] / mlflow['rps']:.2f}x   (target >= 2.5x)"
+        )
+    print(
+        f"p99:                   driftline {on['p99']:.2f} ms, "
+        f"driftline-normal {normal['p99']:.2f} ms   (target < 15 ms)"
+    )
+    print(
+        f"cost of validation + metrics + logging, throughput: driftline "
+        f"{(1 - on['rps'] / off['rps']) * 100:.1f} %, driftline-normal "
+        f"{(1 - normal['rps'] / off['rps']) * 100:.1f} %   (target < 15 %)"
+    )
+    print(
+        f"cost of validation + metrics + logging, CPU per request: driftline "
+        f"{(on['cpu'] / off['cpu'] - 1) * 100:.1f} %, driftline-normal "
+        f"{(normal['cpu'] / off['cpu'] - 1) * 100:.1f} %"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
