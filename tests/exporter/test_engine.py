@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
@@ -17,6 +18,8 @@ from exporter.profiles import MlflowProfileSource, ProfileCache
 from exporter.records import LoggedPrediction
 from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
+from exporter.window import VersionWindow
+from exporter.window_counts import from_window
 from tests.exporter.conftest import make_engine
 from tests.exporter.logdata import log_labels, log_traffic
 from tests.exporter.test_figures_against_independent_computation import check_features
@@ -153,25 +156,28 @@ def test_registry_outage_keeps_rows_waiting_then_recovers(
     assert len(engine.profiles._cache) == fetched == 1
 
 
-def test_duplicate_ids_are_counted_once(model: Any, log_settings: Settings) -> None:
-    config = ExporterConfig(window_size=3, label_window_size=3, min_samples=1)
-    engine = make_engine(log_settings, config)
-    engine.reader.has_tables = lambda: False  # type: ignore[method-assign]
-    engine.run_cycle()
-    from exporter.prepared import PreparedProfile
-    from exporter.window import VersionWindow
-
-    prepared: PreparedProfile = engine.profiles.get("churn", "1")
-    window = VersionWindow(prepared, capacity=3)
+def test_ring_buffer_dedupes_evicts_and_labels(log_settings: Settings) -> None:
+    source = MlflowProfileSource(log_settings.tracking_uri, log_settings.registry_uri)
+    window = VersionWindow(source.fetch("churn", "1"), capacity=3)
     row = LoggedPrediction(seq=1, prediction_id="a", created_at=1.0, model="churn", version="1",
                            features={}, predicted_class="1", probabilities={"1": 0.9})
     assert window.add([row, row]) == 1
     assert window.add([row]) == 0
     for i in range(4):
-        window.add([replace(row, prediction_id=f"b{i}", seq=2 + i)])
+        window.add([replace(row, prediction_id=f"b{i}", seq=2 + i, created_at=2.0 + i)])
     assert len(window) == 3 and "a" not in window and "b0" not in window
     assert not window.label("a", "1", 5.0)
     assert window.label("b3", "1", 5.0) and window.last_label_at == 5.0
+    assert window.select(3, None) == slice(0, 3)  # everything held: no copy
+    picked = window.select(2, None)
+    assert isinstance(picked, np.ndarray) and picked.size == 2
+    assert VersionWindow.count(window.select(3, since=4.5)) == 1  # b3 only (created at 5.0)
+    assert VersionWindow.count(window.select(3, None, labelled=True)) == 1
+    # every value missing: all features count zero samples, none is lost
+    data = window.window(window.select(3, None))
+    counts = from_window(window.prepared, data)
+    assert all(c.samples == 0 for c in counts.numeric)
+    assert all(int(c.sum()) == 0 for c in counts.categorical)
 
 
 @pytest.mark.parametrize("bad", ["abc", "-1", "0"])
