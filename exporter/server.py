@@ -50,6 +50,13 @@ def make_server(
                 body = {"error": f"no such page: {path}", "pages": ["/", "/metrics", "/report"]}
                 self._send(404, json.dumps(body).encode(), "application/json")
 
+        def _not_allowed(self) -> None:
+            body = {"error": f"method {self.command} not allowed; the exporter is read-only",
+                    "allowed": ["GET"]}
+            self._send(405, json.dumps(body).encode(), "application/json")
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed
+
         def log_message(self, format: str, *args: object) -> None:
             pass  # scrapes every second would flood the log
 

@@ -79,6 +79,11 @@ def test_serve_pages_and_metrics(
         status, ctype, body = get(f"{base}/nope")
         assert status == 404 and ctype == "application/json"
         assert json.loads(body)["error"] == "no such page: /nope"
+        request = urllib.request.Request(f"{base}/metrics", data=b"x", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 405
+        assert json.loads(refused.value.read())["allowed"] == ["GET"]
 
 
 def test_bad_setting_exits_with_a_message(
