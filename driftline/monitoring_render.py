@@ -70,7 +70,7 @@ class AlertmanagerTiming:
 # The --fast demo: alerts within seconds, resolved notices a few seconds later.
 FAST_SCRAPE_INTERVAL: Final = "1s"
 FAST_EVALUATION_INTERVAL: Final = "1s"
-FAST_FOR_SCALE: Final = 1 / 60  # 15m -> 15s, 2m -> 2s
+FAST_FOR_SCALE: Final = 1 / 180  # 15m -> 5s, 30m -> 10s; shorter ones floor at 1s
 FAST_ALERTMANAGER_TIMING: Final = AlertmanagerTiming(
     group_wait="1s", group_interval="2s", repeat_interval="1m"
 )

@@ -67,7 +67,7 @@ def alerting_stack(tmp_path: Path, exporter: str) -> Iterator[tuple[Prometheus, 
         yield prom, sink
 
 
-def _retrain_notification(sink: Sink, status: str, timeout: float) -> Notification:
+def _drift_notification(sink: Sink, status: str, timeout: float) -> Notification:
     """The next notification about ALERT with ``status``, skipping others."""
     deadline = time.monotonic() + timeout
     while True:
@@ -83,27 +83,26 @@ def _retrain_notification(sink: Sink, status: str, timeout: float) -> Notificati
 def _check_round_trip(
     prom: Prometheus, sink: Sink, version: str, stop_drift: Callable[[], None]
 ) -> None:
-    fired = _retrain_notification(sink, "firing", timeout=90)
+    fired = _drift_notification(sink, "firing", timeout=90)
     assert fired.path == contract.WEBHOOK_PATH
     assert fired.authorization == f"Bearer {TOKEN}"
     payload = fired.payload
     assert payload["version"] == contract.WEBHOOK_PAYLOAD_VERSION
-    assert payload["receiver"] == "driftline-retrain"
-    assert payload["groupLabels"] == {contract.MODEL_LABEL: "churn"}
+    # Drift without an accuracy loss is a notification for the PHP app, not a retrain.
+    assert payload["receiver"] == "driftline-notify"
+    assert payload["groupLabels"] == {"alertname": ALERT, contract.MODEL_LABEL: "churn"}
     (alert,) = [a for a in payload["alerts"] if a["labels"]["alertname"] == ALERT]
     assert alert["status"] == "firing"
-    assert {k: alert["labels"][k] for k in ("model", "version", "severity", "retrain")} == {
+    assert {k: alert["labels"][k] for k in ("model", "version", "severity")} == {
         "model": "churn",
         "version": version,
         "severity": "warning",
-        contract.RETRAIN_LABEL: contract.RETRAIN_VALUE,
     }
     assert alert["annotations"]["runbook_url"] == f"docs/runbooks.md#{ALERT.lower()}"
-    # Only retrain-worthy alerts travel this route.
-    assert all(a["labels"].get("retrain") == "true" for a in payload["alerts"])
+    assert all(contract.RETRAIN_LABEL not in a["labels"] for a in payload["alerts"])
 
     stop_drift()
-    resolved = _retrain_notification(sink, "resolved", timeout=90)
+    resolved = _drift_notification(sink, "resolved", timeout=90)
     assert resolved.authorization == f"Bearer {TOKEN}"
     (alert,) = [a for a in resolved.payload["alerts"] if a["labels"]["alertname"] == ALERT]
     assert alert["status"] == "resolved" and alert["labels"]["version"] == version

@@ -27,7 +27,7 @@ from tests.monitoring.monitoring_stack import PROMTOOL
 pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package) missing")
 
 # Decided in alerting/rules/driftline-alerts.yml (header comment) and docs/alerting.md.
-RETRAIN_ALERTS = {"DriftlineModelAccuracyLow", "DriftlineModelDriftDetected"}
+RETRAIN_ALERTS = {"DriftlineModelAccuracyLow"}
 # Alerts about the pipeline as a whole rather than one model.
 NOT_MODEL_LEVEL = {"DriftlineExporterDown", "DriftlineExporterStale", "DriftlineReceiverDown"}
 VERSION_LEVEL = {

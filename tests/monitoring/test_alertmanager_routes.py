@@ -16,6 +16,7 @@ from tests.monitoring.monitoring_stack import AMTOOL
 pytestmark = pytest.mark.skipif(AMTOOL is None, reason="amtool (Debian package) missing")
 
 RETRAIN_RECEIVER = "driftline-retrain"
+NOTIFY_RECEIVER = "driftline-notify"
 DEFAULT_RECEIVER = "default"
 INHIBITED_WHILE_SERVICE_DOWN = {
     "DriftlineModelAccuracyLow", "DriftlineLabelsStopped", "DriftlineFeatureDriftPSI",
@@ -45,9 +46,19 @@ def _alert_label_sets() -> list[tuple[str, dict[str, str]]]:
     """Each alert rule's labels as Alertmanager would see them (model filled in)."""
     sets = []
     for rule in alert_rules():
-        labels = {"alertname": rule["alert"], "model": "churn", **rule.get("labels", {})}
+        labels = {"alertname": rule["alert"], **rule.get("labels", {})}
+        # A model-level alert names its model in the description (test_alert_rules checks).
+        if "$labels.model" in rule["annotations"]["description"]:
+            labels["model"] = "churn"
         sets.append((f"{rule['alert']}/{labels['severity']}", labels))
     return sets
+
+
+def _expected_receiver(labels: dict[str, str]) -> str:
+    """Retrain-worthy alerts start jobs; other model alerts notify the PHP app."""
+    if labels.get(contract.RETRAIN_LABEL) == contract.RETRAIN_VALUE:
+        return RETRAIN_RECEIVER
+    return NOTIFY_RECEIVER if contract.MODEL_LABEL in labels else DEFAULT_RECEIVER
 
 
 def test_amtool_accepts_the_committed_config() -> None:
@@ -59,15 +70,21 @@ def test_amtool_accepts_the_committed_config() -> None:
     ("name", "labels"), [pytest.param(n, labels, id=n) for n, labels in _alert_label_sets()]
 )
 def test_each_alert_reaches_the_intended_receiver(name: str, labels: dict[str, str]) -> None:
-    expected = RETRAIN_RECEIVER if labels.get("retrain") == "true" else DEFAULT_RECEIVER
-    result = _route_test(ALERTMANAGER_YML, expected, labels)
+    result = _route_test(ALERTMANAGER_YML, _expected_receiver(labels), labels)
     assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
 
 
 def test_route_verification_fails_on_a_wrong_receiver() -> None:
     """amtool's --verify.receivers really checks: a retrain alert is not for `default`."""
-    labels = {"alertname": "DriftlineModelDriftDetected", "model": "churn", "retrain": "true"}
+    labels = {"alertname": "DriftlineModelAccuracyLow", "model": "churn", "retrain": "true"}
     assert _route_test(ALERTMANAGER_YML, DEFAULT_RECEIVER, labels).returncode != 0
+    assert _route_test(ALERTMANAGER_YML, NOTIFY_RECEIVER, labels).returncode != 0
+
+
+def test_drift_without_accuracy_loss_notifies_but_does_not_retrain() -> None:
+    labels = {"alertname": "DriftlineModelDriftDetected", "model": "churn", "severity": "warning"}
+    assert _route_test(ALERTMANAGER_YML, NOTIFY_RECEIVER, labels).returncode == 0
+    assert _route_test(ALERTMANAGER_YML, RETRAIN_RECEIVER, labels).returncode != 0
 
 
 def test_retrain_route_groups_by_model_and_sends_resolved_with_a_token_file() -> None:
@@ -111,5 +128,4 @@ def test_rendered_config_passes_amtool_and_routes_the_same(tmp_path: Path) -> No
     result = _amtool("check-config", config)
     assert result.returncode == 0, result.stdout + result.stderr
     for name, labels in _alert_label_sets():
-        expected = RETRAIN_RECEIVER if labels.get("retrain") == "true" else DEFAULT_RECEIVER
-        assert _route_test(config, expected, labels).returncode == 0, name
+        assert _route_test(config, _expected_receiver(labels), labels).returncode == 0, name

@@ -118,12 +118,19 @@ def test_alertmanager_render_sets_url_token_file_and_timings(tmp_path: Path) -> 
         timing=FAST_ALERTMANAGER_TIMING,
     )
     rendered = load_yaml(config)
-    (hook,) = next(r for r in rendered["receivers"] if r.get("webhook_configs"))["webhook_configs"]
-    assert hook["url"] == "http://127.0.0.1:18080/alerts"
-    assert hook["http_config"]["authorization"]["credentials_file"] == str(tmp_path / "tok")
+    hooks = [h for r in rendered["receivers"] for h in r.get("webhook_configs", [])]
+    assert len(hooks) == 2  # the retrain and the notification receiver
+    for hook in hooks:
+        assert hook["url"] == "http://127.0.0.1:18080/alerts"
+        assert hook["http_config"]["authorization"]["credentials_file"] == str(tmp_path / "tok")
+    # Routes that set a timing get the fast one; the others inherit it from the root.
     routes = [rendered["route"], *rendered["route"]["routes"]]
-    assert {r["group_wait"] for r in routes} == {FAST_ALERTMANAGER_TIMING.group_wait}
-    assert {r["repeat_interval"] for r in routes} == {FAST_ALERTMANAGER_TIMING.repeat_interval}
+    assert {r["group_wait"] for r in routes if "group_wait" in r} == {
+        FAST_ALERTMANAGER_TIMING.group_wait
+    }
+    assert {r["repeat_interval"] for r in routes if "repeat_interval" in r} == {
+        FAST_ALERTMANAGER_TIMING.repeat_interval
+    }
     with pytest.raises(ValueError, match="receiver_url"):
         render_alertmanager_config(
             tmp_path, receiver_url="127.0.0.1:1/alerts", credentials_file=tmp_path / "tok"
