@@ -2,7 +2,9 @@
 # Installs what driftline needs on a Debian machine, and nothing else:
 #   1. Debian packages (as root, only those missing): Prometheus, Alertmanager, PHP 8.2 with
 #      curl/sqlite3, PHPUnit, docker-compose (for `docker-compose config` only), PostgreSQL (for the
-#      PostgreSQL store test), Chromium (dashboard page test), wrk (load tests), python3-venv.
+#      PostgreSQL store test), Chromium (dashboard page test), wrk (load tests), nginx and
+#      php-fpm (the compose receiver's configs are run natively in a test), python3-venv.
+#      Package installs do not start any service: tests start their own servers on loopback.
 #   2. A Python virtual environment in .venv with driftline and its pinned dependencies from PyPI
 #      (re-installed only when pyproject.toml changes).
 # Safe to run again: it skips whatever is already in place.
@@ -15,7 +17,7 @@ die() { printf '[install] error: %s\n' "$*" >&2; exit 1; }
 APT_PACKAGES=(
   prometheus prometheus-alertmanager
   php-cli php-curl php-sqlite3 php-xml php-mbstring phpunit
-  docker-compose postgresql chromium wrk
+  docker-compose postgresql chromium wrk nginx-light php8.2-fpm libfcgi-bin
   python3 python3-venv python3-dev gcc make curl ca-certificates
 )
 
@@ -30,6 +32,11 @@ if ((${#missing[@]})); then
   command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian and its derivatives"
   say "installing Debian packages: ${missing[*]}"
   apt-get update -qq || die "apt-get update failed (is the Debian mirror reachable?)"
+  # Keep PostgreSQL, nginx and php-fpm from starting system services on install.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     >/dev/null || die "apt-get install failed for: ${missing[*]}"
 else
@@ -50,10 +57,12 @@ stamp=.venv/.driftline-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages into .venv (pyproject.toml changed or first run)"
-  .venv/bin/python -m pip install -q --upgrade pip || die "pip upgrade failed (is PyPI reachable?)"
-  # compat mode: a plain path entry, so new top-level packages need no reinstall.
-  .venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat \
-    || die "pip install failed; see the messages above"
+  log=.venv/install.log
+  .venv/bin/python -m pip install -q --upgrade pip >"$log" 2>&1 \
+    || { tail -n 40 "$log" >&2; die "pip upgrade failed (is PyPI reachable?); full log in $log"; }
+  # compat mode puts the checkout itself on sys.path, so bench scripts can import tests.support.
+  .venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat >>"$log" 2>&1 \
+    || { tail -n 40 "$log" >&2; die "pip install failed; full log in $log"; }
   echo "$want" >"$stamp"
 else
   say "Python packages: up to date"

@@ -71,6 +71,12 @@ def cmd_render_config(args: argparse.Namespace) -> int:
         addresses=addresses,
         token_file=Path(args.token_file),
         timing=FAST if args.fast else PRODUCTION,
+        # The champion scales to several replicas behind one compose DNS name.
+        dns_discovered=(
+            {"serving-champion": topology.SERVING_CHAMPION.port or 8000}
+            if args.profile == "compose"
+            else None
+        ),
     )
     print(f"wrote {prometheus_yml} and {alertmanager_yml}")
     return 0

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from driftline.monitoring_render import (
     ALERTMANAGER,
@@ -28,15 +31,21 @@ def render_stack_config(
     token_file: Path,
     timing: Timing,
     model_name: str = "churn",
+    dns_discovered: Mapping[str, int] | None = None,
 ) -> tuple[Path, Path]:
     """Write prometheus.yml (+ targets, rules) and alertmanager.yml under ``out_dir``.
 
     ``addresses`` maps topology service names to ``host:port`` strings.
+    ``dns_discovered`` maps inference services to their port for services that
+    run as several replicas behind one DNS name (compose): Prometheus resolves
+    the name itself and scrapes every replica, instead of one file_sd target
+    that would reach a different replica on each scrape.
     Returns (prometheus.yml, alertmanager.yml).
     """
+    dns = dict(dns_discovered or {})
 
     def group(service: str, **labels: str) -> list[TargetGroup]:
-        hosts = addresses.get(service, [])
+        hosts = [] if service in dns else addresses.get(service, [])
         return [TargetGroup(tuple(hosts), labels)] if hosts else []
 
     prometheus_yml = render_prometheus_config(
@@ -54,6 +63,8 @@ def render_stack_config(
         evaluation_interval=timing.evaluation_interval,
         for_scale=timing.for_scale,
     )
+    if dns:
+        _add_dns_discovery(prometheus_yml, dns, model_name)
     receivers = addresses.get("receiver") or ["127.0.0.1:8080"]
     alertmanager_yml = render_alertmanager_config(
         out_dir,
@@ -62,3 +73,26 @@ def render_stack_config(
         timing=timing.alertmanager,
     )
     return prometheus_yml, alertmanager_yml
+
+
+def _add_dns_discovery(prometheus_yml: Path, dns: Mapping[str, int], model_name: str) -> None:
+    """Scrape every replica of the ``dns`` services, labelled as their file_sd twins would be."""
+    config: dict[str, Any] = yaml.safe_load(prometheus_yml.read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == JOB_SERVING]
+    job["dns_sd_configs"] = [
+        {"names": [name], "type": "A", "port": port, "refresh_interval": "5s"}
+        for name, port in sorted(dns.items())
+    ]
+    relabel: list[dict[str, Any]] = job.setdefault("relabel_configs", [])
+    for name in sorted(dns):
+        deployment = name.removeprefix("serving-")
+        for label, value in (("deployment", deployment), ("model", model_name)):
+            relabel.append(
+                {
+                    "source_labels": ["__meta_dns_name"],
+                    "regex": name,
+                    "target_label": label,
+                    "replacement": value,
+                }
+            )
+    prometheus_yml.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from driftline.monitoring_render import AlertmanagerTiming, parse_duration
+from driftline.monitoring_render import (
+    FAST_ALERTMANAGER_TIMING,
+    FAST_EVALUATION_INTERVAL,
+    FAST_FOR_SCALE,
+    FAST_SCRAPE_INTERVAL,
+    AlertmanagerTiming,
+    parse_duration,
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,10 @@ PRODUCTION = Timing(
 # 15m `for:` becomes 5s; the labelled window is 20s of traffic at 25 requests/s,
 # which holds the 200 labels the accuracy alert needs before it may fire.
 FAST = Timing(
-    scrape_interval="1s",
-    evaluation_interval="1s",
-    for_scale=1 / 180,
-    alertmanager=AlertmanagerTiming(group_wait="1s", group_interval="5s", repeat_interval="1m"),
+    scrape_interval=FAST_SCRAPE_INTERVAL,
+    evaluation_interval=FAST_EVALUATION_INTERVAL,
+    for_scale=FAST_FOR_SCALE,
+    alertmanager=FAST_ALERTMANAGER_TIMING,
     exporter_interval_seconds=1.0,
     exporter_window_seconds=20.0,
     reload_interval_seconds=1.0,

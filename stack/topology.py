@@ -94,6 +94,7 @@ RECEIVER: Final = Service(
     "receiver",
     8080,
     ("php", "-S", "{host}:{port}", "-t", "php/public"),
+    # docker-compose serves the same php/public with nginx + php-fpm instead of php -S.
     "PHP webhook receiver, A/B router (POST /predict), job list and dashboard page",
 )
 WORKER: Final = Service(

@@ -477,12 +477,6 @@ def test_monitoring_config_is_the_rendered_one_and_valid(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the compose profile of `driftline stack render-config` lists serving-champion:8000 "
-    "as one file_sd target, which Prometheus resolves to one replica; replicas need "
-    "dns_sd_configs on the service name (docs/compose.md, 'Replicas')",
-)
 def test_prometheus_discovers_every_champion_replica(
     services: dict[str, Any], tmp_path: Path
 ) -> None:
