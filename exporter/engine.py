@@ -167,6 +167,10 @@ class Engine:
             self.errors["store"] += 1
             success = False
             self.reader.engine.dispose()  # reconnect from scratch next cycle
+        except Exception:  # e.g. rows the reader cannot make sense of: count it, keep going
+            log.exception("reading the prediction log failed")
+            self.errors["store"] += 1
+            success = False
         else:
             try:
                 versions = self._compute(started)

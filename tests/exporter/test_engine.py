@@ -195,3 +195,32 @@ def test_settings_from_env() -> None:
     assert (config.window_size, config.window_seconds, config.label_window_seconds) == (
         100, 3600.0, None)
     assert (config.rule.ks_min, config.rule.min_drifted_features) == (0.1, 2)
+
+
+def test_log_without_tables_is_an_empty_log(log_settings: Settings, tmp_path: Path) -> None:
+    settings = replace(log_settings, prediction_db_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    results = make_engine(settings).run_cycle()
+    assert results.versions == ()
+    assert results.errors == {"registry": 0, "store": 0, "compute": 0}
+    assert results.last_success_at is not None
+
+
+def test_unparseable_rows_count_as_missing(log_db: Engine, log_settings: Settings) -> None:
+    from sqlalchemy import insert
+
+    from predictionlog.schema import predictions
+
+    rows = [
+        {"prediction_id": f"p{i}", "created_at": 1.0, "model_name": "churn",
+         "model_version": "1", "features": features, "predicted_class": "0",
+         "probabilities": "not json"}
+        for i, features in enumerate(['{"age": "old", "region": ["x"]}', "[1, 2]", "{oops"])
+    ]
+    with log_db.begin() as conn:
+        conn.execute(insert(predictions), rows)
+    results = make_engine(log_settings, ExporterConfig(min_samples=1)).run_cycle()
+    (version,) = results.versions
+    by_name = {f.name: f for f in version.features}
+    assert by_name["age"].samples == 0 and by_name["age"].missing_ratio == 1.0
+    assert by_name["region"].samples == 1 and by_name["region"].unseen_ratio == 1.0
+    assert results.errors["store"] == 0
