@@ -100,6 +100,7 @@ class NativeStack:
             MLFLOW_REGISTRY_URI=tracking,
             DRIFTLINE_PREDICTION_DB=f"sqlite:///{self.home / 'predictions.db'}",
             DRIFTLINE_MODEL_NAME=self.options.model_name,
+            DRIFTLINE_TIMING=self.options.timing.name,
             PYTHONUNBUFFERED="1",
         )
         return env
@@ -220,7 +221,7 @@ class NativeStack:
 
     def start_traffic(self) -> subprocess.Popen[str]:
         """The traffic generator, with its output as a text pipe for the timeline."""
-        t = self.options.timing
+        # Rate, label delay and steady phase come from DRIFTLINE_TIMING in the environment.
         argv = [
             *self._argv(
                 topology.TRAFFIC,
@@ -228,9 +229,6 @@ class NativeStack:
                 feedback_url=self.url("serving-champion"),
             ),
             "--scenario", self.options.scenario.name,
-            "--rate", str(t.traffic_rate),
-            "--label-delay", str(t.label_delay_seconds),
-            "--steady-seconds", str(t.steady_seconds),
             "--progress-every", "5",
         ]  # fmt: skip
         self.traffic = subprocess.Popen(

@@ -14,8 +14,8 @@ from stack.timeline import (
     ALERT_RESOLVED,
     DRIFT_ONSET,
     JOB_FINISHED,
+    JOB_QUEUED,
     SERVING_SWITCHED,
-    WEBHOOK_DELIVERED,
     Timeline,
 )
 
@@ -41,7 +41,7 @@ def figures(timeline: Timeline) -> list[Figure]:
     out = []
     for key, label in (
         (ALERT_FIRING, "drift onset -> alert firing"),
-        (WEBHOOK_DELIVERED, "drift onset -> webhook delivered"),
+        (JOB_QUEUED, "drift onset -> webhook arrived (job queued)"),
         (SERVING_SWITCHED, "drift onset -> new champion serving"),
         (ACCURACY_RECOVERED, "drift onset -> accuracy recovered"),
     ):

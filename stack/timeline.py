@@ -134,7 +134,9 @@ class Timeline:
         if self.first(WEBHOOK_DELIVERED) is None and self.first(ALERT_FIRING):
             delivered = self.webhooks_delivered()
             if delivered:
-                self.record(WEBHOOK_DELIVERED, f"Alertmanager: {delivered} webhook(s) delivered")
+                self.record(
+                    WEBHOOK_DELIVERED, f"Alertmanager: {delivered} webhook notification(s) sent"
+                )
 
     def _poll_jobs(self) -> None:
         data = self._get(self.urls["receiver"] + "/jobs")

@@ -6,6 +6,7 @@ so the demo can print the floor they allow next to what it measured.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from driftline.monitoring_render import (
@@ -20,6 +21,7 @@ from driftline.monitoring_render import (
 
 @dataclass(frozen=True)
 class Timing:
+    name: str  # the DRIFTLINE_TIMING value that selects it
     scrape_interval: str
     evaluation_interval: str
     for_scale: float  # multiplies every alert rule's `for:`
@@ -46,6 +48,7 @@ class Timing:
 
 
 PRODUCTION = Timing(
+    name="production",
     scrape_interval="15s",
     evaluation_interval="15s",
     for_scale=1.0,
@@ -60,19 +63,34 @@ PRODUCTION = Timing(
     steady_seconds=600.0,
 )
 
-# 15m `for:` becomes 5s; the labelled window is 20s of traffic at 25 requests/s,
-# which holds the 200 labels the accuracy alert needs before it may fire.
+# 15m `for:` becomes 5s. The labelled window is 12s of traffic at 40 requests/s:
+# ~380 labels, well over the 200 the accuracy alert needs, and short enough that
+# drifted traffic pulls its accuracy under the threshold within seconds.
 FAST = Timing(
+    name="fast",
     scrape_interval=FAST_SCRAPE_INTERVAL,
     evaluation_interval=FAST_EVALUATION_INTERVAL,
     for_scale=FAST_FOR_SCALE,
     alertmanager=FAST_ALERTMANAGER_TIMING,
     exporter_interval_seconds=1.0,
-    exporter_window_seconds=20.0,
+    exporter_window_seconds=12.0,
     reload_interval_seconds=1.0,
     retrain_cooldown_seconds=120.0,
     retrain_window_seconds=30.0,
-    traffic_rate=25.0,
+    traffic_rate=40.0,
     label_delay_seconds=2.0,
     steady_seconds=30.0,
 )
+
+
+TIMING_ENV = "DRIFTLINE_TIMING"
+PROFILES = {t.name: t for t in (PRODUCTION, FAST)}
+
+
+def timing_from_env(environ: Mapping[str, str]) -> Timing:
+    """The profile named by DRIFTLINE_TIMING (``production`` unless set to ``fast``)."""
+    name = environ.get(TIMING_ENV, "production")
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"{TIMING_ENV}={name!r}: choose one of {', '.join(PROFILES)}") from None

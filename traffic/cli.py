@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import sys
 import threading
 
 from traffic.scenarios import SCENARIOS
 
 
 def cmd_traffic(args: argparse.Namespace) -> int:
+    from stack.timing import timing_from_env
     from traffic.generator import TrafficGenerator
     from traffic.scenarios import scenario
 
+    try:
+        timing = timing_from_env(os.environ)
+    except ValueError as exc:
+        print(f"driftline traffic: {exc}", file=sys.stderr)
+        return 2
+    rate = args.rate if args.rate is not None else timing.traffic_rate
+    label_delay = args.label_delay if args.label_delay is not None else timing.label_delay_seconds
+    steady = args.steady_seconds if args.steady_seconds is not None else timing.steady_seconds
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     generator = TrafficGenerator(
         router_url=args.router,
         feedback_url=args.feedback,
-        scenario=scenario(args.scenario, args.steady_seconds),
-        rate=args.rate,
-        label_delay=args.label_delay,
+        scenario=scenario(args.scenario, steady),
+        rate=rate,
+        label_delay=label_delay,
         seed=args.seed,
         concurrency=args.concurrency,
         progress_every=args.progress_every,
@@ -37,14 +48,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser(
         "traffic",
         help="send scenario traffic through the PHP router and post delayed labels",
-        description="Exit 0 when any request was answered, 1 when none was.",
+        description="Rate, label delay and the steady phase default to the DRIFTLINE_TIMING "
+        "profile (production, or fast for the demo). Exit 0 when any request was answered, "
+        "1 when none was.",
     )
     p.add_argument("--router", required=True, help="PHP router base URL (POST /predict)")
     p.add_argument("--feedback", required=True, help="inference server base URL (POST /feedback)")
     p.add_argument("--scenario", default="drift-retrain", choices=SCENARIOS)
-    p.add_argument("--rate", type=float, default=20.0, help="requests per second (default 20)")
-    p.add_argument("--label-delay", type=float, default=5.0, help="seconds until labels arrive")
-    p.add_argument("--steady-seconds", type=float, default=60.0, help="steady phase length")
+    # Defaults come from the DRIFTLINE_TIMING profile (stack/timing.py), as for the whole stack.
+    p.add_argument("--rate", type=float, help="requests per second")
+    p.add_argument("--label-delay", type=float, help="seconds until labels arrive")
+    p.add_argument("--steady-seconds", type=float, help="steady phase length")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--concurrency", type=int, default=4)

@@ -44,7 +44,7 @@ from driftline.cli import build_parser
 from driftline.cli import main as driftline_main
 from stack import topology
 from stack.native import CHAMPION_WEIGHT
-from stack.timing import FAST
+from stack.timing import FAST, timing_from_env
 from tests.support.ports import free_port
 from tests.support.processes import running
 
@@ -528,6 +528,8 @@ def test_python_environment_is_accepted_and_matches_the_fast_demo(
         assert serving.reload_interval_seconds == FAST.reload_interval_seconds
         # Per container: replicas of one deployment must not share a multiprocess folder.
         assert serving.run_dir is not None and not str(serving.run_dir).startswith(HOME)
+    # The traffic generator reads its rate, label delay and steady phase from this profile.
+    assert timing_from_env(dict(services["traffic"]["environment"])) is FAST
     exporter = ExporterConfig.from_env(dict(services["exporter"]["environment"]))
     assert exporter.interval_seconds == FAST.exporter_interval_seconds
     assert exporter.window_seconds == FAST.exporter_window_seconds
