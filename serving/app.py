@@ -179,7 +179,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         store = rt.store
         if store is None:
             raise RequestError(503, "prediction_log_unavailable", "the prediction log is not open")
-        results = store.record_labels(pairs)
+        try:
+            results = store.record_labels(pairs)
+        except Exception as exc:
+            log.error("labels not recorded: %s", exc)
+            raise RequestError(
+                503,
+                "prediction_log_unavailable",
+                f"the labels could not be recorded: {type(exc).__name__}",
+            ) from exc
         for result in results:
             metrics.feedback.labels(cfg.model_name, result.outcome).inc()
         if not single:

@@ -23,6 +23,7 @@ from serving.metrics import ServingMetrics
 from serving.reload_signal import ReloadSignal
 from serving.retention_leader import RetentionLeader
 from serving.served_model import ServedModel, client_for, load_version, resolve_version
+from serving.write_turns import TurnTakingStore
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class ServingRuntime:
                 return
             self.pid = os.getpid()
             self.metrics.preinitialise(self.config.model_name)
-            self.store = PredictionStore.open(self.config.prediction_db_url)
+            self.store = TurnTakingStore.open_for(self.config.prediction_db_url)
             self.writer = GroupCommitWriter(
                 self.store,
                 max_batch=self.config.commit_max_batch,
