@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from stack import topology
-from stack.processes import Managed, StartupError, spawn, stop, wait_ready
+from stack.processes import Managed, StartupError, spawn, stop, stop_all, wait_ready
 from stack.render import render_stack_config
 from stack.timing import Timing
 from traffic.scenarios import Scenario
@@ -259,8 +259,8 @@ class NativeStack:
         if self.traffic is not None:
             stop(Managed("traffic", self.traffic, self.home / "logs" / "traffic.log"))
             self.traffic = None
-        while self.services:
-            stop(self.services.pop())
+        stop_all(list(reversed(self.services)))
+        self.services.clear()
 
 
 @contextmanager

@@ -76,13 +76,24 @@ def wait_ready(service: Managed, url: str, timeout: float) -> None:
 
 def stop(service: Managed, grace: float = 15.0) -> None:
     """SIGTERM the service's process group, SIGKILL it after ``grace`` seconds."""
-    if service.proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(service.proc.pid, signal.SIGTERM)
-    try:
-        service.proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
+    stop_all([service], grace)
+
+
+def stop_all(services: Sequence[Managed], grace: float = 15.0) -> None:
+    """SIGTERM every service at once, then SIGKILL whatever still runs after ``grace``.
+
+    Signalling all first lets the servers drain in parallel: one by one, a stack
+    of nine took about twenty seconds to stop here.
+    """
+    live = [s for s in services if s.proc.poll() is None]
+    for service in live:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(service.proc.pid, signal.SIGKILL)
-        service.proc.wait(timeout=5)
+            os.killpg(service.proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in live:
+        try:
+            service.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(service.proc.pid, signal.SIGKILL)
+            service.proc.wait(timeout=5)

@@ -71,7 +71,8 @@ def _champion(stack: NativeStack) -> str | None:
 
 
 def _alert_history(timeline: Timeline, alertname: str) -> list[dict[str, object]]:
-    return timeline.query(f'max_over_time(ALERTS{{alertname="{alertname}",alertstate="firing"}}[15m])')
+    firing = f'ALERTS{{alertname="{alertname}",alertstate="firing"}}'
+    return timeline.query(f"max_over_time({firing}[15m])")
 
 
 def test_drift_is_detected_retrained_promoted_and_recovers(stack_for) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,73 @@
+"""The stack's timing profiles and the configuration it renders, checked by promtool/amtool."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stack import topology
+from stack.render import render_stack_config
+from stack.timing import FAST, PRODUCTION, timing_from_env
+
+
+def test_profiles_are_selected_by_name() -> None:
+    assert timing_from_env({}) is PRODUCTION
+    assert timing_from_env({"DRIFTLINE_TIMING": "fast"}) is FAST
+    with pytest.raises(ValueError, match="DRIFTLINE_TIMING='quick'"):
+        timing_from_env({"DRIFTLINE_TIMING": "quick"})
+
+
+def test_alert_floor_adds_up_the_intervals() -> None:
+    # exporter cycle 1 + scrape 1 + evaluation 1 + for 15m/180 = 5 + group_wait 1
+    assert FAST.alert_floor_seconds("15m") == pytest.approx(9.0)
+    assert PRODUCTION.alert_floor_seconds("15m") == pytest.approx(15 + 15 + 900 + 30 + 15)
+
+
+def test_fast_window_holds_enough_labels_for_the_accuracy_guard() -> None:
+    assert FAST.exporter_window_seconds is not None
+    labelled = (FAST.exporter_window_seconds - FAST.label_delay_seconds) * FAST.traffic_rate * 0.95
+    assert labelled >= 1.5 * 200  # alerting/thresholds.yml accuracy_min_labelled_samples
+
+
+def _render(tmp_path: Path, dns: dict[str, int] | None) -> tuple[Path, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    token = tmp_path / "token"
+    token.write_text("t")
+    addresses = {s.name: [f"{s.name}:{s.port}"] for s in topology.SERVICES if s.port}
+    return render_stack_config(
+        tmp_path / "out", addresses=addresses, token_file=token, timing=FAST, dns_discovered=dns
+    )
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (prometheus) missing")
+def test_rendered_configs_pass_promtool_and_amtool(tmp_path: Path) -> None:
+    prometheus_yml, alertmanager_yml = _render(tmp_path, {"serving-champion": 8000})
+    check = subprocess.run(
+        ["promtool", "check", "config", str(prometheus_yml)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    amtool = subprocess.run(
+        ["amtool", "check-config", str(alertmanager_yml)], capture_output=True, text=True
+    )
+    assert amtool.returncode == 0, amtool.stdout + amtool.stderr
+
+
+def test_dns_discovered_champion_leaves_the_file_targets(tmp_path: Path) -> None:
+    prometheus_yml, _ = _render(tmp_path, {"serving-champion": 8000})
+    config = yaml.safe_load(prometheus_yml.read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "driftline-serving"]
+    assert job["dns_sd_configs"][0]["names"] == ["serving-champion"]
+    assert {r["target_label"] for r in job["relabel_configs"]} == {"deployment", "model"}
+    targets = (prometheus_yml.parent / "targets" / "serving.json").read_text()
+    assert "serving-challenger:8001" in targets and "serving-champion" not in targets
+
+    plain, _ = _render(tmp_path / "plain", None)
+    plain_job = next(
+        j for j in yaml.safe_load(plain.read_text())["scrape_configs"]
+        if j["job_name"] == "driftline-serving"
+    )  # fmt: skip
+    assert "dns_sd_configs" not in plain_job
