@@ -29,8 +29,10 @@ import argparse
 import contextlib
 import json
 import re
+import shlex
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -49,7 +51,13 @@ from traffic.records import to_records
 from traffic.scenarios import scenario
 from training.synthetic import generate
 
-THREADS: Final = 2
+THREADS: Final = 2  # wrk's; it needs at least one connection per thread
+
+
+def wrk_threads(connections: int) -> int:
+    return min(THREADS, connections)
+
+
 VARIANT_HEADER: Final = "x-driftline-variant"
 
 # Appended to serving_wrk.lua_script's output. The user key goes in right after
@@ -178,7 +186,8 @@ def measure(
 ) -> LoadRun:
     summary.unlink(missing_ok=True)
     before = services_cpu(stack)
-    result = run(url, script, threads=THREADS, connections=connections, seconds=seconds)
+    result = run(url, script, threads=wrk_threads(connections), connections=connections,
+                 seconds=seconds)  # fmt: skip
     after = services_cpu(stack)
     hooks = parse_summary(summary.read_text())
     n = max(result.requests, 1)
@@ -262,6 +271,10 @@ def main() -> int:
                         help="stack home to keep (logs/, router/decisions.jsonl); "
                              "default: a temporary folder, removed")  # fmt: skip
     args = parser.parse_args()
+    for option in ("seconds", "runs", "connections"):
+        if getattr(args, option) < 1:
+            print(f"--{option} must be at least 1", file=sys.stderr)
+            return 2
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian package wrk)", file=sys.stderr)
         return 2
@@ -276,6 +289,9 @@ def main() -> int:
             return load(stack, args)
     except StartupError as exc:
         print(f"stack did not start: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(f"{shlex.join(exc.cmd)} failed ({exc.returncode}): {exc.stderr}", file=sys.stderr)
         return 1
     finally:
         if args.home is None:
@@ -319,8 +335,9 @@ def report(
     args: argparse.Namespace,
 ) -> None:
     rows = {name: median_run(r) for name, r in runs.items()}
+    threads = wrk_threads(args.connections)
     print()
-    print(f"POST /predict, one churn record per request, a new X-User-Key each; wrk -t{THREADS} "
+    print(f"POST /predict, one churn record per request, a new X-User-Key each; wrk -t{threads} "
           f"-c{args.connections} -d{args.seconds}s, median of {args.runs} interleaved runs; "
           f"whole stack up (FAST timing), no traffic generator")  # fmt: skip
     print(f"{'target':7s} {'req/s':>8s} {'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} "
@@ -341,18 +358,21 @@ def report(
               "php -S answers (body closed by the connection, no Content-Length): each came "
               "after a complete answer counted above")  # fmt: skip
     print()
-    print("CPU ms per request, median, each service's process tree (2 cores; wrk not included):")
+    print("CPU ms per request, median, each service's process tree; wrk not included. "
+          "mlflow, exporter and prometheus work on a clock: their figure is that work "
+          "over the requests")  # fmt: skip
     every = [r for rs in runs.values() for r in rs]
     busy = [s for s in every[0].cpu_ms_per_request
             if any(r.cpu_ms_per_request[s] >= 0.05 for r in every)]  # fmt: skip
-    print(f"{'target':7s} " + " ".join(f"{s:>18s}" for s in busy))
+    print(f"{'target':7s} " + " ".join(f"{s:>18s}" for s in [*busy, "total"]))
     for name, rs in runs.items():
         cells = [statistics.median(r.cpu_ms_per_request[s] for r in rs) for s in busy]
-        print(f"{name:7s} " + " ".join(f"{c:18.2f}" for c in cells))
+        total = statistics.median(sum(r.cpu_ms_per_request.values()) for r in rs)
+        print(f"{name:7s} " + " ".join(f"{c:18.2f}" for c in [*cells, total]))
     print()
     print("commands (as bench/serving_wrk.run builds them):")
     for name, base in targets.items():
-        print(f"  wrk -t{THREADS} -c{args.connections} -d{args.seconds}s --latency --timeout 10s "
+        print(f"  wrk -t{threads} -c{args.connections} -d{args.seconds}s --latency --timeout 10s "
               f"-s {scripts[name]} {base}/predict")  # fmt: skip
     print(f"  this script: .venv/bin/python bench/stack_load.py --seconds {args.seconds} "
           f"--runs {args.runs} --connections {args.connections}")  # fmt: skip
