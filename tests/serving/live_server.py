@@ -57,13 +57,16 @@ def live_server(
     threads: int = 4,
     extra_env: Mapping[str, str] | None = None,
     version: str | None = None,
+    name: str = "a",
 ) -> Iterator[LiveServer]:
+    """A server on a free port; servers started with the same ``tmp_path`` share one
+    prediction log and differ by ``name`` (run directory, log file)."""
     port = free_port()
     args = argparse.Namespace(host="127.0.0.1", port=port, workers=workers, threads=threads,
                               model_version=version, alias=None)  # fmt: skip
     argv, _ = gunicorn_command(args)
     db_url = f"sqlite:///{tmp_path / 'predictions.db'}"
-    run_dir = tmp_path / "run"
+    run_dir = tmp_path / f"run-{name}"
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     env.update(store_env)
     env.update(
@@ -80,7 +83,7 @@ def live_server(
         env["DRIFTLINE_SERVE_VERSION"] = version
     env.update(extra_env or {})
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "gunicorn.log"
+    log = tmp_path / f"gunicorn-{name}.log"
     with running(argv, ready_url=f"{url}/ready", log=log, env=env, timeout=90) as proc:
         server = LiveServer(url, proc, db_url, run_dir, log)
         # /ready answered for one worker; wait until every worker has loaded its model.

@@ -172,6 +172,24 @@ def test_champion_moves_while_requests_flow(tmp_path: Path) -> None:
         _wait(every_worker_on_2, 60, "every worker to serve version 2")
         settled = t.count()
         _wait(lambda: t.count() > settled + 50, 60, "traffic on version 2")
+        # A/B: a second server pinned to version 1 beside the champion follower,
+        # both writing the same prediction log.
+        with live_server(store.env, tmp_path, version="1", name="pinned") as pinned:
+            answers = {}
+            for target in (server, pinned):
+                response = requests.post(f"{target.url}/predict",
+                                         json={"records": records(3)}, timeout=10)  # fmt: skip
+                answers[target.url] = response.json()
+            assert answers[server.url]["model"]["version"] == "2"
+            assert answers[pinned.url]["model"]["version"] == "1"
+            ids = {p["prediction_id"]: answers[url]["model"]["version"]
+                   for url in answers for p in answers[url]["predictions"]}  # fmt: skip
+            log = PredictionStore.open(server.prediction_db_url)
+            try:
+                stored = log.get_predictions(list(ids))
+            finally:
+                log.close()
+            assert {i: r.model_version for i, r in stored.items()} == ids
     assert t.failures == []
     assert "1" in t.versions and "2" in t.versions
     # Answers that started after every worker swapped all come from version 2
