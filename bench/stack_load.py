@@ -370,7 +370,8 @@ def report(
         total = statistics.median(sum(r.cpu_ms_per_request.values()) for r in rs)
         print(f"{name:7s} " + " ".join(f"{c:18.2f}" for c in [*cells, total]))
     print()
-    print("commands (as bench/serving_wrk.run builds them):")
+    kept = "" if args.home else "; the scripts go with the temporary home, --home keeps them"
+    print(f"commands (as bench/serving_wrk.run builds them{kept}):")
     for name, base in targets.items():
         print(f"  wrk -t{threads} -c{args.connections} -d{args.seconds}s --latency --timeout 10s "
               f"-s {scripts[name]} {base}/predict")  # fmt: skip
