@@ -79,6 +79,9 @@ final class Response
         foreach ($this->headers as $name => $value) {
             header($name . ': ' . $value);
         }
+        // php -S otherwise ends a body by closing the connection, so a client cannot
+        // tell a complete answer from a cut one.
+        header('Content-Length: ' . strlen($this->body));
         echo $this->body;
     }
 }
