@@ -31,6 +31,9 @@ LATENCY_BUCKETS_SECONDS: Final = (
     0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )  # fmt: skip
 
+# Records per group commit: powers of two up to the writer's largest batch.
+BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
 # Bounded label values.
 FEEDBACK_OUTCOMES: Final = ("recorded", "duplicate", "conflict", "unknown_prediction", "invalid")
 RELOAD_OUTCOMES: Final = ("swapped", "unchanged", "failed")

@@ -30,6 +30,7 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from driftline.metric_catalog import (
+    BATCH_SIZE_BUCKETS,
     FEEDBACK_OUTCOMES,
     LATENCY_BUCKETS_SECONDS,
     RELOAD_OUTCOMES,
@@ -38,8 +39,6 @@ from driftline.metric_catalog import (
 
 GaugeMode = Literal["livemax", "livesum", "max", "sum"]
 
-# Rows per group commit: powers of two up to the writer's default max batch and beyond.
-BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 def multiprocess_dir() -> str | None:
