@@ -17,7 +17,7 @@ Outside gunicorn (Flask's test client) the metrics live in the app's own registr
 from __future__ import annotations
 
 import os
-from typing import Final, Literal
+from typing import Literal
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
