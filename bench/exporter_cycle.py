@@ -45,8 +45,11 @@ def records(model: Any, n: int, seed: int, created_at: float | None) -> list[Pre
     now = time.time() if created_at is None else created_at
     return [
         PredictionRecord(
-            prediction_id=str(uuid.uuid4()), created_at=now, model_name="churn",
-            model_version="1", features={str(k): v for k, v in rows[i].items()},
+            prediction_id=str(uuid.uuid4()),
+            created_at=now,
+            model_name="churn",
+            model_version="1",
+            features={str(k): v for k, v in rows[i].items()},
             predicted_class=classes[int(proba[i].argmax())],
             probabilities={c: float(p) for c, p in zip(classes, proba[i], strict=True)},
         )
@@ -54,8 +57,14 @@ def records(model: Any, n: int, seed: int, created_at: float | None) -> list[Pre
     ]
 
 
-def writer(url: str, pending: list[PredictionRecord], truth: list[str], rate: int,
-           seconds: float, stop: Any) -> None:
+def writer(
+    url: str,
+    pending: list[PredictionRecord],
+    truth: list[str],
+    rate: int,
+    seconds: float,
+    stop: Any,
+) -> None:
     store = PredictionStore.open(url)
     batch = 100
     interval = batch / rate
@@ -64,15 +73,18 @@ def writer(url: str, pending: list[PredictionRecord], truth: list[str], rate: in
     labelled = 0
     while not stop.is_set() and time.monotonic() - start < seconds:
         now = time.time()
-        rows = [PredictionRecord(**{**r.__dict__, "created_at": now})
-                for r in pending[sent:sent + batch]]
+        rows = [
+            PredictionRecord(**{**r.__dict__, "created_at": now})
+            for r in pending[sent : sent + batch]
+        ]
         store.insert_predictions(rows)
         sent += len(rows)
         # labels for 30% of what was predicted 5 s ago
         due = sent - int(5 * rate)
         if due > labelled:
-            pairs = [(pending[i].prediction_id, truth[i]) for i in range(labelled, due)
-                     if i % 10 < 3]
+            pairs = [
+                (pending[i].prediction_id, truth[i]) for i in range(labelled, due) if i % 10 < 3
+            ]
             if pairs:
                 store.record_labels(pairs)
             labelled = due
@@ -94,8 +106,7 @@ def main() -> None:
     log = PredictionStore.open(url)
     t0 = time.perf_counter()
     for start in range(0, args.window, 20_000):
-        log.insert_predictions(records(model, min(20_000, args.window - start), start,
-                                       time.time()))
+        log.insert_predictions(records(model, min(20_000, args.window - start), start, time.time()))
     print(f"pre-filled {args.window:,} predictions in {time.perf_counter() - t0:.1f} s")
     log.close()
 
@@ -128,12 +139,16 @@ def main() -> None:
         stop.set()
         proc.join()
     (version,) = result.versions
-    print(f"traffic: {args.rate}/s for {args.seconds:.0f} s; {len(durations)} cycles, "
-          f"median {statistics.median(new_rows):.0f} new predictions per cycle; "
-          f"window {version.window_samples:,}, labelled {version.labelled_samples:,}")
+    print(
+        f"traffic: {args.rate}/s for {args.seconds:.0f} s; {len(durations)} cycles, "
+        f"median {statistics.median(new_rows):.0f} new predictions per cycle; "
+        f"window {version.window_samples:,}, labelled {version.labelled_samples:,}"
+    )
     d = np.array(durations) * 1000
-    print(f"incremental cycle: median {np.median(d):.1f} ms, p95 {np.percentile(d, 95):.1f} ms, "
-          f"max {d.max():.1f} ms (target < 200 ms)")
+    print(
+        f"incremental cycle: median {np.median(d):.1f} ms, p95 {np.percentile(d, 95):.1f} ms, "
+        f"max {d.max():.1f} ms (target < 200 ms)"
+    )
 
     # Baseline: re-read and re-parse the whole window every cycle.
     reader = engine.reader
@@ -146,13 +161,19 @@ def main() -> None:
         window = VersionWindow(prepared, args.window)
         window.add(rows)
         sel = window.select(args.window, None)
-        evaluate(prepared, from_window(prepared, window.window(sel)),
-                 window.labelled(window.select(args.window, None, labelled=True)),
-                 window.last_label_at, config)
+        evaluate(
+            prepared,
+            from_window(prepared, window.window(sel)),
+            window.labelled(window.select(args.window, None, labelled=True)),
+            window.last_label_at,
+            config,
+        )
         naive.append(time.perf_counter() - t0)
     n_med = statistics.median(naive) * 1000
-    print(f"baseline full re-read + parse + compute of the window: median {n_med:.0f} ms "
-          f"({n_med / np.median(d):.0f}x the incremental cycle)")
+    print(
+        f"baseline full re-read + parse + compute of the window: median {n_med:.0f} ms "
+        f"({n_med / np.median(d):.0f}x the incremental cycle)"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ WINDOW = 5000
 SHIFT = Drift("covariate", 0.2, ("monthly_charges",))
 
 
-def verdict(model: Any, prepared: PreparedProfile, data: pd.DataFrame,
-            config: ExporterConfig) -> tuple[bool, set[str], VersionResult]:
+def verdict(
+    model: Any, prepared: PreparedProfile, data: pd.DataFrame, config: ExporterConfig
+) -> tuple[bool, set[str], VersionResult]:
     x = data[list(FEATURES)]
     proba = model.predict_proba(x)
     classes = list(prepared.classes)
@@ -51,28 +52,33 @@ def verdict(model: Any, prepared: PreparedProfile, data: pd.DataFrame,
     predicted = np.array([classes.index(model_classes[i]) for i in proba.argmax(axis=1)])
     numeric = np.stack([x[n.name].to_numpy(dtype=np.float64) for n in prepared.numeric])
     counts = from_columns(prepared, numeric, codes_of(x, prepared), predicted)
-    empty = LabelledData(predicted=np.array([], dtype=np.int64),
-                         label=np.array([], dtype=np.int64), positive_score=np.array([]))
+    empty = LabelledData(
+        predicted=np.array([], dtype=np.int64),
+        label=np.array([], dtype=np.int64),
+        positive_score=np.array([]),
+    )
     result = evaluate(prepared, counts, empty, None, config)
     return bool(result.drift), {f.name for f in result.features if f.drift}, result
 
 
 def largest_ks(result: VersionResult, only: str | None = None) -> float:
-    return max(f.ks_statistic or 0.0 for f in result.features
-               if only is None or f.name == only)
+    return max(f.ks_statistic or 0.0 for f in result.features if only is None or f.name == only)
 
 
-def evidently_dataset_drift(reference: pd.DataFrame, current: pd.DataFrame
-                            ) -> tuple[bool, set[str]]:
+def evidently_dataset_drift(
+    reference: pd.DataFrame, current: pd.DataFrame
+) -> tuple[bool, set[str]]:
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
     warnings.simplefilter("ignore")
-    definition = DataDefinition(numerical_columns=list(NUMERIC_FEATURES),
-                                categorical_columns=list(CATEGORICAL_FEATURES))
+    definition = DataDefinition(
+        numerical_columns=list(NUMERIC_FEATURES), categorical_columns=list(CATEGORICAL_FEATURES)
+    )
     snap = Report([DataDriftPreset()]).run(
         Dataset.from_pandas(current, data_definition=definition),
-        Dataset.from_pandas(reference, data_definition=definition))
+        Dataset.from_pandas(reference, data_definition=definition),
+    )
     dataset = False
     columns: set[str] = set()
     for m in snap.dict()["metrics"]:
@@ -102,8 +108,7 @@ def main() -> None:
     quiet_ks: list[float] = []
     quiet_pred_psi: list[float] = []
     for i in range(args.windows):
-        raised, flagged, result = verdict(model, prepared, generate(WINDOW, seed=1000 + i),
-                                          config)
+        raised, flagged, result = verdict(model, prepared, generate(WINDOW, seed=1000 + i), config)
         false_alarms += raised
         quiet_ks.append(largest_ks(result))
         quiet_pred_psi.append(result.prediction_psi or 0.0)
@@ -119,25 +124,33 @@ def main() -> None:
         shifted_ks.append(largest_ks(result, "monthly_charges"))
     seconds = time.perf_counter() - t0
     n = args.windows
-    print(f"ours: {n} no-drift windows of {WINDOW}: verdict raised in {false_alarms / n:.1%} "
-          f"(target <= 1%); features behind false alarms: {false_features or 'none'}")
-    print(f"ours: {n} windows with a 0.2 SD shift of monthly_charges: verdict raised in "
-          f"{hits / n:.1%} (target >= 95%), monthly_charges the only flagged feature in "
-          f"{only / n:.1%}")
+    print(
+        f"ours: {n} no-drift windows of {WINDOW}: verdict raised in {false_alarms / n:.1%} "
+        f"(target <= 1%); features behind false alarms: {false_features or 'none'}"
+    )
+    print(
+        f"ours: {n} windows with a 0.2 SD shift of monthly_charges: verdict raised in "
+        f"{hits / n:.1%} (target >= 95%), monthly_charges the only flagged feature in "
+        f"{only / n:.1%}"
+    )
     print(f"ours: {2 * n} windows in {seconds:.0f} s (prediction + statistics)")
-    print(f"margins: largest KS statistic of any feature in no-drift windows: max "
-          f"{max(quiet_ks):.4f}, 99th percentile {np.percentile(quiet_ks, 99):.4f}; "
-          f"monthly_charges KS in shifted windows: min {min(shifted_ks):.4f}, 1st percentile "
-          f"{np.percentile(shifted_ks, 1):.4f} (ks_min {config.rule.ks_min}); predicted-class "
-          f"PSI in no-drift windows: max {max(quiet_pred_psi):.4f}")
+    print(
+        f"margins: largest KS statistic of any feature in no-drift windows: max "
+        f"{max(quiet_ks):.4f}, 99th percentile {np.percentile(quiet_ks, 99):.4f}; "
+        f"monthly_charges KS in shifted windows: min {min(shifted_ks):.4f}, 1st percentile "
+        f"{np.percentile(shifted_ks, 1):.4f} (ks_min {config.rule.ks_min}); predicted-class "
+        f"PSI in no-drift windows: max {max(quiet_pred_psi):.4f}"
+    )
 
     if args.evidently_windows <= 0:
         return
     reference = generate(20_000, seed=0)[list(FEATURES)]
     k = min(args.evidently_windows, n)
     t0 = time.perf_counter()
-    ev_false = sum(evidently_dataset_drift(reference, generate(WINDOW, seed=1000 + i)[
-        list(FEATURES)])[0] for i in range(k))
+    ev_false = sum(
+        evidently_dataset_drift(reference, generate(WINDOW, seed=1000 + i)[list(FEATURES)])[0]
+        for i in range(k)
+    )
     ev_hits = ev_col = 0
     for i in range(k):
         data = generate(WINDOW, seed=5000 + i, drifts=[SHIFT])[list(FEATURES)]
@@ -145,10 +158,12 @@ def main() -> None:
         ev_hits += raised
         ev_col += "monthly_charges" in columns
     seconds = time.perf_counter() - t0
-    print(f"Evidently default DataDriftPreset on the first {k} windows of each kind "
-          f"({seconds:.0f} s): dataset drift in {ev_false / k:.1%} of no-drift windows and "
-          f"{ev_hits / k:.1%} of shifted windows; its monthly_charges column test fired in "
-          f"{ev_col / k:.1%} of shifted windows")
+    print(
+        f"Evidently default DataDriftPreset on the first {k} windows of each kind "
+        f"({seconds:.0f} s): dataset drift in {ev_false / k:.1%} of no-drift windows and "
+        f"{ev_hits / k:.1%} of shifted windows; its monthly_charges column test fired in "
+        f"{ev_col / k:.1%} of shifted windows"
+    )
 
 
 if __name__ == "__main__":

@@ -42,15 +42,22 @@ def results_for(rows: int, versions: int = 3) -> CycleResults:
     _, cur, prepared = stats_bench.setup(rows)
     cols = stats_bench.columns(cur, prepared)
     counts = from_columns(prepared, cols["num"], cols["cat"], cols["pred"])
-    labelled = LabelledData(predicted=cols["pred"], label=cols["label"],
-                            positive_score=cols["score"])
+    labelled = LabelledData(
+        predicted=cols["pred"], label=cols["label"], positive_score=cols["score"]
+    )
     out = []
     for v in range(versions):
         r = evaluate(prepared, counts, labelled, time.time(), ExporterConfig())
         out.append(r.__class__(**{**r.__dict__, "version": str(v + 1)}))
     now = time.time()
-    return CycleResults(versions=tuple(out), last_run_at=now, last_success_at=now,
-                        run_duration_seconds=0.1, errors={}, started_at=now)
+    return CycleResults(
+        versions=tuple(out),
+        last_run_at=now,
+        last_success_at=now,
+        run_duration_seconds=0.1,
+        errors={},
+        started_at=now,
+    )
 
 
 def _same(results: CycleResults) -> CycleResults:
@@ -85,15 +92,16 @@ def main() -> None:
     base = CollectorRegistry()
     Gauge("bench_one", "one gauge", registry=base).set(1)
     lat = scrape_latencies(lambda: generate_latest(base), CycleResults(), args.scrapes)
-    print(f"baseline (one gauge): p50 {np.median(lat):.2f} ms, p99 "
-          f"{np.percentile(lat, 99):.2f} ms")
+    print(f"baseline (one gauge): p50 {np.median(lat):.2f} ms, p99 {np.percentile(lat, 99):.2f} ms")
     for rows in (1_000, 100_000, 1_000_000):
         results = results_for(rows)
         page = MetricsPage(partial(_same, results))
         lat = scrape_latencies(page, results, args.scrapes)
         size = len(page())
-        print(f"window {rows:>9,} x 3 versions ({size:,} bytes): p50 {np.median(lat):.2f} ms, "
-              f"p99 {np.percentile(lat, 99):.2f} ms, max {lat.max():.2f} ms (target p99 < 10 ms)")
+        print(
+            f"window {rows:>9,} x 3 versions ({size:,} bytes): p50 {np.median(lat):.2f} ms, "
+            f"p99 {np.percentile(lat, 99):.2f} ms, max {lat.max():.2f} ms (target p99 < 10 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -94,9 +94,14 @@ def setup(rows: int) -> tuple[pd.DataFrame, pd.DataFrame, PreparedProfile]:
     ref = generate(REFERENCE_ROWS, seed=0)
     cur = generate(rows, seed=1, drifts=[Drift("covariate", 0.2, ("monthly_charges",))])
     profile = build_profile(
-        model_name="bench", features=ref[list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)],
-        numeric=NUMERIC_FEATURES, categorical=CATEGORICAL_FEATURES, target=TARGET,
-        classes=[0, 1], holdout_predictions=list(ref[TARGET]), created_at=0.0,
+        model_name="bench",
+        features=ref[list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)],
+        numeric=NUMERIC_FEATURES,
+        categorical=CATEGORICAL_FEATURES,
+        target=TARGET,
+        classes=[0, 1],
+        holdout_predictions=list(ref[TARGET]),
+        created_at=0.0,
     )
     return ref, cur, prepare("bench", "1", "run", profile)
 
@@ -139,21 +144,28 @@ def window_from(cols: dict[str, np.ndarray], prepared: PreparedProfile) -> Windo
         below[j] = at_or_below[j] = missing_position(ref.ks.distinct.size)
         bins[j, finite] = bin_indices(num[j, finite], ref.edges)
         below[j, finite], at_or_below[j, finite] = positions(ref.ks, num[j, finite])
-    return WindowData(size=num.shape[1], numeric_bins=bins, ks_below=below,
-                      ks_at_or_below=at_or_below, categorical_codes=cols["cat"],
-                      predicted=cols["pred"])
+    return WindowData(
+        size=num.shape[1],
+        numeric_bins=bins,
+        ks_below=below,
+        ks_at_or_below=at_or_below,
+        categorical_codes=cols["cat"],
+        predicted=cols["pred"],
+    )
 
 
-def ours(cols: dict[str, np.ndarray], prepared: PreparedProfile,
-         window: WindowData | None = None) -> dict[str, Any]:
+def ours(
+    cols: dict[str, np.ndarray], prepared: PreparedProfile, window: WindowData | None = None
+) -> dict[str, Any]:
     """Every statistic, the verdict and performance; from raw columns unless ``window``."""
     config = ExporterConfig(min_samples=1, min_labelled=1)
     if window is None:
         counts = from_columns(prepared, cols["num"], cols["cat"], cols["pred"])
     else:
         counts = from_window(prepared, window)
-    labelled = LabelledData(predicted=cols["pred"], label=cols["label"],
-                            positive_score=cols["score"])
+    labelled = LabelledData(
+        predicted=cols["pred"], label=cols["label"], positive_score=cols["score"]
+    )
     result = evaluate(prepared, counts, labelled, None, config)
     return {f.name: (f.psi, f.ks_statistic, f.ks_p_value, f.chi2_p_value) for f in result.features}
 
@@ -164,11 +176,13 @@ def evidently(ref: pd.DataFrame, cur: pd.DataFrame, **preset: Any) -> dict[str, 
 
     warnings.simplefilter("ignore")
     feats = list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
-    definition = DataDefinition(numerical_columns=list(NUMERIC_FEATURES),
-                                categorical_columns=list(CATEGORICAL_FEATURES))
+    definition = DataDefinition(
+        numerical_columns=list(NUMERIC_FEATURES), categorical_columns=list(CATEGORICAL_FEATURES)
+    )
     snap = Report([DataDriftPreset(**preset)]).run(
         Dataset.from_pandas(cur[feats], data_definition=definition),
-        Dataset.from_pandas(ref[feats], data_definition=definition))
+        Dataset.from_pandas(ref[feats], data_definition=definition),
+    )
     out = {}
     for m in snap.dict()["metrics"]:
         cfg = m["config"]
@@ -180,8 +194,11 @@ def evidently(ref: pd.DataFrame, cur: pd.DataFrame, **preset: Any) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--evidently-1m", action="store_true",
-                        help="also run Evidently's reports on 1M rows (about a minute each)")
+    parser.add_argument(
+        "--evidently-1m",
+        action="store_true",
+        help="also run Evidently's reports on 1M rows (about a minute each)",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     for rows in args.rows:
@@ -192,34 +209,50 @@ def main() -> None:
         t_cycle, mb_cycle, _ = timed(partial(ours, cols, prepared, window), args.repeat)
         t_codes, _, _ = timed(partial(codes_of, cur, prepared), 3)
         print(f"\n== {rows:,} rows x 20 features (10 numeric, 10 categorical) ==")
-        print(f"ours, cold (sort + bins + all statistics): median {t_cold:.3f} s "
-              f"of {args.repeat}, peak {mb_cold:.0f} MB allocated")
-        print(f"ours, steady-state cycle (buckets computed at ingest): median "
-              f"{t_cycle:.3f} s, peak {mb_cycle:.0f} MB allocated")
-        print(f"ours, category strings -> codes for 10 columns (pandas, ingest side): "
-              f"median {t_codes:.3f} s")
+        print(
+            f"ours, cold (sort + bins + all statistics): median {t_cold:.3f} s "
+            f"of {args.repeat}, peak {mb_cold:.0f} MB allocated"
+        )
+        print(
+            f"ours, steady-state cycle (buckets computed at ingest): median "
+            f"{t_cycle:.3f} s, peak {mb_cycle:.0f} MB allocated"
+        )
+        print(
+            f"ours, category strings -> codes for 10 columns (pandas, ingest side): "
+            f"median {t_codes:.3f} s"
+        )
         if rows > 100_000 and not args.evidently_1m:
             continue
-        for label, preset in (("psi", {"method": "psi"}),
-                              ("ks/chisquare", {"num_method": "ks", "cat_method": "chisquare"})):
+        for label, preset in (
+            ("psi", {"method": "psi"}),
+            ("ks/chisquare", {"num_method": "ks", "cat_method": "chisquare"}),
+        ):
             secs, mb, ev = measure(partial(evidently, ref, cur, **preset))
-            print(f"Evidently DataDriftPreset({label}): {secs:.2f} s, peak +{mb:.0f} MB; "
-                  f"ours cold is {secs / t_cold:.0f}x faster")
+            print(
+                f"Evidently DataDriftPreset({label}): {secs:.2f} s, peak +{mb:.0f} MB; "
+                f"ours cold is {secs / t_cold:.0f}x faster"
+            )
             if label == "psi":
                 num = [(abs(figures[n][0] - ev[n]), n) for n in NUMERIC_FEATURES]
                 cat = [abs(figures[n][0] - ev[n]) for n in CATEGORICAL_FEATURES]
-                print("  categorical PSI, max |ours - Evidently|: "
-                      f"{max(cat):.2e} (same buckets; smoothing differs only for empty ones)")
-                print("  numeric PSI (our frozen deciles vs its Sturges bins over both), "
-                      "max |diff| "
-                      f"{max(num)[0]:.4f} ({max(num)[1]}); monthly_charges ours "
-                      f"{figures['monthly_charges'][0]:.4f} vs Evidently "
-                      f"{ev['monthly_charges']:.4f}")
+                print(
+                    "  categorical PSI, max |ours - Evidently|: "
+                    f"{max(cat):.2e} (same buckets; smoothing differs only for empty ones)"
+                )
+                print(
+                    "  numeric PSI (our frozen deciles vs its Sturges bins over both), "
+                    "max |diff| "
+                    f"{max(num)[0]:.4f} ({max(num)[1]}); monthly_charges ours "
+                    f"{figures['monthly_charges'][0]:.4f} vs Evidently "
+                    f"{ev['monthly_charges']:.4f}"
+                )
             else:
                 ks = [abs(figures[n][2] - ev[n]) for n in NUMERIC_FEATURES]
                 chi = [abs(figures[n][3] - ev[n]) for n in CATEGORICAL_FEATURES]
-                print(f"  KS p-value, max |ours - Evidently|: {max(ks):.2e}; "
-                      f"chi-square p-value: {max(chi):.2e}")
+                print(
+                    f"  KS p-value, max |ours - Evidently|: {max(ks):.2e}; "
+                    f"chi-square p-value: {max(chi):.2e}"
+                )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server = make_server(args.host, args.port, exporter.page, exporter.engine.latest)
     except OSError as exc:
-        print(f"driftline exporter: cannot listen on {args.host}:{args.port}: {exc}",
-              file=sys.stderr)
+        print(
+            f"driftline exporter: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
         return 1
     done = threading.Event()
 
@@ -64,13 +65,17 @@ def _as_json(results: CycleResults) -> dict[str, Any]:
 
 def _print_text(results: CycleResults) -> None:
     for v in results.versions:
-        print(f"{v.model} version {v.version} (run {v.run_id}): drift={v.drift} "
-              f"drifted_features={v.drifted_features} window={v.window_samples} "
-              f"labelled={v.labelled_samples} prediction_psi={v.prediction_psi}")
+        print(
+            f"{v.model} version {v.version} (run {v.run_id}): drift={v.drift} "
+            f"drifted_features={v.drifted_features} window={v.window_samples} "
+            f"labelled={v.labelled_samples} prediction_psi={v.prediction_psi}"
+        )
         for f in v.features:
-            print(f"  {f.name:22s} {f.kind:11s} n={f.samples:<7d} psi={f.psi} "
-                  f"ks={f.ks_statistic} ks_p={f.ks_p_value} chi2={f.chi2_statistic} "
-                  f"chi2_p={f.chi2_p_value} unseen={f.unseen_ratio} drift={f.drift}")
+            print(
+                f"  {f.name:22s} {f.kind:11s} n={f.samples:<7d} psi={f.psi} "
+                f"ks={f.ks_statistic} ks_p={f.ks_p_value} chi2={f.chi2_statistic} "
+                f"chi2_p={f.chi2_p_value} unseen={f.unseen_ratio} drift={f.drift}"
+            )
         if v.performance is not None:
             print(f"  performance: {v.performance}")
 

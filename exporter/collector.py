@@ -44,9 +44,9 @@ _FEATURE_FIGURES: tuple[tuple[str, Callable[[FeatureResult], float | None]], ...
     ("driftline_feature_unseen_category_ratio", lambda f: f.unseen_ratio),
     ("driftline_feature_missing_ratio", lambda f: f.missing_ratio),
     ("driftline_feature_samples", lambda f: float(f.samples)),
-    ("driftline_feature_drift_detected",
-     lambda f: None if f.drift is None else float(f.drift)),
+    ("driftline_feature_drift_detected", lambda f: None if f.drift is None else float(f.drift)),
 )
+
 
 def _perf(v: VersionResult, figure: str) -> float | None:
     if v.performance is None:
@@ -58,8 +58,10 @@ def _perf(v: VersionResult, figure: str) -> float | None:
 _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...] = (
     ("driftline_prediction_psi", lambda v: v.prediction_psi),
     ("driftline_model_drift_detected", lambda v: None if v.drift is None else float(v.drift)),
-    ("driftline_model_drifted_features",
-     lambda v: None if v.drifted_features is None else float(v.drifted_features)),
+    (
+        "driftline_model_drifted_features",
+        lambda v: None if v.drifted_features is None else float(v.drifted_features),
+    ),
     ("driftline_model_accuracy_ratio", lambda v: _perf(v, "accuracy")),
     ("driftline_model_precision_ratio", lambda v: _perf(v, "precision")),
     ("driftline_model_recall_ratio", lambda v: _perf(v, "recall")),

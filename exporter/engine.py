@@ -133,19 +133,26 @@ class Engine:
         for key in sorted(self.windows, key=lambda k: version_order(*k)):
             window = self.windows[key]
             drift_slots = window.select(
-                cfg.window_size, now - cfg.window_seconds if cfg.window_seconds else None)
+                cfg.window_size, now - cfg.window_seconds if cfg.window_seconds else None
+            )
             label_slots = window.select(
                 cfg.label_window_size,
                 now - cfg.label_window_seconds if cfg.label_window_seconds else None,
-                labelled=True)
-            if window.count(drift_slots) == 0 and window.count(label_slots) == 0 and (
-                cfg.window_seconds or cfg.label_window_seconds
+                labelled=True,
+            )
+            if (
+                window.count(drift_slots) == 0
+                and window.count(label_slots) == 0
+                and (cfg.window_seconds or cfg.label_window_seconds)
             ):
                 del self.windows[key]  # every prediction of this version aged out
                 continue
             counts = from_window(window.prepared, window.window(drift_slots))
-            out.append(evaluate(window.prepared, counts,
-                                window.labelled(label_slots), window.last_label_at, cfg))
+            out.append(
+                evaluate(
+                    window.prepared, counts, window.labelled(label_slots), window.last_label_at, cfg
+                )
+            )
         return tuple(out)
 
     def run_cycle(self) -> CycleResults:

@@ -26,8 +26,12 @@ def numeric_features(
     out: list[FeatureResult] = []
     for ref, c in zip(prepared.numeric, counts.numeric, strict=True):
         n = c.samples
-        base = FeatureResult(name=ref.name, kind="numeric", samples=n,
-                             missing_ratio=_missing_ratio(counts.size - n, counts.size, config))
+        base = FeatureResult(
+            name=ref.name,
+            kind="numeric",
+            samples=n,
+            missing_ratio=_missing_ratio(counts.size - n, counts.size, config),
+        )
         if n < config.min_samples:
             out.append(base)
             continue
@@ -46,8 +50,12 @@ def categorical_features(
     out: list[FeatureResult] = []
     for ref, c in zip(prepared.categorical, counts.categorical, strict=True):
         n = int(c.sum())
-        base = FeatureResult(name=ref.name, kind="categorical", samples=n,
-                             missing_ratio=_missing_ratio(counts.size - n, counts.size, config))
+        base = FeatureResult(
+            name=ref.name,
+            kind="categorical",
+            samples=n,
+            missing_ratio=_missing_ratio(counts.size - n, counts.size, config),
+        )
         if n < config.min_samples or not ref.categories:
             out.append(base)
             continue
@@ -57,8 +65,15 @@ def categorical_features(
         if known.sum() > 0:
             chi = chi_square(known, ref.shares[: ref.unseen_code])
             chi2_stat, chi2_p = chi.statistic, chi.p_value
-        out.append(replace(base, psi=psi, chi2_statistic=chi2_stat, chi2_p_value=chi2_p,
-                           unseen_ratio=float(c[ref.unseen_code] / n)))
+        out.append(
+            replace(
+                base,
+                psi=psi,
+                chi2_statistic=chi2_stat,
+                chi2_p_value=chi2_p,
+                unseen_ratio=float(c[ref.unseen_code] / n),
+            )
+        )
     return out
 
 
@@ -100,16 +115,22 @@ def evaluate(
     if window.size >= config.min_samples:
         evidence = [
             FeatureEvidence(
-                name=f.name, kind=f.kind, psi=f.psi,
+                name=f.name,
+                kind=f.kind,
+                psi=f.psi,
                 p_value=f.ks_p_value if f.kind == "numeric" else f.chi2_p_value,
-                ks_statistic=f.ks_statistic, unseen_ratio=f.unseen_ratio,
+                ks_statistic=f.ks_statistic,
+                unseen_ratio=f.unseen_ratio,
             )
             for f in features
         ]
         verdict = decide(evidence, pred_psi, config.rule)
         features = [
-            replace(f, adjusted_p_value=verdict.adjusted_p_values.get(f.name),
-                    drift=verdict.flagged[f.name] if f.psi is not None else None)
+            replace(
+                f,
+                adjusted_p_value=verdict.adjusted_p_values.get(f.name),
+                drift=verdict.flagged[f.name] if f.psi is not None else None,
+            )
             for f in features
         ]
         drift, drifted = verdict.drift, verdict.drifted_features

@@ -74,6 +74,13 @@ def prepare(model: str, version: str, run_id: str, profile: ReferenceProfile) ->
         [profile.prediction_class_fractions.get(c, 0.0) for c in classes] + [0.0],
         dtype=np.float64,
     )
-    return PreparedProfile(model=model, version=version, run_id=run_id, profile=profile,
-                           numeric=numeric, categorical=categorical, classes=classes,
-                           class_shares=shares)
+    return PreparedProfile(
+        model=model,
+        version=version,
+        run_id=run_id,
+        profile=profile,
+        numeric=numeric,
+        categorical=categorical,
+        classes=classes,
+        class_shares=shares,
+    )

@@ -11,7 +11,7 @@ from exporter.results import CycleResults, VersionResult
 def _fmt(value: float | None, digits: int = 4) -> str:
     if value is None:
         return "&ndash;"
-    if value != 0 and abs(value) < 10 ** -digits:
+    if value != 0 and abs(value) < 10**-digits:
         return f"{value:.2e}"
     return f"{value:.{digits}f}"
 

@@ -24,6 +24,7 @@ def make_server(
     host: str, port: int, metrics: Callable[[], bytes], results: Callable[[], CycleResults]
 ) -> ThreadingHTTPServer:
     """``metrics`` renders the /metrics body (collector.MetricsPage); ``results`` the report."""
+
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)
@@ -43,7 +44,9 @@ def make_server(
             elif path == "/healthz":
                 r = results()
                 body: dict[str, object] = {
-                    "status": "ok", "last_success": r.last_success_at, "errors": r.errors,
+                    "status": "ok",
+                    "last_success": r.last_success_at,
+                    "errors": r.errors,
                 }
                 self._send(200, json.dumps(body).encode(), "application/json")
             else:
@@ -51,8 +54,10 @@ def make_server(
                 self._send(404, json.dumps(body).encode(), "application/json")
 
         def _not_allowed(self) -> None:
-            body = {"error": f"method {self.command} not allowed; the exporter is read-only",
-                    "allowed": ["GET"]}
+            body = {
+                "error": f"method {self.command} not allowed; the exporter is read-only",
+                "allowed": ["GET"],
+            }
             self._send(405, json.dumps(body).encode(), "application/json")
 
         do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed

@@ -28,8 +28,13 @@ class ExporterConfig:
     rule: VerdictRule = field(default_factory=VerdictRule)
 
     def __post_init__(self) -> None:
-        for name in ("window_size", "label_window_size", "min_samples", "min_labelled",
-                     "read_batch"):
+        for name in (
+            "window_size",
+            "label_window_size",
+            "min_samples",
+            "min_labelled",
+            "read_batch",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"exporter setting {name} must be at least 1")
         for name in ("window_seconds", "label_window_seconds"):

@@ -33,15 +33,21 @@ def _prediction(row: Any, with_label: bool = False) -> LoggedPrediction:
         predicted_class=str(row.predicted_class),
         probabilities=_json_object(row.probabilities),
         label=None if not with_label or row.label is None else str(row.label),
-        label_received_at=None if not with_label or row.received_at is None
+        label_received_at=None
+        if not with_label or row.received_at is None
         else float(row.received_at),
     )
 
 
 _PREDICTION_COLUMNS = (
-    predictions.c.seq, predictions.c.prediction_id, predictions.c.created_at,
-    predictions.c.model_name, predictions.c.model_version, predictions.c.features,
-    predictions.c.predicted_class, predictions.c.probabilities,
+    predictions.c.seq,
+    predictions.c.prediction_id,
+    predictions.c.created_at,
+    predictions.c.model_name,
+    predictions.c.model_version,
+    predictions.c.features,
+    predictions.c.predicted_class,
+    predictions.c.probabilities,
 )
 
 
@@ -79,10 +85,14 @@ class PredictionLogReader:
         """The newest ``limit`` predictions of a version (with labels), oldest first."""
         q = (
             select(*_PREDICTION_COLUMNS, labels.c.label, labels.c.received_at)
-            .select_from(predictions.outerjoin(
-                labels, labels.c.prediction_id == predictions.c.prediction_id))
-            .where(predictions.c.model_name == model, predictions.c.model_version == version,
-                   predictions.c.seq <= up_to_seq)
+            .select_from(
+                predictions.outerjoin(labels, labels.c.prediction_id == predictions.c.prediction_id)
+            )
+            .where(
+                predictions.c.model_name == model,
+                predictions.c.model_version == version,
+                predictions.c.seq <= up_to_seq,
+            )
             .order_by(predictions.c.created_at.desc())
             .limit(limit)
         )
@@ -112,7 +122,11 @@ class PredictionLogReader:
         )
         with self.engine.connect() as conn:
             return [
-                LoggedLabel(seq=int(r.seq), prediction_id=str(r.prediction_id),
-                            label=str(r.label), received_at=float(r.received_at))
+                LoggedLabel(
+                    seq=int(r.seq),
+                    prediction_id=str(r.prediction_id),
+                    label=str(r.label),
+                    received_at=float(r.received_at),
+                )
                 for r in conn.execute(q)
             ]

@@ -132,7 +132,7 @@ class VersionWindow:
                 seen.add(r.prediction_id)
                 fresh.append(r)
         if len(fresh) > self.capacity:
-            fresh = fresh[-self.capacity:]
+            fresh = fresh[-self.capacity :]
         b = len(fresh)
         if b == 0:
             return 0
@@ -149,9 +149,7 @@ class VersionWindow:
         self._predicted[slots] = [self._class(r.predicted_class) for r in fresh]
         positive = self.prepared.positive_class
         self._score[slots] = parse_numeric([r.probabilities.get(positive) for r in fresh])
-        self._label[slots] = [
-            NO_LABEL if r.label is None else self._class(r.label) for r in fresh
-        ]
+        self._label[slots] = [NO_LABEL if r.label is None else self._class(r.label) for r in fresh]
         for j, ref in enumerate(self.prepared.numeric):
             values = parse_numeric([r.features.get(ref.name) for r in fresh])
             finite = np.isfinite(values)
@@ -169,7 +167,8 @@ class VersionWindow:
             codes = self._category_code[j]
             unseen = cat.unseen_code
             self._cat[j, slots] = [
-                unseen + 1 if (v := r.features.get(cat.name)) is None
+                unseen + 1
+                if (v := r.features.get(cat.name)) is None
                 else codes.get(category_key(v), unseen)
                 for r in fresh
             ]

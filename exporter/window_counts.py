@@ -66,8 +66,9 @@ def from_window(prepared: PreparedProfile, data: WindowData) -> WindowCounts:
     return WindowCounts(
         size=data.size,
         numeric=tuple(_numeric_from_window(r, data, j) for j, r in enumerate(prepared.numeric)),
-        categorical=tuple(_categorical(r, data.categorical_codes[j])
-                          for j, r in enumerate(prepared.categorical)),
+        categorical=tuple(
+            _categorical(r, data.categorical_codes[j]) for j, r in enumerate(prepared.categorical)
+        ),
         predicted=_predicted(prepared, data.predicted),
     )
 

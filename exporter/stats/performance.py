@@ -69,11 +69,7 @@ def performance(
     pred_sum = int(np.count_nonzero(predicted_positive))
     true_sum = int(np.count_nonzero(actual_positive))
     auc: float | None = None
-    if (
-        positive_score is not None
-        and 0 < true_sum < n
-        and not np.isnan(positive_score).any()
-    ):
+    if positive_score is not None and 0 < true_sum < n and not np.isnan(positive_score).any():
         auc = roc_auc(actual_positive, positive_score)
     return Performance(
         samples=n,

@@ -49,15 +49,15 @@ def psi_from_counts(
 
 
 def numeric_psi(
-    edges: FloatArray, reference_fractions: FloatArray, values: FloatArray,
+    edges: FloatArray,
+    reference_fractions: FloatArray,
+    values: FloatArray,
     epsilon: float = PSI_EPSILON,
 ) -> float:
     """PSI of finite ``values`` binned with the reference ``edges`` (reference/binning.py)."""
     return psi_from_counts(reference_fractions, bin_counts(values, edges), epsilon)
 
 
-def categorical_shares(
-    categories: tuple[str, ...], frequencies: dict[str, float]
-) -> FloatArray:
+def categorical_shares(categories: tuple[str, ...], frequencies: dict[str, float]) -> FloatArray:
     """Reference shares of ``categories`` followed by 0 for the unseen bucket."""
     return np.array([frequencies.get(c, 0.0) for c in categories] + [0.0], dtype=np.float64)

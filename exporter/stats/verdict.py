@@ -37,8 +37,13 @@ class VerdictRule:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
         if self.min_drifted_features < 1:
             raise ValueError("min_drifted_features must be at least 1")
-        for name in ("ks_min", "categorical_psi_min", "psi_max", "unseen_max",
-                     "prediction_psi_max"):
+        for name in (
+            "ks_min",
+            "categorical_psi_min",
+            "psi_max",
+            "unseen_max",
+            "prediction_psi_max",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 
@@ -86,8 +91,11 @@ def decide(
 ) -> Verdict:
     tested = [f for f in features if f.p_value is not None]
     adjusted = dict(
-        zip((f.name for f in tested), holm([f.p_value for f in tested if f.p_value is not None]),
-            strict=True)
+        zip(
+            (f.name for f in tested),
+            holm([f.p_value for f in tested if f.p_value is not None]),
+            strict=True,
+        )
     )
     flagged: dict[str, bool] = {}
     for f in features:
@@ -103,5 +111,6 @@ def decide(
         )
     prediction_drift = _at_least(prediction_psi, rule.prediction_psi_max)
     drift = sum(flagged.values()) >= rule.min_drifted_features or prediction_drift
-    return Verdict(flagged=flagged, adjusted_p_values=adjusted,
-                   prediction_drift=prediction_drift, drift=drift)
+    return Verdict(
+        flagged=flagged, adjusted_p_values=adjusted, prediction_drift=prediction_drift, drift=drift
+    )

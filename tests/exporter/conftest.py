@@ -26,8 +26,9 @@ def model(trained_store: TrainedStore) -> Any:
 @pytest.fixture
 def log_settings(trained_store: TrainedStore, tmp_path: Path) -> Settings:
     """The shared MLflow store with a prediction log of this test's own."""
-    return replace(trained_store.settings,
-                   prediction_db_url=f"sqlite:///{tmp_path / 'predictions.db'}")
+    return replace(
+        trained_store.settings, prediction_db_url=f"sqlite:///{tmp_path / 'predictions.db'}"
+    )
 
 
 @pytest.fixture
@@ -35,8 +36,9 @@ def log_db(log_settings: Settings) -> Engine:
     return open_log(log_settings.prediction_db_url)
 
 
-def make_engine(settings: Settings, config: ExporterConfig | None = None,
-                **kwargs: Any) -> DriftEngine:
+def make_engine(
+    settings: Settings, config: ExporterConfig | None = None, **kwargs: Any
+) -> DriftEngine:
     reader = PredictionLogReader(settings.prediction_db_url)
     profiles = ProfileCache(MlflowProfileSource(settings.tracking_uri, settings.registry_uri))
     return DriftEngine(reader, profiles, config or ExporterConfig(), **kwargs)

@@ -64,8 +64,9 @@ def log_traffic(
     proba = model.predict_proba(x)
     classes = [str(c) for c in model.classes_]
     predicted = [classes[i] for i in proba.argmax(axis=1)]
-    times = ([float(created_at)] * len(x) if isinstance(created_at, int | float)
-             else list(created_at))
+    times = (
+        [float(created_at)] * len(x) if isinstance(created_at, int | float) else list(created_at)
+    )
     ids = [str(uuid.uuid4()) for _ in range(len(x))]
     records = x.to_dict(orient="records")
     rows = [
@@ -85,13 +86,21 @@ def log_traffic(
     with engine.begin() as conn:
         conn.execute(insert(predictions), rows)
     truth = [str(v) for v in data[TARGET]] if TARGET in data else []
-    return Logged(ids=ids, frame=x.reset_index(drop=True), predicted=predicted,
-                  score=proba[:, -1], truth=truth)
+    return Logged(
+        ids=ids,
+        frame=x.reset_index(drop=True),
+        predicted=predicted,
+        score=proba[:, -1],
+        truth=truth,
+    )
 
 
-def log_labels(engine: Engine, ids: Sequence[str], truth: Sequence[str],
-               received_at: float = 1_700_000_100.0) -> None:
-    rows = [{"prediction_id": i, "label": t, "received_at": received_at}
-            for i, t in zip(ids, truth, strict=True)]
+def log_labels(
+    engine: Engine, ids: Sequence[str], truth: Sequence[str], received_at: float = 1_700_000_100.0
+) -> None:
+    rows = [
+        {"prediction_id": i, "label": t, "received_at": received_at}
+        for i, t in zip(ids, truth, strict=True)
+    ]
     with engine.begin() as conn:
         conn.execute(insert(labels), rows)

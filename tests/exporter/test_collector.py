@@ -22,27 +22,58 @@ GOLDEN = Path(__file__).parent / "golden" / "exposition.prom"
 FIXED = CycleResults(
     versions=(
         VersionResult(
-            model="churn", version="2", run_id="bbbb", window_samples=5000,
-            labelled_samples=1200, last_label_at=1_700_000_100.0,
+            model="churn",
+            version="2",
+            run_id="bbbb",
+            window_samples=5000,
+            labelled_samples=1200,
+            last_label_at=1_700_000_100.0,
             features=(
-                FeatureResult(name="tenure_months", kind="numeric", samples=4990,
-                              missing_ratio=0.002, psi=0.0123, ks_statistic=0.031,
-                              ks_p_value=0.00042, adjusted_p_value=0.00084, drift=False),
-                FeatureResult(name="region", kind="categorical", samples=5000, missing_ratio=0.0,
-                              psi=0.5, chi2_statistic=812.5, chi2_p_value=1e-170,
-                              unseen_ratio=0.1, adjusted_p_value=2e-170, drift=True),
+                FeatureResult(
+                    name="tenure_months",
+                    kind="numeric",
+                    samples=4990,
+                    missing_ratio=0.002,
+                    psi=0.0123,
+                    ks_statistic=0.031,
+                    ks_p_value=0.00042,
+                    adjusted_p_value=0.00084,
+                    drift=False,
+                ),
+                FeatureResult(
+                    name="region",
+                    kind="categorical",
+                    samples=5000,
+                    missing_ratio=0.0,
+                    psi=0.5,
+                    chi2_statistic=812.5,
+                    chi2_p_value=1e-170,
+                    unseen_ratio=0.1,
+                    adjusted_p_value=2e-170,
+                    drift=True,
+                ),
             ),
             prediction_psi=0.004,
-            performance=Performance(samples=1200, accuracy=0.8, precision=0.75, recall=0.5,
-                                    f1=0.6, roc_auc=0.85),
-            drift=True, drifted_features=1,
+            performance=Performance(
+                samples=1200, accuracy=0.8, precision=0.75, recall=0.5, f1=0.6, roc_auc=0.85
+            ),
+            drift=True,
+            drifted_features=1,
         ),
         VersionResult(
-            model="churn", version="1", run_id="aaaa", window_samples=40, labelled_samples=0,
+            model="churn",
+            version="1",
+            run_id="aaaa",
+            window_samples=40,
+            labelled_samples=0,
             last_label_at=None,
-            features=(FeatureResult(name="tenure_months", kind="numeric", samples=40,
-                                    missing_ratio=None),),
-            prediction_psi=None, performance=None, drift=None, drifted_features=None,
+            features=(
+                FeatureResult(name="tenure_months", kind="numeric", samples=40, missing_ratio=None),
+            ),
+            prediction_psi=None,
+            performance=None,
+            drift=None,
+            drifted_features=None,
         ),
     ),
     last_run_at=1_700_000_200.0,
@@ -108,6 +139,10 @@ def test_staleness_grows_from_the_last_success() -> None:
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 def test_promtool_accepts_the_exposition() -> None:
-    out = subprocess.run(["promtool", "check", "metrics"], input=render(FIXED, 1e9).encode(),
-                         capture_output=True, timeout=30)
+    out = subprocess.run(
+        ["promtool", "check", "metrics"],
+        input=render(FIXED, 1e9).encode(),
+        capture_output=True,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()

@@ -32,8 +32,9 @@ class CountingReader(PredictionLogReader):
 
     rows_read = 0
 
-    def predictions_after(self, seq: int, limit: int, model: str | None = None
-                          ) -> list[LoggedPrediction]:
+    def predictions_after(
+        self, seq: int, limit: int, model: str | None = None
+    ) -> list[LoggedPrediction]:
         rows = super().predictions_after(seq, limit, model)
         self.rows_read += len(rows)
         return rows
@@ -44,8 +45,9 @@ class CountingReader(PredictionLogReader):
         return rows
 
 
-def counting_engine(settings: Settings, config: ExporterConfig, **kw: Any
-                    ) -> tuple[DriftEngine, CountingReader]:
+def counting_engine(
+    settings: Settings, config: ExporterConfig, **kw: Any
+) -> tuple[DriftEngine, CountingReader]:
     reader = CountingReader(settings.prediction_db_url)
     profiles = ProfileCache(MlflowProfileSource(settings.tracking_uri, settings.registry_uri))
     return DriftEngine(reader, profiles, config, **kw), reader
@@ -59,8 +61,9 @@ def test_reads_only_new_rows_and_keeps_the_newest_n(
     first = log_traffic(log_db, model, generate(1500, seed=1))
     engine.run_cycle()
     assert reader.rows_read == 1000  # backfill: only the newest window of the version
-    second = log_traffic(log_db, model, generate(700, seed=2, drifts=[
-        Drift("covariate", 0.5, ("age",))]))
+    second = log_traffic(
+        log_db, model, generate(700, seed=2, drifts=[Drift("covariate", 0.5, ("age",))])
+    )
     result = engine.run_cycle().versions[0]
     assert reader.rows_read == 1700  # the 700 new rows, in batches of 300
     newest = [*first.frame.iloc[-300:].to_dict("records"), *second.frame.to_dict("records")]
@@ -74,8 +77,13 @@ def test_time_window_uses_prediction_time(
     model: Any, log_db: Engine, log_settings: Settings
 ) -> None:
     now = [1_700_001_000.0]
-    config = ExporterConfig(window_size=10_000, window_seconds=600, min_samples=10,
-                            label_window_size=10_000, label_window_seconds=600)
+    config = ExporterConfig(
+        window_size=10_000,
+        window_seconds=600,
+        min_samples=10,
+        label_window_size=10_000,
+        label_window_seconds=600,
+    )
     engine = make_engine(log_settings, config, clock=lambda: now[0])
     old = log_traffic(log_db, model, generate(400, seed=3), created_at=now[0] - 900)
     new = log_traffic(log_db, model, generate(300, seed=4), created_at=now[0] - 60)
@@ -100,7 +108,8 @@ def test_each_model_and_version_has_its_own_window(
     log_traffic(log_db, model, generate(200, seed=6), version="2")
     results = engine.run_cycle()
     assert [(v.model, v.version, v.window_samples) for v in results.versions] == [
-        ("churn", "1", 500)]
+        ("churn", "1", 500)
+    ]
     assert results.errors["registry"] == 1
     assert results.last_success_at is not None and results.last_run_at is not None
 
@@ -130,12 +139,9 @@ def test_store_outage_keeps_last_results_and_recovers(
     assert up.errors["store"] == 1 and up.last_success_at == clock[0]
 
 
-def test_registry_outage_keeps_rows_waiting_then_recovers(
-    model: Any, tmp_path: Path
-) -> None:
+def test_registry_outage_keeps_rows_waiting_then_recovers(model: Any, tmp_path: Path) -> None:
     store = make_trained_store(tmp_path / "store", rows=1500)
-    settings = replace(store.settings,
-                       prediction_db_url=f"sqlite:///{tmp_path / 'predictions.db'}")
+    settings = replace(store.settings, prediction_db_url=f"sqlite:///{tmp_path / 'predictions.db'}")
     from tests.exporter.logdata import open_log
 
     db = open_log(settings.prediction_db_url)
@@ -159,8 +165,16 @@ def test_registry_outage_keeps_rows_waiting_then_recovers(
 def test_ring_buffer_dedupes_evicts_and_labels(log_settings: Settings) -> None:
     source = MlflowProfileSource(log_settings.tracking_uri, log_settings.registry_uri)
     window = VersionWindow(source.fetch("churn", "1"), capacity=3)
-    row = LoggedPrediction(seq=1, prediction_id="a", created_at=1.0, model="churn", version="1",
-                           features={}, predicted_class="1", probabilities={"1": 0.9})
+    row = LoggedPrediction(
+        seq=1,
+        prediction_id="a",
+        created_at=1.0,
+        model="churn",
+        version="1",
+        features={},
+        predicted_class="1",
+        probabilities={"1": 0.9},
+    )
     assert window.add([row, row]) == 1
     assert window.add([row]) == 0
     for i in range(4):
@@ -187,13 +201,20 @@ def test_bad_settings_are_refused(bad: str) -> None:
 
 
 def test_settings_from_env() -> None:
-    config = ExporterConfig.from_env({
-        "DRIFTLINE_EXPORTER_WINDOW_SIZE": "100", "DRIFTLINE_EXPORTER_WINDOW_SECONDS": "3600",
-        "DRIFTLINE_EXPORTER_KS_MIN": "0.1", "DRIFTLINE_EXPORTER_MIN_DRIFTED_FEATURES": "2",
-        "DRIFTLINE_EXPORTER_LABEL_WINDOW_SECONDS": "off",
-    })
+    config = ExporterConfig.from_env(
+        {
+            "DRIFTLINE_EXPORTER_WINDOW_SIZE": "100",
+            "DRIFTLINE_EXPORTER_WINDOW_SECONDS": "3600",
+            "DRIFTLINE_EXPORTER_KS_MIN": "0.1",
+            "DRIFTLINE_EXPORTER_MIN_DRIFTED_FEATURES": "2",
+            "DRIFTLINE_EXPORTER_LABEL_WINDOW_SECONDS": "off",
+        }
+    )
     assert (config.window_size, config.window_seconds, config.label_window_seconds) == (
-        100, 3600.0, None)
+        100,
+        3600.0,
+        None,
+    )
     assert (config.rule.ks_min, config.rule.min_drifted_features) == (0.1, 2)
 
 
@@ -211,9 +232,15 @@ def test_unparseable_rows_count_as_missing(log_db: Engine, log_settings: Setting
     from predictionlog.schema import predictions
 
     rows = [
-        {"prediction_id": f"p{i}", "created_at": 1.0, "model_name": "churn",
-         "model_version": "1", "features": features, "predicted_class": "0",
-         "probabilities": "not json"}
+        {
+            "prediction_id": f"p{i}",
+            "created_at": 1.0,
+            "model_name": "churn",
+            "model_version": "1",
+            "features": features,
+            "predicted_class": "0",
+            "probabilities": "not json",
+        }
         for i, features in enumerate(['{"age": "old", "region": ["x"]}', "[1, 2]", "{oops"])
     ]
     with log_db.begin() as conn:

@@ -63,8 +63,9 @@ def check_features(result: VersionResult, frame: pd.DataFrame, profile: Referenc
             chi = stats.chisquare(observed, shares / shares.sum() * observed.sum())
             assert got.chi2_statistic == chi.statistic
             assert got.chi2_p_value == chi.pvalue
-            want = plain_psi([*shares.tolist(), 0.0],
-                             list(np.append(observed, unseen) / len(keys)), EPS)
+            want = plain_psi(
+                [*shares.tolist(), 0.0], list(np.append(observed, unseen) / len(keys)), EPS
+            )
             assert got.psi == pytest.approx(want, rel=1e-12, abs=1e-15)
 
 
@@ -81,14 +82,24 @@ def check_prediction_psi(result: VersionResult, logged: Logged, profile: Referen
     [
         ("no drift", [], 0.0),
         ("missing values", [], 0.05),
-        ("covariate + new category", [Drift("covariate", 0.7, ("age", "data_usage_gb")),
-                                      Drift("new_category", 0.2, ("device",))], 0.02),
+        (
+            "covariate + new category",
+            [
+                Drift("covariate", 0.7, ("age", "data_usage_gb")),
+                Drift("new_category", 0.2, ("device",)),
+            ],
+            0.02,
+        ),
         ("prior shift", [Drift("prior", 0.5)], 0.0),
     ],
 )
 def test_window_figures(
-    name: str, drifts: list[Drift], missing: float, model: Any, log_db: Engine,
-    log_settings: Settings
+    name: str,
+    drifts: list[Drift],
+    missing: float,
+    model: Any,
+    log_db: Engine,
+    log_settings: Settings,
 ) -> None:
     data = generate(3000, seed=101, drifts=drifts, missing_rate=missing)
     logged = log_traffic(log_db, model, data)
@@ -110,8 +121,12 @@ def test_performance_over_late_labels(model: Any, log_db: Engine, log_settings: 
     assert first.last_label_at is None
     # labels for a third of the predictions arrive after the first cycle
     idx = list(range(0, 2000, 3))
-    log_labels(log_db, [logged.ids[i] for i in idx], [logged.truth[i] for i in idx],
-               received_at=1_700_000_500.0)
+    log_labels(
+        log_db,
+        [logged.ids[i] for i in idx],
+        [logged.truth[i] for i in idx],
+        received_at=1_700_000_500.0,
+    )
     second = engine.run_cycle().versions[0]
     assert second.labelled_samples == len(idx)
     assert second.last_label_at == 1_700_000_500.0
@@ -123,8 +138,7 @@ def test_performance_over_late_labels(model: Any, log_db: Engine, log_settings: 
     assert perf.precision == precision_score(truth, pred, pos_label="1")
     assert perf.recall == recall_score(truth, pred, pos_label="1")
     assert perf.f1 == f1_score(truth, pred, pos_label="1")
-    assert perf.roc_auc == pytest.approx(roc_auc_score(truth == "1", logged.score[idx]),
-                                         rel=1e-12)
+    assert perf.roc_auc == pytest.approx(roc_auc_score(truth == "1", logged.score[idx]), rel=1e-12)
 
 
 def test_backfill_joins_labels_already_there(
@@ -148,7 +162,12 @@ def test_below_minimum_nothing_is_exported(
     for f in result.features:
         assert f.samples == 50
         assert (f.psi, f.ks_p_value, f.chi2_p_value, f.missing_ratio, f.drift) == (
-            None, None, None, None, None)
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
 
 
 def test_tiny_window_figures(model: Any, log_db: Engine, log_settings: Settings) -> None:

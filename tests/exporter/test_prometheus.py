@@ -70,8 +70,9 @@ def wait_query(base: str, promql: str, count: int, timeout: float = 60.0) -> lis
 def test_prometheus_scrapes_drift_metrics(
     exporter_port: int, log_db: Engine, model: Any, tmp_path: Path
 ) -> None:
-    logged = log_traffic(log_db, model, generate(
-        2000, seed=21, drifts=[Drift("covariate", 1.0, ("age",))]))
+    logged = log_traffic(
+        log_db, model, generate(2000, seed=21, drifts=[Drift("covariate", 1.0, ("age",))])
+    )
     log_labels(log_db, logged.ids[:500], logged.truth[:500])
     prom_port = free_port()
     config = tmp_path / "prometheus.yml"
@@ -80,8 +81,12 @@ def test_prometheus_scrapes_drift_metrics(
         "scrape_configs:\n  - job_name: driftline-exporter\n    static_configs:\n"
         f"      - targets: ['127.0.0.1:{exporter_port}']\n"
     )
-    argv = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}"]
+    argv = [
+        "prometheus",
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{prom_port}",
+    ]
     base = f"http://127.0.0.1:{prom_port}"
     with running(argv, ready_url=f"{base}/-/ready", log=tmp_path / "prometheus.log"):
         psi = wait_query(base, "driftline_feature_psi", 20)
@@ -96,7 +101,9 @@ def test_prometheus_scrapes_drift_metrics(
         assert 0.5 < float(acc["value"][1]) <= 1.0
         kinds = wait_query(base, "driftline_window_samples", 2)
         assert {r["metric"]["kind"]: r["value"][1] for r in kinds} == {
-            "predictions": "2000", "labelled": "500"}
+            "predictions": "2000",
+            "labelled": "500",
+        }
         errors = wait_query(base, "driftline_exporter_errors_total", 3)
         assert {r["metric"]["stage"] for r in errors} == {"store", "registry", "compute"}
         assert query(base, "driftline_exporter_staleness_seconds < 30")

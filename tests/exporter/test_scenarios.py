@@ -63,9 +63,7 @@ def test_new_category_is_flagged_with_its_share(
     assert result.drift is True
 
 
-def test_prior_shift_moves_predictions(
-    model: Any, log_db: Engine, log_settings: Settings
-) -> None:
+def test_prior_shift_moves_predictions(model: Any, log_db: Engine, log_settings: Settings) -> None:
     log_traffic(log_db, model, generate(WINDOW, seed=320, drifts=[Drift("prior", 0.6)]))
     (result,) = make_engine(log_settings, CONFIG).run_cycle().versions
     assert result.prediction_psi is not None and result.prediction_psi >= 0.1

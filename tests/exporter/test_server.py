@@ -54,23 +54,35 @@ def wait_for(url: str, text: str, timeout: float = 60.0) -> str:
 
 
 def test_serve_pages_and_metrics(
-    trained_store: TrainedStore, log_settings: Settings, log_db: Engine, model: Any,
-    tmp_path: Path
+    trained_store: TrainedStore, log_settings: Settings, log_db: Engine, model: Any, tmp_path: Path
 ) -> None:
-    log_traffic(log_db, model, generate(
-        1000, seed=12, drifts=[Drift("covariate", 1.0, ("monthly_charges",))]))
+    log_traffic(
+        log_db,
+        model,
+        generate(1000, seed=12, drifts=[Drift("covariate", 1.0, ("monthly_charges",))]),
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "driftline.cli", "exporter", "serve", "--port", str(port)]
-    with running(argv, ready_url=f"{base}/healthz", log=tmp_path / "exporter.log",
-                 env=exporter_env(trained_store, log_settings)):
+    with running(
+        argv,
+        ready_url=f"{base}/healthz",
+        log=tmp_path / "exporter.log",
+        env=exporter_env(trained_store, log_settings),
+    ):
         metrics = wait_for(f"{base}/metrics", "driftline_feature_psi{")
-        assert ('driftline_feature_drift_detected{feature="monthly_charges",model="churn",'
-                'version="1"} 1.0') in metrics
+        assert (
+            'driftline_feature_drift_detected{feature="monthly_charges",model="churn",'
+            'version="1"} 1.0'
+        ) in metrics
         assert 'driftline_exporter_errors_total{stage="store"} 0.0' in metrics
         if shutil.which("promtool"):
-            check = subprocess.run(["promtool", "check", "metrics"], input=metrics.encode(),
-                                   capture_output=True, timeout=30)
+            check = subprocess.run(
+                ["promtool", "check", "metrics"],
+                input=metrics.encode(),
+                capture_output=True,
+                timeout=30,
+            )
             assert check.returncode == 0, check.stdout + check.stderr
         status, ctype, index = get(f"{base}/")
         assert status == 200 and "text/html" in ctype and "href='/report'" in index
@@ -93,7 +105,9 @@ def test_bad_setting_exits_with_a_message(
     env["DRIFTLINE_EXPORTER_WINDOW_SIZE"] = "lots"
     out = subprocess.run(
         [sys.executable, "-m", "driftline.cli", "exporter", "serve", "--port", str(free_port())],
-        env=env, capture_output=True, timeout=120,
+        env=env,
+        capture_output=True,
+        timeout=120,
     )
     assert out.returncode == 2
     assert b"DRIFTLINE_EXPORTER_WINDOW_SIZE='lots' is not a number" in out.stderr
@@ -105,7 +119,9 @@ def test_once_prints_json(
     log_traffic(log_db, model, generate(500, seed=13))
     out = subprocess.run(
         [sys.executable, "-m", "driftline.cli", "exporter", "once", "--model", "churn", "--json"],
-        env=exporter_env(trained_store, log_settings), capture_output=True, timeout=120,
+        env=exporter_env(trained_store, log_settings),
+        capture_output=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr.decode()
     doc = json.loads(out.stdout)

@@ -24,8 +24,11 @@ def _cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
         ("shifted", normal, rng.normal(0.3, size=1500)),
         ("wider", normal, rng.normal(0, 1.5, size=800)),
         ("ties (rounded)", rng.normal(size=3000).round(1), rng.normal(0.1, size=2500).round(1)),
-        ("poisson counts", rng.poisson(1.5, 4000).astype(float),
-         rng.poisson(1.7, 3000).astype(float)),
+        (
+            "poisson counts",
+            rng.poisson(1.5, 4000).astype(float),
+            rng.poisson(1.7, 3000).astype(float),
+        ),
         ("constant reference", np.full(500, 3.0), rng.normal(3, 1, 400)),
         ("constant both", np.full(500, 3.0), np.full(300, 3.0)),
         ("window all above the reference", normal, rng.uniform(10, 11, 700)),
@@ -102,8 +105,9 @@ def test_missing_sentinel_positions_are_ignored() -> None:
     ref = KsReference.from_sample(np.array([1.0, 2.0, 3.0]))
     below, at_or_below = positions(ref, np.array([0.5, 2.0, 9.0]))
     sentinel = np.full(4, ref.distinct.size + 1)
-    with_missing = counts_from_positions(ref, np.append(below, sentinel),
-                                         np.append(at_or_below, sentinel))
+    with_missing = counts_from_positions(
+        ref, np.append(below, sentinel), np.append(at_or_below, sentinel)
+    )
     plain = counts_from_positions(ref, below, at_or_below)
     assert all(np.array_equal(a, b) for a, b in zip(with_missing, plain, strict=True))
 
@@ -113,7 +117,8 @@ def test_non_finite_values_are_ignored() -> None:
     ref, win = rng.normal(size=500), rng.normal(size=300)
     dirty = np.concatenate([win, [np.nan, np.inf, -np.inf]])
     assert ks_test(KsReference.from_sample(ref), dirty) == ks_test(
-        KsReference.from_sample(ref), win)
+        KsReference.from_sample(ref), win
+    )
 
 
 def test_empty_inputs_are_refused() -> None:

@@ -23,8 +23,10 @@ def _data(seed: int, n: int, p_pos: float, skill: float) -> tuple[np.ndarray, ..
     return truth, pred, score
 
 
-@pytest.mark.parametrize("seed,n,p_pos,skill", [(1, 1000, 0.3, 0.6), (2, 57, 0.5, 0.2),
-                                                (3, 20000, 0.1, 0.8), (4, 5, 0.5, 0.0)])
+@pytest.mark.parametrize(
+    "seed,n,p_pos,skill",
+    [(1, 1000, 0.3, 0.6), (2, 57, 0.5, 0.2), (3, 20000, 0.1, 0.8), (4, 5, 0.5, 0.0)],
+)
 def test_equal_to_sklearn(seed: int, n: int, p_pos: float, skill: float) -> None:
     truth, pred, score = _data(seed, n, p_pos, skill)
     got = performance(truth == pred, truth, pred, score)

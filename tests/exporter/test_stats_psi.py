@@ -54,8 +54,9 @@ def test_empty_bins_are_smoothed_with_epsilon() -> None:
     assert math.isfinite(got)
 
 
-@pytest.mark.parametrize("seed,shift,scale", [(1, 0.0, 1.0), (2, 0.3, 1.0), (3, 0.0, 2.0),
-                                              (4, 5.0, 1.0)])
+@pytest.mark.parametrize(
+    "seed,shift,scale", [(1, 0.0, 1.0), (2, 0.3, 1.0), (3, 0.0, 2.0), (4, 5.0, 1.0)]
+)
 def test_numeric_psi_equals_plain_recomputation(seed: int, shift: float, scale: float) -> None:
     rng = np.random.default_rng(seed)
     reference = rng.normal(size=2000)
@@ -137,7 +138,8 @@ def test_evidently_psi_reproduced_with_its_binning(shift: float) -> None:
     assert psi_from_fractions(ref_shares, cur_shares) == pytest.approx(evidently_value, rel=1e-9)
     # Our frozen decile bins give a different figure on the same data (docs/drift.md).
     edges = quantile_edges(ref["x"].to_numpy())
-    deciles = numeric_psi(edges, np.array(plain_bin_shares(ref["x"].to_numpy(), edges)),
-                          cur["x"].to_numpy())
+    deciles = numeric_psi(
+        edges, np.array(plain_bin_shares(ref["x"].to_numpy(), edges)), cur["x"].to_numpy()
+    )
     if shift > 0:
         assert deciles != pytest.approx(evidently_value, rel=1e-3)

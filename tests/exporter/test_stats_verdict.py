@@ -52,8 +52,15 @@ def test_psi_above_the_hard_limit_flags_whatever_the_p_value() -> None:
 
 
 def test_unseen_categories_and_categorical_shift() -> None:
-    v = decide([cat("c", psi=0.001, p=0.9, unseen=0.02), cat("d", psi=0.05, p=1e-6),
-                cat("e", psi=0.005, p=1e-6)], None, RULE)
+    v = decide(
+        [
+            cat("c", psi=0.001, p=0.9, unseen=0.02),
+            cat("d", psi=0.05, p=1e-6),
+            cat("e", psi=0.005, p=1e-6),
+        ],
+        None,
+        RULE,
+    )
     assert v.flagged == {"c": True, "d": True, "e": False}
 
 

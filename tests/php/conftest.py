@@ -23,6 +23,7 @@ from tests.support.processes import running
 PHP_DIR = REPO_ROOT / "php"
 TOKEN = "test-webhook-token-0123456789"
 
+
 @dataclass(frozen=True)
 class HttpAnswer:
     status: int
