@@ -58,7 +58,13 @@ def render() -> str:
         "## Label values",
         "",
         f"- Latency histogram buckets (seconds): {buckets}.",
-        f"- `outcome` of `driftline_feedback_total`: {', '.join(FEEDBACK_OUTCOMES)}.",
+        "- `endpoint` of the serving metrics: the route path (`/predict`, `/feedback`, `/health`,"
+        " `/ready`, `/metrics`, `/openapi.json`, `/admin/reload`), or `unmatched` for any other"
+        " path, so a scan of random URLs cannot grow the label set.",
+        "- `version` of the serving metrics: the version the answering worker served; the first"
+        " model load counts as a reload with outcome `swapped`.",
+        f"- `outcome` of `driftline_feedback_total`: {', '.join(FEEDBACK_OUTCOMES)}"
+        " (a rejected feedback request counts once as `invalid`).",
         f"- `outcome` of `driftline_model_reloads_total`: {', '.join(RELOAD_OUTCOMES)}.",
         f"- `stage` of `driftline_exporter_errors_total`: {', '.join(EXPORTER_STAGES)}.",
         f"- `kind` of `driftline_window_samples`: {', '.join(WINDOW_KINDS)}.",
