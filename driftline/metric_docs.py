@@ -61,11 +61,11 @@ def render() -> str:
         "- `endpoint` of the serving metrics: the route path (`/predict`, `/feedback`, `/health`,"
         " `/ready`, `/metrics`, `/openapi.json`, `/admin/reload`), or `unmatched` for any other"
         " path, so a scan of random URLs cannot grow the label set.",
-        "- `version` of the serving metrics: the version the answering worker served; the first"
-        " model load counts as a reload with outcome `swapped`.",
+        "- `version` of the serving metrics: the version the answering worker served.",
         f"- `outcome` of `driftline_feedback_total`: {', '.join(FEEDBACK_OUTCOMES)}"
         " (a rejected feedback request counts once as `invalid`).",
-        f"- `outcome` of `driftline_model_reloads_total`: {', '.join(RELOAD_OUTCOMES)}.",
+        f"- `outcome` of `driftline_model_reloads_total`: {', '.join(RELOAD_OUTCOMES)}"
+        " (a worker's first model load counts as `swapped`).",
         f"- `stage` of `driftline_exporter_errors_total`: {', '.join(EXPORTER_STAGES)}.",
         f"- `kind` of `driftline_window_samples`: {', '.join(WINDOW_KINDS)}.",
         f"- `outcome` of `driftline_webhooks_total`: {', '.join(WEBHOOK_OUTCOMES)}.",
