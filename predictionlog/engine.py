@@ -10,12 +10,14 @@ waiting). Read-only work asks for a plain deferred ``BEGIN`` with the
 
 ``synchronous`` (environment variable ``DRIFTLINE_SQLITE_SYNCHRONOUS``):
 
-- ``FULL`` (default): the WAL is fsynced at every commit. A committed
-  prediction survives a process crash and a power loss or kernel panic.
-- ``NORMAL``: the WAL is fsynced only at checkpoints. A committed prediction
-  survives a process crash (the data is in the OS page cache), but the last
-  commits before a power loss or kernel panic can be lost; the file stays
-  consistent either way.
+- ``NORMAL`` (default): a commit writes the transaction to the WAL file, which
+  is fsynced only at checkpoints. A committed prediction is in the file (the
+  operating system's page cache), so it survives a killed worker, a restart
+  and a crash of the process; only a power loss or kernel crash can lose the
+  last commits. The file stays consistent either way.
+- ``FULL``: the WAL is also fsynced at every commit, so a committed prediction
+  survives a power loss or kernel crash too, at the price of an fsync per
+  group commit (serving throughput: see docs/serving.md).
 
 PostgreSQL needs nothing of this: its own WAL and ``synchronous_commit`` decide.
 """
@@ -34,13 +36,13 @@ from sqlalchemy.exc import DisconnectionError
 SqliteSynchronous = Literal["FULL", "NORMAL"]
 
 SYNCHRONOUS_ENV: Final = "DRIFTLINE_SQLITE_SYNCHRONOUS"
-DEFAULT_SYNCHRONOUS: Final[SqliteSynchronous] = "FULL"
+DEFAULT_SYNCHRONOUS: Final[SqliteSynchronous] = "NORMAL"
 DEFAULT_BUSY_TIMEOUT_MS: Final = 5000
 SUPPORTED_BACKENDS: Final = ("sqlite", "postgresql")
 
 
 def sqlite_synchronous_from_env(environ: Mapping[str, str] | None = None) -> SqliteSynchronous:
-    """``DRIFTLINE_SQLITE_SYNCHRONOUS`` (FULL or NORMAL, any case); FULL when unset or empty."""
+    """``DRIFTLINE_SQLITE_SYNCHRONOUS`` (FULL or NORMAL, any case); NORMAL when unset or empty."""
     env = os.environ if environ is None else environ
     raw = env.get(SYNCHRONOUS_ENV, "").strip().upper()
     if not raw:

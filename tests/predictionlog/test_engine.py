@@ -13,8 +13,8 @@ from tests.predictionlog.conftest import sqlite_url
 
 @pytest.mark.parametrize(
     ("environ", "expected"),
-    [({}, "FULL"), ({SYNCHRONOUS_ENV: ""}, "FULL"), ({SYNCHRONOUS_ENV: "normal"}, "NORMAL"),
-     ({SYNCHRONOUS_ENV: " FULL "}, "FULL")],
+    [({}, "NORMAL"), ({SYNCHRONOUS_ENV: ""}, "NORMAL"), ({SYNCHRONOUS_ENV: "normal"}, "NORMAL"),
+     ({SYNCHRONOUS_ENV: " FULL "}, "FULL"), ({SYNCHRONOUS_ENV: "full"}, "FULL")],
 )  # fmt: skip
 def test_synchronous_comes_from_the_environment(environ: dict[str, str], expected: str) -> None:
     assert sqlite_synchronous_from_env(environ) == expected
@@ -46,11 +46,11 @@ def test_every_connection_gets_wal_busy_timeout_and_synchronous(
 def test_open_reads_synchronous_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(SYNCHRONOUS_ENV, "NORMAL")
+    monkeypatch.setenv(SYNCHRONOUS_ENV, "FULL")
     store = PredictionStore.open(sqlite_url(tmp_path / "p.db"))
     try:
         with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     finally:
         store.close()
 
