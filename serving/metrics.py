@@ -40,7 +40,6 @@ from driftline.metric_catalog import (
 GaugeMode = Literal["livemax", "livesum", "max", "sum"]
 
 
-
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
