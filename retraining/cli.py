@@ -81,8 +81,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--window-seconds",
         type=float,
-        default=3600.0,
-        help="how far back labelled predictions count (default 3600)",
+        default=1200.0,
+        help="how far back labelled predictions count (default 1200)",
     )
     p.add_argument(
         "--margin",

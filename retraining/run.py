@@ -38,7 +38,10 @@ class RetrainRequest:
     job_id: str | None = None
     reason: str = ""  # free text or JSON from the webhook (alert names, values)
     alerts: tuple[str, ...] = ()
-    window_seconds: float = 3600.0  # how far back recent labelled predictions count
+    # How far back recent labelled predictions count. By the time the accuracy alert
+    # has held for its `for:`, the last 20 minutes are traffic of the new population;
+    # reaching further back mixes in the old rule the challenger should unlearn.
+    window_seconds: float = 1200.0
     margin: float = 0.01
     model_kind: str | None = None  # default: the champion's kind
     policy: MixPolicy = field(default_factory=MixPolicy)

@@ -107,7 +107,7 @@ def report(stack: NativeStack, timeline: Timeline, say: Callable[[str], None]) -
     say("figures (seconds after drift onset; measured here, this run):")
     for f in figures(timeline):
         value = "not reached" if f.seconds is None else f"{f.seconds:6.1f}s"
-        say(f"  {f.label:<38} {value}")
+        say(f"  {f.label:<44} {value}")
     say(
         f"  floor the intervals allow for the alert: {floor:.1f}s "
         "(exporter cycle + scrape + evaluation + for: + group_wait), on top of the time the "

@@ -57,7 +57,7 @@ PRODUCTION = Timing(
     exporter_window_seconds=3600.0,
     reload_interval_seconds=10.0,
     retrain_cooldown_seconds=3600.0,
-    retrain_window_seconds=3600.0,
+    retrain_window_seconds=1200.0,
     traffic_rate=20.0,
     label_delay_seconds=30.0,
     steady_seconds=600.0,
@@ -76,7 +76,9 @@ FAST = Timing(
     exporter_window_seconds=12.0,
     reload_interval_seconds=1.0,
     retrain_cooldown_seconds=120.0,
-    retrain_window_seconds=30.0,
+    # Starts after drift onset when the alert fires (~15 s in): a window reaching back
+    # into steady traffic trains a challenger on the old rule (docs/retrain-outcome.md).
+    retrain_window_seconds=15.0,
     traffic_rate=40.0,
     label_delay_seconds=2.0,
     steady_seconds=30.0,
