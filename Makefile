@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 install:
 	@bash scripts/install.sh
 
+# The fast profile tells the whole story in minutes; `.venv/bin/driftline demo` runs
+# production intervals (alerts hold for 15 minutes).
 demo: install
-	$(BIN)/driftline demo $(ARGS)
+	$(BIN)/driftline demo --fast $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,63 @@
+"""`driftline demo` as a user runs it: it starts the stack, says where everything listens,
+and Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+    log = tmp_path / "demo.out"
+    with log.open("w") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "driftline.cli", "demo", "--fast", "--no-traffic",
+             "--ephemeral-ports", "--home", str(tmp_path / "home")],
+            stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ), start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 400
+        while "stack is up" not in log.read_text():
+            assert demo.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the stack did not come up in time"
+            time.sleep(1)
+        text = log.read_text()
+        addresses = {
+            (host, int(port)) for host, port in re.findall(r"http://(127\.0\.0\.1):(\d+)", text)
+        }
+        # MLflow, two inference servers, exporter, PHP receiver, Prometheus, Alertmanager
+        assert len(addresses) == 7, text
+        assert all(_listening(*a) for a in addresses)
+        for what in ("Prometheus", "Alertmanager", "PHP receiver", "exporter", "/report"):
+            assert what in text
+
+        demo.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+        assert demo.wait(timeout=60) == 0
+        assert "all processes stopped" in log.read_text()
+        still_listening = [a for a in addresses if _listening(*a)]
+        assert not still_listening, f"left running: {still_listening}"
+    finally:
+        # On a failed assertion the demo still gets its clean shutdown: its servers run in
+        # sessions of their own, which a SIGKILL of the demo would leave behind.
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGINT)
+            try:
+                demo.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(demo.pid, signal.SIGKILL)
