@@ -27,8 +27,12 @@ EXTENSION_KEY = "driftline"
 JSON_MIMETYPE = "application/json"
 
 
+# Built once: json.dumps with non-default options builds a new encoder per call.
+_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def _json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, mimetype=JSON_MIMETYPE)
+    return Response(_JSON.encode(body), status, mimetype=JSON_MIMETYPE)
 
 
 def _json_body() -> Any:
