@@ -263,3 +263,65 @@ def test_a_commit_that_cannot_get_the_lock_fails_its_future(tmp_path: Path) -> N
     finally:
         writer.close()
         store.close()
+
+
+def test_write_commits_in_the_calling_thread_when_the_log_is_idle(store: PredictionStore) -> None:
+    committed_by: list[str] = []
+    writer = GroupCommitWriter(
+        store, on_commit=lambda _n, _s: committed_by.append(threading.current_thread().name)
+    )
+    try:
+        record = make_record()
+        writer.write([record], timeout=30)
+        assert set(store.get_predictions([record.prediction_id])) == {record.prediction_id}
+        assert committed_by == [threading.current_thread().name]
+        writer.write([], timeout=30)
+        assert committed_by == [threading.current_thread().name]
+    finally:
+        writer.close()
+
+
+def test_concurrent_writes_lose_nothing_and_share_commits(store_url: str) -> None:
+    threads, per_thread = 8, 200
+    commits = CommitLog()
+    store = PredictionStore.open(store_url)
+    writer = GroupCommitWriter(store, on_commit=commits)
+    acknowledged: list[str] = []
+    failures: list[BaseException] = []
+
+    def write_one_by_one() -> None:
+        try:
+            for _ in range(per_thread):
+                record = make_record()
+                writer.write([record], timeout=60)
+                acknowledged.append(record.prediction_id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=write_one_by_one) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    try:
+        assert failures == []
+        assert len(acknowledged) == threads * per_thread
+        assert len(store.get_predictions(acknowledged)) == len(acknowledged)
+        assert sum(commits.batch_sizes) == threads * per_thread
+    finally:
+        writer.close()
+        store.close()
+
+
+def test_write_raises_what_the_commit_raised_and_refuses_after_close(
+    store: PredictionStore,
+) -> None:
+    existing = make_record()
+    writer = GroupCommitWriter(store)
+    writer.write([existing], timeout=30)
+    with pytest.raises(IntegrityError):
+        writer.write([make_record(), existing], timeout=30)
+    writer.close()
+    with pytest.raises(WriterClosedError):
+        writer.write([make_record()], timeout=30)
+    assert store.count_predictions() == 1
