@@ -12,12 +12,6 @@ If a batch fails for a reason other than lock contention (which the store
 retries), each submission is committed on its own, so one bad submission (a
 duplicate id, say) fails only its own future.
 
-``write`` is the blocking form for a request thread: when no commit is running
-the calling thread commits the queue itself instead of waking the background
-thread and sleeping until it is done, which saves two thread hand-offs per
-request when the log is not busy; when a commit is running it queues like
-``submit`` and the background thread takes its rows next.
-
 Create the writer in each worker process after it is forked: a thread does not
 survive ``fork``.
 """
@@ -52,12 +46,6 @@ class _Submission:
     future: Future[None]
 
 
-def _done() -> Future[None]:
-    future: Future[None] = Future()
-    future.set_result(None)
-    return future
-
-
 class GroupCommitWriter:
     """One background thread per process; batches concurrent submissions into one transaction."""
 
@@ -86,8 +74,6 @@ class GroupCommitWriter:
         self._cond = threading.Condition()
         self._pending: deque[_Submission] = deque()
         self._pending_rows = 0
-        # A thread (the background one or a request thread in write) is committing.
-        self._committing = False
         self._closing = False
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="prediction-log-writer", daemon=True)
@@ -103,47 +89,6 @@ class GroupCommitWriter:
         WriterClosedError after ``close``. The future fails with the database
         error if the rows could not be committed.
         """
-        submission = self._submission(rows)
-        if submission is None:
-            return _done()
-        with self._cond:
-            was_empty = self._queue(submission)
-            # Wake the writer only when it has something new to decide.
-            if was_empty or self._pending_rows >= self._max_batch:
-                self._cond.notify()
-        return submission.future
-
-    def write(self, rows: Sequence[PredictionRecord], timeout: float | None = None) -> None:
-        """Queue ``rows`` and return once the transaction holding them committed.
-
-        Commits in the calling thread when no commit is running (see the module
-        docstring). Raises what ``submit`` and its future raise, and TimeoutError
-        when ``timeout`` runs out while waiting for another thread's commit.
-        """
-        submission = self._submission(rows)
-        if submission is None:
-            return
-        with self._cond:
-            self._queue(submission)
-            lead = not self._committing
-            if lead:
-                self._committing = True
-        if lead:
-            try:
-                while not submission.future.done():
-                    with self._cond:
-                        batch = self._take_batch()
-                    if not batch:
-                        break  # the writer thread took ours (while closing): wait for it
-                    self._commit(batch)
-            finally:
-                with self._cond:
-                    self._committing = False
-                    if self._pending or self._closing:
-                        self._cond.notify()  # what queued meanwhile goes to the writer thread
-        submission.future.result(timeout)
-
-    def _submission(self, rows: Sequence[PredictionRecord]) -> _Submission | None:
         if os.getpid() != self._pid:
             # The writer thread stayed in the parent: the future would never complete.
             raise WriterClosedError(
@@ -151,16 +96,20 @@ class GroupCommitWriter:
                 "create one in each worker process"
             )
         encoded = [encode_prediction(r) for r in rows]
-        return _Submission(encoded, Future()) if encoded else None
-
-    def _queue(self, submission: _Submission) -> bool:
-        """Append ``submission`` (caller holds ``_cond``); True if the queue was empty."""
-        if self._closing:
-            raise WriterClosedError("the prediction log writer is closed")
-        was_empty = not self._pending
-        self._pending.append(submission)
-        self._pending_rows += len(submission.rows)
-        return was_empty
+        future: Future[None] = Future()
+        if not encoded:
+            future.set_result(None)
+            return future
+        with self._cond:
+            if self._closing:
+                raise WriterClosedError("the prediction log writer is closed")
+            was_empty = not self._pending
+            self._pending.append(_Submission(encoded, future))
+            self._pending_rows += len(encoded)
+            # Wake the writer only when it has something new to decide.
+            if was_empty or self._pending_rows >= self._max_batch:
+                self._cond.notify()
+        return future
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop taking submissions, commit everything already queued, stop the thread.
@@ -195,16 +144,11 @@ class GroupCommitWriter:
             batch = self._next_batch()
             if batch is None:
                 return
-            try:
-                self._commit(batch)
-            finally:
-                with self._cond:
-                    self._committing = False
+            self._commit(batch)
 
     def _next_batch(self) -> list[_Submission] | None:
         with self._cond:
-            # While a request thread commits, what queues up waits for its turn here.
-            while (not self._pending or self._committing) and not self._closing:
+            while not self._pending and not self._closing:
                 self._cond.wait()
             if not self._pending:
                 return None  # closing and drained
@@ -214,22 +158,19 @@ class GroupCommitWriter:
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            self._committing = True
-            return self._take_batch()
-
-    def _take_batch(self) -> list[_Submission]:
-        """Pop up to ``max_batch`` rows of whole submissions (caller holds ``_cond``)."""
-        batch: list[_Submission] = []
-        rows = 0
-        # Whole submissions only; one larger than max_batch goes alone.
-        while self._pending and (not batch or rows + len(self._pending[0].rows) <= self._max_batch):
-            submission = self._pending.popleft()
-            self._pending_rows -= len(submission.rows)
-            # A future cancelled while queued was never acknowledged: skip it.
-            if submission.future.set_running_or_notify_cancel():
-                batch.append(submission)
-                rows += len(submission.rows)
-        return batch
+            batch: list[_Submission] = []
+            rows = 0
+            # Whole submissions only; one larger than max_batch goes alone.
+            while self._pending and (
+                not batch or rows + len(self._pending[0].rows) <= self._max_batch
+            ):
+                submission = self._pending.popleft()
+                self._pending_rows -= len(submission.rows)
+                # A future cancelled while queued was never acknowledged: skip it.
+                if submission.future.set_running_or_notify_cancel():
+                    batch.append(submission)
+                    rows += len(submission.rows)
+            return batch
 
     def _gathering_delay(self) -> float:
         """How long to wait for more submissions once the first one is in.

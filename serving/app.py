@@ -159,7 +159,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         try:
             if writer is None:
                 raise RuntimeError("the prediction log is not open")
-            writer.write(rows, timeout=cfg.commit_timeout_seconds)
+            writer.submit(rows).result(timeout=cfg.commit_timeout_seconds)
         except Exception as exc:
             log.error("predictions not logged, not acknowledged: %s", exc)
             raise RequestError(
