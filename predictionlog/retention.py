@@ -105,10 +105,10 @@ class RetentionSweeper:
         """Start the background thread (does nothing when retention is disabled)."""
         if not self._policy.enabled or self._thread is not None:
             return
-        self._thread = threading.Thread(
-            target=self._run, name="prediction-log-retention", daemon=True
-        )
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="prediction-log-retention", daemon=True)
+        thread.start()
+        # Published only once started: stop() from another thread may join it at any time.
+        self._thread = thread
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the thread to stop and wait up to ``timeout`` for a sweep in progress."""
