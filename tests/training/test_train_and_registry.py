@@ -9,9 +9,9 @@ import mlflow
 import pytest
 
 from driftline import registry
-from driftline.registry_errors import RegistryError
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import CHAMPION_HISTORY_TAG, PROFILE_ARTIFACT_PATH
+from driftline.registry_errors import RegistryError
 from reference.profile import NumericReference, loads
 from tests.support.model_store import TrainedStore, make_trained_store
 from training.dataset import load
