@@ -28,3 +28,29 @@ class RetrainOutcome(TypedDict):
     # challenger_score, champion_score, margin, metric, holdout_rows, training_rows
     figures: dict[str, float | int | str]
     message: str
+
+
+def make_outcome(
+    status: Status,
+    model: str,
+    job_id: str | None,
+    *,
+    challenger_version: str | None = None,
+    champion_before: str | None = None,
+    champion_after: str | None = None,
+    figures: dict[str, float | int | str] | None = None,
+    message: str = "",
+) -> RetrainOutcome:
+    """An outcome with the schema fields filled in."""
+    return RetrainOutcome(
+        schema=OUTCOME_SCHEMA,
+        schema_version=OUTCOME_SCHEMA_VERSION,
+        status=status,
+        model=model,
+        job_id=job_id,
+        challenger_version=challenger_version,
+        champion_before=champion_before,
+        champion_after=champion_after,
+        figures=dict(figures or {}),
+        message=message,
+    )

@@ -9,7 +9,7 @@ import sys
 import traceback
 
 from driftline.config import Settings
-from driftline.retrain_contract import OUTCOME_SCHEMA, OUTCOME_SCHEMA_VERSION
+from driftline.retrain_contract import make_outcome
 
 EXIT_DECIDED = 0
 EXIT_FAILED = 1
@@ -51,20 +51,11 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         outcome = retrain(settings, request)
     except Exception as exc:  # the worker needs the line whatever went wrong
         traceback.print_exc(file=sys.stderr)
-        outcome = {
-            "schema": OUTCOME_SCHEMA,
-            "schema_version": OUTCOME_SCHEMA_VERSION,
-            "status": "failed",
-            "model": settings.model_name,
-            "job_id": args.job_id,
-            "challenger_version": None,
-            "champion_before": None,
-            "champion_after": None,
-            "figures": {},
-            "message": f"{type(exc).__name__}: {exc}",
-        }
+        outcome = make_outcome(
+            "failed", settings.model_name, args.job_id, message=f"{type(exc).__name__}: {exc}"
+        )
     sys.stdout.flush()
-    print(outcome_line(outcome))  # type: ignore[arg-type]
+    print(outcome_line(outcome))
     return EXIT_FAILED if outcome["status"] == "failed" else EXIT_DECIDED
 
 

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
@@ -22,7 +23,7 @@ from driftline import registry
 from driftline.config import Settings
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import RUN_TAG_ALERTS, RUN_TAG_JOB_ID, RUN_TAG_TRIGGER
-from driftline.retrain_contract import OUTCOME_SCHEMA, OUTCOME_SCHEMA_VERSION, RetrainOutcome
+from driftline.retrain_contract import RetrainOutcome, Status, make_outcome
 from predictionlog.store import PredictionStore
 from retraining.data_mix import MixPolicy, NotEnoughData, mix
 from retraining.gate import decide
@@ -47,20 +48,10 @@ class RetrainRequest:
     policy: MixPolicy = field(default_factory=MixPolicy)
 
 
-def _outcome(settings: Settings, request: RetrainRequest, **fields: object) -> RetrainOutcome:
-    base: dict[str, object] = {
-        "schema": OUTCOME_SCHEMA,
-        "schema_version": OUTCOME_SCHEMA_VERSION,
-        "model": settings.model_name,
-        "job_id": request.job_id,
-        "challenger_version": None,
-        "champion_before": None,
-        "champion_after": None,
-        "figures": {},
-        "message": "",
-    }
-    base.update(fields)
-    return base  # type: ignore[return-value]
+def _outcome(
+    settings: Settings, request: RetrainRequest, status: Status, **fields: Any
+) -> RetrainOutcome:
+    return make_outcome(status, settings.model_name, request.job_id, **fields)
 
 
 def _champion_training_table(client: MlflowClient, run_id: str) -> pd.DataFrame:
@@ -80,10 +71,10 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
     client = connect(settings)
     champion = registry.champion_version(client, settings.model_name)
     if champion is None:
-        return _outcome(settings, request, status="failed", message="no champion to retrain from")
+        return _outcome(settings, request, "failed", message="no champion to retrain from")
     mv = client.get_model_version(settings.model_name, champion)
     if not mv.run_id:
-        return _outcome(settings, request, status="failed", message=f"v{champion} has no run")
+        return _outcome(settings, request, "failed", message=f"v{champion} has no run")
     champion_run = client.get_run(mv.run_id)
     params = champion_run.data.params
     target = params["target"]
@@ -165,6 +156,7 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         champion_score=round(champion_score, 6),
         margin=request.margin,
     )
+    status: Status
     if decision.promote:
         registry.promote(client, settings.model_name, result.version)
         after = result.version
