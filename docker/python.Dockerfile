@@ -28,17 +28,17 @@ WORKDIR /app
 # Dependencies first, at the exact versions of the tested virtualenv, so that code changes
 # do not reinstall them. The build backend is pinned too and used without build isolation
 # (isolation would fetch whatever setuptools is newest).
-COPY docker/constraints.txt docker/constraints.txt
+COPY constraints.txt constraints.txt
 COPY pyproject.toml ./
 # Optional extras of pyproject.toml, comma-separated: `--build-arg DRIFTLINE_EXTRAS=postgres`
 # adds psycopg for a PostgreSQL prediction log (docs/compose.md).
 ARG DRIFTLINE_EXTRAS=""
-RUN pip install --constraint docker/constraints.txt "setuptools==75.8.0" \
+RUN pip install --constraint constraints.txt "setuptools==80.9.0" \
  && python -c "import sys, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 extras = [e for e in sys.argv[1].split(',') if e]; \
 print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" \
       "$DRIFTLINE_EXTRAS" > /tmp/requirements.txt
-RUN pip install --constraint docker/constraints.txt --requirement /tmp/requirements.txt
+RUN pip install --constraint constraints.txt --requirement /tmp/requirements.txt
 
 # The project itself. Installed editable in compat mode (as scripts/install.sh does): /app goes
 # on sys.path, so every top-level package of the checkout is importable.

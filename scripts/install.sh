@@ -54,14 +54,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.driftline-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages into .venv (pyproject.toml changed or first run)"
   log=.venv/install.log
   .venv/bin/python -m pip install -q --upgrade pip >"$log" 2>&1 \
     || { tail -n 40 "$log" >&2; die "pip upgrade failed (is PyPI reachable?); full log in $log"; }
   # compat mode puts the checkout itself on sys.path, so bench scripts can import tests.support.
-  .venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat >>"$log" 2>&1 \
+  # constraints.txt pins every package to the versions the test suite passed with.
+  .venv/bin/python -m pip install -q -e '.[dev]' -c constraints.txt \
+    --config-settings editable_mode=compat >>"$log" 2>&1 \
     || { tail -n 40 "$log" >&2; die "pip install failed; full log in $log"; }
   echo "$want" >"$stamp"
 else

@@ -581,7 +581,7 @@ def test_mlflow_admits_the_service_name_as_host(services: dict[str, Any]) -> Non
 
 def test_images_pin_the_tested_dependency_versions() -> None:
     pins: dict[str, str] = {}
-    for line in (DOCKER_DIR / "constraints.txt").read_text().splitlines():
+    for line in (REPO / "constraints.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, _, version = line.partition("==")
             assert version, f"constraints.txt: {line!r} is not NAME==VERSION"
@@ -591,10 +591,10 @@ def test_images_pin_the_tested_dependency_versions() -> None:
     for spec in [*project["dependencies"], *project["optional-dependencies"]["postgres"]]:
         req = Requirement(spec)
         key = req.name.lower().replace("_", "-")
-        assert key in pins, f"{req.name} is not pinned in docker/constraints.txt"
+        assert key in pins, f"{req.name} is not pinned in constraints.txt"
         assert req.specifier.contains(pins[key], prereleases=True), f"{req.name}=={pins[key]}"
         assert pins[key] == importlib.metadata.version(req.name), (
-            f"{req.name}: docker/constraints.txt has {pins[key]}, .venv has "
+            f"{req.name}: constraints.txt has {pins[key]}, .venv has "
             f"{importlib.metadata.version(req.name)}; regenerate the constraints"
         )
 
