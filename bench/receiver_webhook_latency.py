@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stack.processes import free_port
 from tests.php.conftest import PHP_DIR, TOKEN, alert, notification, receiver_env
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from serving_wrk import WrkResult, lua_script, run
 
 from driftline.config import Settings
 from serving.cli import CONFIG_FILE
+from stack.processes import free_port
 from training.dataset import load
 from training.train import TrainOptions, fit_and_log
 
@@ -76,12 +76,6 @@ class Target:
     worker_marker: str  # substring of a worker's command line ("" = leaf processes)
     runs: list[WrkResult] = field(default_factory=list)
     cpu_per_request: list[float] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> None:

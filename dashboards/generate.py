@@ -18,21 +18,15 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
+from driftline.monitoring_render import load_thresholds
 
 HERE: Final = Path(__file__).resolve().parent
-THRESHOLDS_FILE: Final = HERE.parent / "alerting" / "thresholds.yml"
 DATASOURCE_UID: Final = "driftline-prometheus"
 DATASOURCE: Final = {"type": "prometheus", "uid": DATASOURCE_UID}
 SCHEMA_VERSION: Final = 39
 
 Json = dict[str, Any]
 MV: Final = 'model="$model", version=~"$version"'
-
-
-def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
-    data = yaml.safe_load(path.read_text())
-    return {str(k): float(v) for k, v in data.items()}
 
 
 def _steps(*levels: tuple[str, float | None]) -> Json:

@@ -21,6 +21,7 @@ import serving.cli
 import stack.cli
 import traffic.cli
 from driftline.config import Settings
+from driftline.registry_contract import PROMOTION_DECISION_TAG
 from driftline.registry_errors import RegistryError
 
 # Kept here rather than imported from training.pipeline, which pulls in scikit-learn.
@@ -125,7 +126,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
         print(
             f"{v.version:>7}  {','.join(v.aliases) or '-':<20} "
             f"{'-' if acc is None else f'{acc:.4f}':>8} {'-' if auc is None else f'{auc:.4f}':>8}"
-            f"  {v.tags.get('driftline.promotion', '-')}"
+            f"  {v.tags.get(PROMOTION_DECISION_TAG, '-')}"
         )
     return 0
 

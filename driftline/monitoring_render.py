@@ -205,6 +205,22 @@ def _copy_rule_dir(src: Path, dst: Path, for_scale: float) -> None:
         _dump_yaml(dst / rule_file.name, rules)
 
 
+def load_thresholds(source_root: Path = REPO_ROOT) -> dict[str, float]:
+    """alerting/thresholds.yml: the alert levels, one place for rules, dashboards and the demo."""
+    data = _load_yaml(source_root / "alerting" / "thresholds.yml")
+    return {str(k): float(v) for k, v in data.items()}
+
+
+def alert_for(alertname: str, source_root: Path = REPO_ROOT) -> str:
+    """The committed ``for:`` of an alert rule (the first rule with that name)."""
+    for rule_file in sorted((source_root / "alerting" / "rules").glob("*.yml")):
+        for group in _load_yaml(rule_file).get("groups", []):
+            for rule in group.get("rules", []):
+                if rule.get("alert") == alertname:
+                    return str(rule.get("for", "0s"))
+    raise KeyError(f"no alert rule named {alertname!r}")
+
+
 def _load_yaml(path: Path) -> dict[str, Any]:
     loaded = yaml.safe_load(path.read_text())
     if not isinstance(loaded, dict):

@@ -53,19 +53,15 @@ def cmd_render_config(args: argparse.Namespace) -> int:
     from stack.render import render_stack_config
     from stack.timing import FAST, PRODUCTION
 
-    if args.profile == "compose":
+    def host(service: str) -> str:
         # Compose service names resolve through the compose network's DNS.
-        addresses = {
-            s.name: [f"{s.name}:{s.port}"]
-            for s in topology.SERVICES
-            if s.port is not None and s.name != "mlflow"
-        }
-    else:
-        addresses = {
-            s.name: [f"127.0.0.1:{s.port}"]
-            for s in topology.SERVICES
-            if s.port is not None and s.name != "mlflow"
-        }
+        return service if args.profile == "compose" else "127.0.0.1"
+
+    addresses = {
+        s.name: [f"{host(s.name)}:{s.port}"]
+        for s in topology.SERVICES
+        if s.port is not None and s.name != "mlflow"
+    }
     prometheus_yml, alertmanager_yml = render_stack_config(
         Path(args.out),
         addresses=addresses,

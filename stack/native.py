@@ -12,7 +12,6 @@ import os
 import secrets
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,15 @@ from pathlib import Path
 from typing import Final
 
 from stack import topology
-from stack.processes import Managed, StartupError, spawn, stop, stop_all, wait_ready
+from stack.processes import (
+    Managed,
+    StartupError,
+    free_port,
+    spawn,
+    stop,
+    stop_all,
+    wait_ready,
+)
 from stack.render import render_stack_config
 from stack.timing import Timing
 from traffic.scenarios import Scenario
@@ -42,12 +49,6 @@ READY_PATHS: Final = {
     "prometheus": "/-/ready",
     "alertmanager": "/-/ready",
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

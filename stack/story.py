@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from driftline.monitoring_render import alert_for
 from stack.native import NativeStack
 from stack.timeline import (
     ACCURACY_RECOVERED,
@@ -19,7 +20,7 @@ from stack.timeline import (
     Timeline,
 )
 
-ACCURACY_RULE_FOR = "15m"  # DriftlineModelAccuracyLow's `for:` in alerting/rules
+ACCURACY_RULE_FOR = alert_for("DriftlineModelAccuracyLow")
 
 
 @dataclass(frozen=True)

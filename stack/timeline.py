@@ -19,8 +19,9 @@ from mlflow.tracking import MlflowClient
 
 from driftline import registry
 from driftline.alert_contract import RETRAIN_LABEL, RETRAIN_VALUE
+from driftline.monitoring_render import load_thresholds
 
-ACCURACY_THRESHOLD: Final = 0.75  # alerting/thresholds.yml accuracy_min
+ACCURACY_THRESHOLD: Final = load_thresholds()["accuracy_min"]
 
 # Event keys, in the order the drift-retrain story produces them.
 DRIFT_ONSET: Final = "drift_onset"

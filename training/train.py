@@ -79,14 +79,6 @@ def holdout_metrics(model: Pipeline, x: pd.DataFrame, y: pd.Series) -> dict[str,
     return out
 
 
-def _serving_frame(x: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
-    """Numeric columns as float64 so the logged signature says ``double`` for all of them."""
-    out = x.copy()
-    for col in numeric:
-        out[col] = out[col].astype("float64")
-    return out
-
-
 def fit_and_log(
     settings: Settings,
     data: Dataset,
@@ -102,7 +94,9 @@ def fit_and_log(
     """
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
-    x = _serving_frame(data.frame, data.numeric)
+    # Numeric columns are float64 already (training/dataset.py), so the logged
+    # signature says ``double`` for every one of them.
+    x = data.frame
     y = data.target
     stratify = y if y.value_counts().min() >= 2 else None
     x_train, x_hold, y_train, y_hold = train_test_split(

@@ -20,8 +20,8 @@ from exporter.app import build
 from exporter.scheduler import Scheduler
 from exporter.server import make_server
 from exporter.settings import ExporterConfig
+from stack.processes import free_port
 from tests.exporter.logdata import log_labels, log_traffic
-from tests.support.ports import free_port
 from tests.support.processes import running
 from training.synthetic import NUMERIC_FEATURES, Drift, generate
 

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import Engine
 
 from driftline.config import Settings
+from stack.processes import free_port
 from tests.exporter.logdata import log_traffic
 from tests.support.model_store import TrainedStore
-from tests.support.ports import free_port
 from tests.support.processes import running
 from training.synthetic import Drift, generate
 

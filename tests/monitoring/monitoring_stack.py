@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from driftline.monitoring_render import TargetGroup, render_prometheus_config
-from tests.support.ports import free_port
+from stack.processes import free_port
 from tests.support.processes import running
 
 PROMETHEUS = shutil.which("prometheus")

@@ -29,11 +29,11 @@ from driftline.monitoring_render import (
     TargetGroup,
     render_alertmanager_config,
 )
+from stack.processes import free_port
 from tests.monitoring.catalog_exposition import ExpositionState, serving_exposition
 from tests.monitoring.monitoring_stack import ALERTMANAGER as ALERTMANAGER_BIN
 from tests.monitoring.monitoring_stack import PROMETHEUS, Prometheus, alertmanager, prometheus
 from tests.monitoring.webhook_sink import Notification, Sink, webhook_sink
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 pytestmark = [

@@ -29,10 +29,10 @@ from driftline.monitoring_render import (
     JOB_SERVING,
     TargetGroup,
 )
+from stack.processes import free_port
 from tests.monitoring.catalog_exposition import ExpositionState, serving_exposition
 from tests.monitoring.dashboard_queries import failing_queries
 from tests.monitoring.monitoring_stack import ALERTMANAGER, PROMETHEUS, prometheus
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 pytestmark = [

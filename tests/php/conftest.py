@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from stack.processes import free_port
 from tests.conftest import REPO_ROOT
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 PHP_DIR = REPO_ROOT / "php"

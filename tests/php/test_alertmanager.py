@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from stack.processes import free_port
 from tests.php.conftest import Receiver, http
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from driftline import registry_contract
+from stack.processes import free_port
 from tests.conftest import REPO_ROOT
 from tests.php.conftest import PHP_DIR, alert, notification
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 pytestmark = pytest.mark.slow

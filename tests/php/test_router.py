@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from stack.processes import free_port
 from tests.conftest import REPO_ROOT
 from tests.php.conftest import HttpAnswer, Receiver, http
-from tests.support.ports import free_port
 from tests.support.processes import running
 from training import synthetic
 

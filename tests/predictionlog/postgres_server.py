@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support.ports import free_port
+from stack.processes import free_port
 
 PG_BIN = Path(os.environ.get("DRIFTLINE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MISSING_REASON = (

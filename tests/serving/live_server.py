@@ -15,8 +15,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from serving.cli import gunicorn_command
+from stack.processes import free_port
 from tests.serving.conftest import ADMIN_TOKEN
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from serving.cli import CONFIG_FILE, gunicorn_command, register
-from tests.support.ports import free_port
+from stack.processes import free_port
 from tests.support.processes import running
 
 REPO = Path(__file__).resolve().parents[2]

@@ -44,8 +44,8 @@ from driftline.cli import build_parser
 from driftline.cli import main as driftline_main
 from stack import topology
 from stack.native import CHAMPION_WEIGHT
+from stack.processes import free_port
 from stack.timing import FAST, timing_from_env
-from tests.support.ports import free_port
 from tests.support.processes import running
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from driftline.monitoring_render import alert_for, load_thresholds
 from stack import topology
 from stack.render import render_stack_config
 from stack.timing import FAST, PRODUCTION, timing_from_env
@@ -23,6 +24,7 @@ def test_profiles_are_selected_by_name() -> None:
 
 def test_alert_floor_adds_up_the_intervals() -> None:
     # exporter cycle 1 + scrape 1 + evaluation 1 + for 15m/180 = 5 + group_wait 1
+    assert alert_for("DriftlineModelAccuracyLow") == "15m"
     assert FAST.alert_floor_seconds("15m") == pytest.approx(9.0)
     assert PRODUCTION.alert_floor_seconds("15m") == pytest.approx(15 + 15 + 900 + 30 + 15)
 
@@ -30,7 +32,7 @@ def test_alert_floor_adds_up_the_intervals() -> None:
 def test_fast_window_holds_enough_labels_for_the_accuracy_guard() -> None:
     assert FAST.exporter_window_seconds is not None
     labelled = (FAST.exporter_window_seconds - FAST.label_delay_seconds) * FAST.traffic_rate * 0.95
-    assert labelled >= 1.5 * 200  # alerting/thresholds.yml accuracy_min_labelled_samples
+    assert labelled >= 1.5 * load_thresholds()["accuracy_min_labelled_samples"]
 
 
 def _render(tmp_path: Path, dns: dict[str, int] | None) -> tuple[Path, Path]:
