@@ -31,8 +31,8 @@ LATENCY_BUCKETS_SECONDS: Final = (
     0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )  # fmt: skip
 
-# Records per group commit: powers of two up to the writer's largest batch.
-BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+# Predictions per ingestion transaction (a 1 MiB chunk of journal holds ~1,500-3,000).
+BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 # Bounded label values.
 FEEDBACK_OUTCOMES: Final = ("recorded", "duplicate", "conflict", "unknown_prediction", "invalid")
@@ -102,14 +102,14 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "driftline_prediction_log_commit_duration_seconds",
         "histogram",
         (),
-        "Time to make one group of logged predictions durable.",
+        "Time of one transaction moving journaled predictions into the prediction log.",
         "serving",
     ),
     MetricSpec(
         "driftline_prediction_log_batch_size",
         "histogram",
         (),
-        "Records made durable per group commit.",
+        "Predictions per transaction moving the journal into the prediction log.",
         "serving",
     ),
     # --- drift exporter (exporter/), one process --------------------------------------

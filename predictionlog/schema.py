@@ -48,3 +48,12 @@ labels = Table(
     Column("received_at", Float, nullable=False),  # Unix seconds
     Index("ix_labels_received_at", "received_at"),
 )
+
+# How far each journal file (predictionlog/journal.py) has been ingested, committed
+# in the same transaction as the rows, so a crash never ingests a line twice.
+journal_progress = Table(
+    "journal_progress",
+    metadata,
+    Column("journal", String(100), primary_key=True),  # file name
+    Column("ingested_bytes", BigInteger, nullable=False),
+)

@@ -39,7 +39,7 @@ from predictionlog.engine import (
 from predictionlog.feature_frame import LabelledRow, labelled_frame
 from predictionlog.records import LabelOutcome, LabelResult, PredictionRecord
 from predictionlog.retry import RetryListener, RetryPolicy, run_with_retry
-from predictionlog.schema import labels, metadata, predictions
+from predictionlog.schema import journal_progress, labels, metadata, predictions
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,16 @@ _PREDICTION_COLUMNS: Final = tuple(c.name for c in predictions.c if c.name != "s
 _SQLITE_INSERT_PREDICTIONS: Final = (
     f"INSERT INTO {predictions.name} ({', '.join(_PREDICTION_COLUMNS)}) "
     f"VALUES ({', '.join(':' + name for name in _PREDICTION_COLUMNS)})"
+)
+# Ingestion may meet a line again after a crash between its commit and the
+# file's deletion; the prediction id decides, and the second copy is dropped.
+_SQLITE_INGEST_PREDICTIONS: Final = _SQLITE_INSERT_PREDICTIONS.replace(
+    "INSERT INTO", "INSERT OR IGNORE INTO", 1
+)
+_SQLITE_SET_PROGRESS: Final = (
+    f"INSERT INTO {journal_progress.name} (journal, ingested_bytes) "
+    "VALUES (:journal, :ingested_bytes) "
+    "ON CONFLICT (journal) DO UPDATE SET ingested_bytes = excluded.ingested_bytes"
 )
 
 
@@ -221,23 +231,67 @@ class PredictionStore:
             return
         params = list(rows)
         if self._sqlite_fast:
-            self._run(lambda: self._sqlite_insert(params))
+            self._run(lambda: self._sqlite_write([(_SQLITE_INSERT_PREDICTIONS, params)]))
             return
         self._run(lambda: self._in_transaction(lambda c: c.execute(predictions.insert(), params)))
 
-    def _sqlite_insert(self, params: list[EncodedPrediction]) -> None:
-        """One IMMEDIATE transaction on the raw connection; errors as SQLAlchemy raises them."""
+    def ingest_journal(
+        self, rows: Sequence[EncodedPrediction], journal: str, ingested_bytes: int
+    ) -> None:
+        """Insert ``rows`` read from ``journal`` and record that its first
+        ``ingested_bytes`` are done, in one transaction. A row whose prediction id
+        is already stored is skipped."""
+        params = list(rows)
+        progress = [{"journal": journal, "ingested_bytes": ingested_bytes}]
+        if self._sqlite_fast:
+            statements = [(_SQLITE_INGEST_PREDICTIONS, params), (_SQLITE_SET_PROGRESS, progress)]
+            self._run(lambda: self._sqlite_write(statements if params else statements[1:]))
+            return
+        self._run(lambda: self._in_transaction(lambda c: self._ingest(c, params, progress)))
+
+    @staticmethod
+    def _ingest(conn: Connection, params: list[EncodedPrediction], progress: list[Any]) -> None:
+        if params:
+            insert = pg_dialect.insert(predictions).on_conflict_do_nothing(
+                index_elements=["prediction_id"]
+            )
+            conn.execute(insert, params)
+        upsert = pg_dialect.insert(journal_progress)
+        conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["journal"],
+                set_={"ingested_bytes": upsert.excluded.ingested_bytes},
+            ),
+            progress,
+        )
+
+    def journal_progress(self) -> dict[str, int]:
+        """Bytes ingested so far, by journal file name."""
+        stmt = select(journal_progress.c.journal, journal_progress.c.ingested_bytes)
+        with self._engine.connect().execution_options(read_only=True) as conn:
+            return {row.journal: int(row.ingested_bytes) for row in conn.execute(stmt)}
+
+    def forget_journal(self, journal: str) -> None:
+        """Drop the progress of a journal file that has been deleted."""
+        stmt = delete(journal_progress).where(journal_progress.c.journal == journal)
+        self._run(lambda: self._in_transaction(lambda c: c.execute(stmt)))
+
+    def _sqlite_write(self, statements: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        """One IMMEDIATE transaction on the raw connection, each statement an
+        ``executemany``; errors as SQLAlchemy raises them."""
         with self._raw_lock:
             conn = self._raw_sqlite()
+            sql = ""
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(_SQLITE_INSERT_PREDICTIONS, params)
+                for sql, params in statements:
+                    conn.executemany(sql, params)
                 conn.execute("COMMIT")
             except BaseException as exc:
                 self._abandon_transaction(conn)
                 if isinstance(exc, sqlite3.Error):
                     raise DBAPIError.instance(
-                        _SQLITE_INSERT_PREDICTIONS, None, exc, sqlite3.Error, hide_parameters=True
+                        sql, None, exc, sqlite3.Error, hide_parameters=True
                     ) from exc
                 raise
 

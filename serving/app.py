@@ -155,11 +155,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         )
 
     def _make_durable(rows: list[PredictionRecord]) -> None:
-        writer = rt.writer
+        journal = rt.journal
         try:
-            if writer is None:
+            if journal is None:
                 raise RuntimeError("the prediction log is not open")
-            writer.submit(rows).result(timeout=cfg.commit_timeout_seconds)
+            journal.append(rows)
         except Exception as exc:
             log.error("predictions not logged, not acknowledged: %s", exc)
             raise RequestError(
@@ -180,11 +180,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
             # One rejected request counts once, however many labels it held.
             metrics.feedback.labels(cfg.model_name, "invalid").inc()
             raise
-        store = rt.store
-        if store is None:
-            raise RequestError(503, "prediction_log_unavailable", "the prediction log is not open")
         try:
-            results = store.record_labels(pairs)
+            results = rt.record_labels(pairs)
         except Exception as exc:
             log.error("labels not recorded: %s", exc)
             raise RequestError(

@@ -15,6 +15,9 @@ from typing import Any
 
 from driftline.config import Settings
 from driftline.registry_contract import CHAMPION_ALIAS
+from predictionlog.engine import sqlite_synchronous_from_env
+from predictionlog.journal import default_journal_dir
+from predictionlog.journal_ingest import DEFAULT_INTERVAL_SECONDS as DEFAULT_INGEST_INTERVAL
 from predictionlog.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,
@@ -71,12 +74,15 @@ class ServingConfig:
     retention: RetentionPolicy = field(
         default_factory=lambda: RetentionPolicy(DEFAULT_MAX_AGE_SECONDS, DEFAULT_INTERVAL_SECONDS)
     )
-    commit_max_batch: int = 256
-    # No extra wait for company: requests arriving while a commit (an fsync) is in
-    # progress already form the next batch, and a single client is not slowed down.
-    commit_max_delay_seconds: float = 0.0
-    # Seconds a request waits for its predictions to be durable before giving up (503).
-    commit_timeout_seconds: float = 10.0
+    # DRIFTLINE_HOME: where a database server's journals go by default.
+    home: Path = Path(".driftline")
+    # The prediction journal's folder (DRIFTLINE_PREDICTION_JOURNAL); None: the default
+    # for prediction_db_url (see journal_dir).
+    journal_dir_setting: Path | None = None
+    # fdatasync every journal append (DRIFTLINE_SQLITE_SYNCHRONOUS=FULL): survives a power loss.
+    journal_sync: bool = False
+    # Seconds between two background ingestions of the journal into the database.
+    ingest_interval_seconds: float = DEFAULT_INGEST_INTERVAL
     fast_path: bool = True
     # Benchmark switches (bench/serving_throughput.py): measure what these features cost.
     # Never turn them off in production: without validation bad input reaches the
@@ -90,8 +96,10 @@ class ServingConfig:
         env: Mapping[str, str] = os.environ if environ is None else environ
         settings = Settings.from_env(dict(env))
         run_dir = env.get("DRIFTLINE_RUN_DIR")
+        journal = env.get("DRIFTLINE_PREDICTION_JOURNAL")
         try:
             retention = RetentionPolicy.from_env(env)
+            synchronous = sqlite_synchronous_from_env(env)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
         return cls(
@@ -107,8 +115,12 @@ class ServingConfig:
             admin_token=env.get("DRIFTLINE_ADMIN_TOKEN") or None,
             run_dir=Path(run_dir) if run_dir else None,
             retention=retention,
-            commit_max_batch=_env_int(env, "DRIFTLINE_COMMIT_MAX_BATCH", 256),
-            commit_max_delay_seconds=_env_float(env, "DRIFTLINE_COMMIT_MAX_DELAY", 0.0),
+            home=settings.home,
+            journal_dir_setting=Path(journal) if journal else None,
+            journal_sync=synchronous == "FULL",
+            ingest_interval_seconds=_env_float(
+                env, "DRIFTLINE_INGEST_INTERVAL", DEFAULT_INGEST_INTERVAL
+            ),
             fast_path=not _env_flag(env, "DRIFTLINE_NO_FAST_PATH"),
             validate=not _env_flag(env, "DRIFTLINE_BENCH_NO_VALIDATION"),
             instrument=not _env_flag(env, "DRIFTLINE_BENCH_NO_METRICS"),
@@ -129,9 +141,18 @@ class ServingConfig:
             raise ConfigError("DRIFTLINE_MAX_BODY_BYTES must be at least 1024")
         if self.reload_interval_seconds <= 0:
             raise ConfigError("DRIFTLINE_RELOAD_INTERVAL must be positive")
+        if self.ingest_interval_seconds <= 0:
+            raise ConfigError("DRIFTLINE_INGEST_INTERVAL must be positive")
         if self.version is not None and not self.version.isdigit():
             raise ConfigError(f"model version {self.version!r} is not a version number")
         return self
+
+    @property
+    def journal_dir(self) -> Path:
+        """Where this server journals its predictions (predictionlog/journal.py)."""
+        if self.journal_dir_setting is not None:
+            return self.journal_dir_setting
+        return default_journal_dir(self.prediction_db_url, self.home)
 
     @property
     def model_uri(self) -> str:

@@ -72,7 +72,7 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """In the worker after its last request: commit everything queued in the prediction log."""
+    """In the worker after its last request: close its journal and ingest what is left."""
     from serving.app import runtime_of
 
     wsgi = getattr(worker, "wsgi", None)

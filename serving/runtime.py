@@ -16,7 +16,9 @@ from typing import Literal
 
 from mlflow.tracking import MlflowClient
 
-from predictionlog.group_commit import GroupCommitWriter
+from predictionlog.journal import JournalWriter
+from predictionlog.journal_ingest import JournalIngester
+from predictionlog.records import LabelResult
 from predictionlog.store import PredictionStore
 from serving.config import ServingConfig
 from serving.metrics import ServingMetrics
@@ -42,7 +44,8 @@ class ServingRuntime:
         self.model: ServedModel | None = None
         self.last_error: str | None = None
         self.store: PredictionStore | None = None
-        self.writer: GroupCommitWriter | None = None
+        self.journal: JournalWriter | None = None
+        self.ingester: JournalIngester | None = None
         self._client: MlflowClient | None = None
         self._signal = ReloadSignal(config.run_dir)
         self._wake = threading.Event()
@@ -64,12 +67,14 @@ class ServingRuntime:
             self.pid = os.getpid()
             self.metrics.preinitialise(self.config.model_name)
             self.store = TurnTakingStore.open_for(self.config.prediction_db_url)
-            self.writer = GroupCommitWriter(
+            journal_dir = self.config.journal_dir
+            self.journal = JournalWriter(journal_dir, sync=self.config.journal_sync)
+            self.ingester = JournalIngester(
                 self.store,
-                max_batch=self.config.commit_max_batch,
-                max_delay_seconds=self.config.commit_max_delay_seconds,
-                on_commit=self.metrics.observe_commit if self.config.instrument else None,
+                journal_dir,
+                on_batch=self.metrics.observe_commit if self.config.instrument else None,
             )
+            self.ingester.start(self.config.ingest_interval_seconds)
             self._client = client_for(self.config)
             self.check_registry()
             self._watcher = threading.Thread(
@@ -88,11 +93,46 @@ class ServingRuntime:
             self._watcher.join(10)
         if self._leader is not None:
             self._leader.stop()
-        if self.writer is not None:
-            self.writer.close()
+        if self.journal is not None:
+            try:
+                self.journal.close()
+            except OSError as exc:  # its lines are in the file; ingestion still takes them
+                log.warning("closing the prediction journal failed: %s", exc)
+        if self.ingester is not None:
+            self.ingester.stop()
+            try:
+                # What this worker journaled goes into the database before it exits
+                # (a failure leaves it in the journal for the next ingestion).
+                self.ingester.ingest()
+            except Exception as exc:
+                log.warning("final ingestion of the prediction journal failed: %s", exc)
+            self.ingester.close()
         if self.store is not None:
             self.store.close()
             self.store = None
+
+    # --- the prediction log ---------------------------------------------------------------
+
+    def record_labels(self, pairs: list[tuple[str, str]]) -> list[LabelResult]:
+        """Store labels; a prediction still in a journal is ingested first, not refused.
+
+        Any worker may have journaled the prediction a label names; a round of
+        ingestion (which takes every worker's journal) puts it in the database.
+        """
+        store, ingester = self.store, self.ingester
+        if store is None or ingester is None:
+            raise RuntimeError("the prediction log is not open")
+        results = store.record_labels(pairs)
+        unknown = [i for i, r in enumerate(results) if r.outcome == "unknown_prediction"]
+        if not unknown:
+            return results
+        # Asked again even if this round found nothing: another worker's round
+        # may have ingested the prediction while this one waited for it.
+        ingester.ingest()
+        retried = store.record_labels([pairs[i] for i in unknown])
+        for index, result in zip(unknown, retried, strict=True):
+            results[index] = result
+        return results
 
     # --- hot reload ------------------------------------------------------------------------
 

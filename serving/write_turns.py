@@ -78,6 +78,16 @@ class TurnTakingStore(PredictionStore):
         with self._turn():
             super().insert_encoded(rows)
 
+    def ingest_journal(
+        self, rows: Sequence[EncodedPrediction], journal: str, ingested_bytes: int
+    ) -> None:
+        with self._turn():
+            super().ingest_journal(rows, journal, ingested_bytes)
+
+    def forget_journal(self, journal: str) -> None:
+        with self._turn():
+            super().forget_journal(journal)
+
     def record_labels(self, labels_in: Sequence[tuple[str, str]]) -> list[LabelResult]:
         with self._turn():
             return super().record_labels(labels_in)

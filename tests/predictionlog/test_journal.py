@@ -210,6 +210,30 @@ def test_sync_mode_writes_and_syncs(journal_dir: Path, monkeypatch: pytest.Monke
         writer.close()
 
 
+def test_an_append_whose_fdatasync_failed_is_not_acknowledged_even_if_a_later_one_succeeds(
+    journal_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = JournalWriter(journal_dir, sync=True)
+    real_fdatasync = os.fdatasync
+    failures = [OSError(errno.EIO, "writeback failed")]
+
+    def failing_once(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", failing_once)
+    try:
+        with pytest.raises(OSError, match="writeback failed"):
+            writer.append([make_record()])
+        # Linux reports a writeback error once, so this sync succeeds: the next
+        # append is acknowledged, the failed one stays refused.
+        writer.append([make_record()])
+        assert writer._failed_through == 1 and writer._synced_through == 2
+    finally:
+        writer.close()
+
+
 def test_sync_mode_shares_one_fdatasync_between_concurrent_appenders(
     journal_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
-from predictionlog.group_commit import GroupCommitWriter
+from predictionlog.journal import JournalWriter
+from predictionlog.journal_ingest import JournalIngester
 from predictionlog.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,
@@ -96,11 +98,15 @@ def test_a_disabled_policy_keeps_everything(store: PredictionStore) -> None:
     assert len(store.get_predictions(old + new)) == 10
 
 
-def test_retention_alongside_serving_writes_keeps_every_new_row(store: PredictionStore) -> None:
+def test_retention_alongside_serving_writes_keeps_every_new_row(
+    store: PredictionStore, tmp_path: Path
+) -> None:
     old = [make_record(created_at=1_000.0 + i % 50) for i in range(3000)]
     for start in range(0, len(old), 500):
         store.insert_predictions(old[start : start + 500])
-    writer = GroupCommitWriter(store)
+    journal = JournalWriter(tmp_path / "journal")
+    ingester = JournalIngester(store, tmp_path / "journal")
+    ingester.start(0.005)  # ingestion transactions interleave with the deleting ones
     acknowledged: list[str] = []
     failures: list[BaseException] = []
 
@@ -108,7 +114,7 @@ def test_retention_alongside_serving_writes_keeps_every_new_row(store: Predictio
         try:
             for _ in range(150):
                 record = make_record(created_at=9_000.0)
-                writer.submit([record]).result(timeout=60)
+                journal.append([record])
                 acknowledged.append(record.prediction_id)
         except BaseException as exc:
             failures.append(exc)
@@ -119,7 +125,10 @@ def test_retention_alongside_serving_writes_keeps_every_new_row(store: Predictio
     deleted = store.delete_predictions_before(5_000.0, batch=200, pause_seconds=0.001)
     for t in servers:
         t.join()
-    writer.close()
+    journal.close()
+    ingester.stop()
+    ingester.ingest()
+    ingester.close()
 
     assert failures == []
     assert deleted == len(old)

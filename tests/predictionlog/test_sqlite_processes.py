@@ -1,4 +1,4 @@
-"""Several processes on one SQLite file, and a writer killed with SIGKILL."""
+"""Several processes journaling into one SQLite file, and a writer killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from predictionlog.group_commit import GroupCommitWriter, WriterClosedError
+from predictionlog.journal import JournalClosedError, JournalWriter
+from predictionlog.journal_ingest import JournalIngester
 from predictionlog.store import PredictionStore
 from tests.conftest import REPO_ROOT
-from tests.predictionlog.ack_writer import write_rows
+from tests.predictionlog.ack_writer import journal_dir, write_rows
 from tests.predictionlog.conftest import sqlite_url
 from tests.predictionlog.sample_records import make_record
 
@@ -86,44 +87,59 @@ def test_acknowledged_rows_survive_sigkill(tmp_path: Path, synchronous: str) -> 
     assert child.returncode == -signal.SIGKILL
     ids = _acknowledged(ack_file)
     assert len(ids) >= 1000
+    # What the killed writer had not ingested yet is in its journal: the next
+    # ingestion (a sibling worker's, or the restarted server's) moves it.
+    store = PredictionStore.open(db_url)
+    ingester = JournalIngester(store, journal_dir(db_url))
+    try:
+        ingester.ingest()
+        assert list(journal_dir(db_url).glob("*.journal")) == []  # the dead writer's file is gone
+    finally:
+        ingester.close()
+        store.close()
     assert _stored(db_url, ids) == set(ids)
 
 
 def _use_inherited(
-    store: PredictionStore, writer: GroupCommitWriter, record_id: str, inherited: object
+    store: PredictionStore, journal: JournalWriter, record_id: str, inherited: object
 ) -> None:
-    """In a forked child: the store works on a connection of its own, the writer refuses."""
+    """In a forked child: the store works on a connection of its own, the journal refuses."""
     with store.engine.connect() as conn:
         if conn.connection.dbapi_connection is inherited:
             os._exit(4)
     store.insert_predictions([make_record(prediction_id=record_id)])
     try:
-        writer.submit([make_record()])
-    except WriterClosedError:
+        journal.append([make_record()])
+    except JournalClosedError:
         os._exit(0)
     os._exit(3)
 
 
 def test_a_forked_child_opens_its_own_connections(tmp_path: Path) -> None:
-    store = PredictionStore.open(sqlite_url(tmp_path / "predictions.db"))
-    writer = GroupCommitWriter(store)
+    url = sqlite_url(tmp_path / "predictions.db")
+    store = PredictionStore.open(url)
+    journal = JournalWriter(journal_dir(url))
+    ingester = JournalIngester(store, journal_dir(url))
     try:
-        writer.submit([make_record()]).result(timeout=30)
+        journal.append([make_record()])
+        ingester.ingest()
         with store.engine.connect() as conn:  # the pooled connection the child inherits
             inherited = conn.connection.dbapi_connection
         child_record = make_record()
         child = multiprocessing.get_context("fork").Process(
-            target=_use_inherited, args=(store, writer, child_record.prediction_id, inherited)
+            target=_use_inherited, args=(store, journal, child_record.prediction_id, inherited)
         )
         child.start()
         child.join(timeout=60)
         assert child.exitcode == 0
 
-        writer.submit([make_record()]).result(timeout=30)  # the parent's connection still works
+        journal.append([make_record()])  # the parent's journal and connection still work
+        ingester.ingest()
         assert store.count_predictions() == 3
         assert set(store.get_predictions([child_record.prediction_id])) == {
             child_record.prediction_id
         }
     finally:
-        writer.close()
+        journal.close()
+        ingester.close()
         store.close()

@@ -68,9 +68,10 @@ def test_one_record_is_predicted_logged_and_answered(
     assert sum(prediction["probabilities"].values()) == pytest.approx(1.0)
     best = max(prediction["probabilities"], key=prediction["probabilities"].get)
     assert str(prediction["predicted_class"]) == best
-    store = runtime_of(app).store
-    assert store is not None
-    stored = store.get_predictions([prediction["prediction_id"]])[prediction["prediction_id"]]
+    rt = runtime_of(app)
+    assert rt.store is not None and rt.ingester is not None
+    rt.ingester.ingest()  # the journal reaches the database in the background; now, here
+    stored = rt.store.get_predictions([prediction["prediction_id"]])[prediction["prediction_id"]]
     assert stored.model_version == "1"
     assert stored.predicted_class == str(prediction["predicted_class"])
     assert dict(stored.features) == one_record()
@@ -255,10 +256,15 @@ def test_health_ready_and_openapi(client: FlaskClient, contract: ContractChecker
     assert ready["fast_path"] is True and ready["loaded_at"] > 0
 
 
-def test_request_metrics_count_every_answer(client: FlaskClient, contract: ContractChecker) -> None:
+def test_request_metrics_count_every_answer(
+    client: FlaskClient, contract: ContractChecker, app: Flask
+) -> None:
     for record in records(7):
         assert post(client, contract, "/predict", {"record": record}).status_code == 200
     post(client, contract, "/predict", {"records": []}, request_valid=False)
+    ingester = runtime_of(app).ingester
+    assert ingester is not None
+    ingester.ingest()  # batch size counts rows per ingestion transaction
     text = client.get("/metrics").get_data(as_text=True)
     counted = dict(model="churn", version="1", endpoint="/predict")
     assert sample(text, "driftline_http_requests_total", status="200", **counted) == 7

@@ -84,7 +84,9 @@ def test_predict_feedback_and_metrics_summed_over_both_workers(
         assert server.metric("driftline_predictions_total", model="churn", version="1") == n
         assert server.metric("driftline_feedback_total", outcome="recorded") == 1
         assert server.metric("driftline_feedback_total", outcome="unknown_prediction") == 1
-        assert server.metric("driftline_prediction_log_batch_size_sum") == n
+        # Ingestion moves the journaled predictions into the database within a round.
+        _wait(lambda: server.metric("driftline_prediction_log_batch_size_sum") == n, 10,
+              "every prediction to be ingested")  # fmt: skip
         assert server.metric("driftline_model_info", version="1") == 1
         assert server.metric("driftline_model_reloads_total", outcome="swapped") == 2
         files = list((server.run_dir / "prometheus").glob("counter_*.db"))
@@ -184,6 +186,7 @@ def test_champion_moves_while_requests_flow(tmp_path: Path) -> None:
             assert answers[pinned.url]["model"]["version"] == "1"
             ids = {p["prediction_id"]: answers[url]["model"]["version"]
                    for url in answers for p in answers[url]["predictions"]}  # fmt: skip
+            _wait(lambda: stored_ids(server, list(ids)) == set(ids), 10, "ingestion")
             log = PredictionStore.open(server.prediction_db_url)
             try:
                 stored = log.get_predictions(list(ids))

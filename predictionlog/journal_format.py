@@ -1,0 +1,77 @@
+"""The line format of the prediction journal (docs/prediction-log.md, Journal): pure functions.
+
+A journal file starts with the line ``HEADER`` and then holds one prediction
+per line, seven fields separated by tabs (shown here on two lines)::
+
+    "<prediction_id>"  <created_at>  "<model_name>"  "<model_version>"
+    "<predicted_class>"  {features}  {probabilities}
+
+The strings are JSON strings and the last two fields JSON objects, exactly as
+the ``predictions`` table stores them. JSON escapes tabs and newlines inside
+strings, so neither can occur inside a field, and ingestion hands the two
+objects to the database as they are, without parsing them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+from predictionlog.records import PredictionRecord
+from predictionlog.store import EncodedPrediction, encode_prediction
+
+HEADER: Final = b"driftline-prediction-journal 1\n"
+FIELDS: Final = 7
+
+# Built once: json.dumps with non-default options builds a new encoder per call.
+_STRING: Final = json.JSONEncoder(ensure_ascii=True)
+
+
+class JournalFormatError(ValueError):
+    """A journal line that is not a prediction in this format."""
+
+
+def encode_entry(record: PredictionRecord) -> bytes:
+    """One journal line for ``record``; ValueError names the field that cannot be stored."""
+    row = encode_prediction(record)
+    return (
+        f"{_STRING.encode(row['prediction_id'])}\t{row['created_at']!r}\t"
+        f"{_STRING.encode(row['model_name'])}\t{_STRING.encode(row['model_version'])}\t"
+        f"{_STRING.encode(row['predicted_class'])}\t{row['features']}\t{row['probabilities']}\n"
+    ).encode()
+
+
+def _string(field: str, name: str) -> str:
+    if len(field) >= 2 and field[0] == '"' and field[-1] == '"' and "\\" not in field:
+        return field[1:-1]  # the common case: nothing escaped
+    try:
+        value = json.loads(field)
+    except ValueError as exc:
+        raise JournalFormatError(f"{name} is not a JSON string: {field[:80]!r}") from exc
+    if not isinstance(value, str):
+        raise JournalFormatError(f"{name} is not a JSON string: {field[:80]!r}")
+    return value
+
+
+def decode_entry(line: str) -> EncodedPrediction:
+    """The ``predictions`` row of one journal line (without its newline)."""
+    fields = line.split("\t")
+    if len(fields) != FIELDS:
+        raise JournalFormatError(f"expected {FIELDS} tab-separated fields, got {len(fields)}")
+    prediction_id, created_at, name, version, predicted_class, features, probabilities = fields
+    try:
+        created = float(created_at)
+    except ValueError as exc:
+        raise JournalFormatError(f"created_at is not a number: {created_at[:40]!r}") from exc
+    for field, what in ((features, "features"), (probabilities, "probabilities")):
+        if not (field.startswith("{") and field.endswith("}")):
+            raise JournalFormatError(f"{what} is not a JSON object: {field[:80]!r}")
+    return {
+        "prediction_id": _string(prediction_id, "prediction_id"),
+        "created_at": created,
+        "model_name": _string(name, "model_name"),
+        "model_version": _string(version, "model_version"),
+        "predicted_class": _string(predicted_class, "predicted_class"),
+        "features": features,
+        "probabilities": probabilities,
+    }

@@ -1,0 +1,224 @@
+"""Moving journal lines (journal.py) into the prediction log's database.
+
+Each round reads every journal file in the folder from where the last round
+stopped, inserts its complete lines in transactions of at most ``chunk_bytes``
+of journal, and records in the same transaction how far the file is done
+(table ``journal_progress``), so a line is never inserted twice and never
+skipped. A file whose owner has closed it or died (its ``flock`` is free) is
+deleted once everything in it is in the database.
+
+One ingestion runs at a time per folder: an ``flock`` on ``.ingest.lock``
+(between processes) and a threading lock (within one) keep them apart. Every
+serving worker runs a background round every ``interval`` seconds and skips it
+when another is busy; a label whose prediction is not in the database yet asks
+for a round at once (``ingest``) and waits for it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from predictionlog.journal import SUFFIX
+from predictionlog.journal_format import HEADER, JournalFormatError, decode_entry
+from predictionlog.store import EncodedPrediction, PredictionStore
+
+log = logging.getLogger(__name__)
+
+# Journal bytes per transaction (about 1,500 predictions of 20 features).
+DEFAULT_CHUNK_BYTES: Final = 2**20
+DEFAULT_INTERVAL_SECONDS: Final = 0.2
+LOCK_FILE: Final = ".ingest.lock"
+
+BatchListener = Callable[[int, float], None]
+
+
+class JournalIngester:
+    """Ingests the journals in ``directory`` into ``store``. Thread-safe."""
+
+    def __init__(
+        self,
+        store: PredictionStore,
+        directory: Path,
+        *,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        on_batch: BatchListener | None = None,
+    ) -> None:
+        """``on_batch(rows, seconds)`` is called after every committed transaction
+        (the serving metrics' batch size and commit duration); its errors are logged."""
+        self._store = store
+        self.directory = directory
+        self._chunk_bytes = chunk_bytes
+        self._on_batch = on_batch
+        directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        self._lock_pid = os.getpid()
+        self._thread_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._foreign: set[str] = set()
+
+    # --- one round ---------------------------------------------------------------------
+
+    def ingest(self) -> int:
+        """Ingest everything journaled so far, waiting for a round in progress; rows inserted."""
+        with self._thread_lock:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                return self._round()
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def try_ingest(self) -> int | None:
+        """Like ``ingest``, but None at once if another round is in progress."""
+        if not self._thread_lock.acquire(blocking=False):
+            return None
+        try:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                return self._round()
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def _round(self) -> int:
+        paths = sorted(self.directory.glob("*" + SUFFIX))
+        if not paths:
+            return 0
+        progress = self._store.journal_progress()
+        return sum(self._ingest_file(path, progress.get(path.name, 0)) for path in paths)
+
+    def _ingest_file(self, path: Path, done: int) -> int:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return 0
+        try:
+            # Lock first, read after: once we hold it nobody can append any more.
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                closed = True
+            except BlockingIOError:
+                closed = False
+            if done == 0:
+                head = os.pread(fd, len(HEADER), 0)
+                if head != HEADER:
+                    if not HEADER.startswith(head):
+                        self._report_foreign(path)
+                    elif closed:  # its owner died while creating it
+                        self._delete(path, fd, 0)
+                    return 0  # else still being created
+                done = len(HEADER)
+            inserted, done = self._ingest_lines(fd, path.name, done)
+            if closed:
+                self._delete(path, fd, done)
+            return inserted
+        finally:
+            os.close(fd)
+
+    def _report_foreign(self, path: Path) -> None:
+        if path.name not in self._foreign:  # once, not every round
+            self._foreign.add(path.name)
+            log.error("%s is not a prediction journal of this version; left alone", path)
+
+    def _ingest_lines(self, fd: int, name: str, done: int) -> tuple[int, int]:
+        inserted = 0
+        # Up to the size seen now: a busy writer cannot keep one round going forever.
+        size = os.fstat(fd).st_size
+        while size > done:
+            chunk = os.pread(fd, self._chunk_bytes, done)
+            end = chunk.rfind(b"\n") + 1
+            if end == 0:
+                if len(chunk) < self._chunk_bytes:
+                    break  # a line still being written
+                # One line over the chunk size: read up to its end.
+                whole = self._read_line(fd, done)
+                if whole is None:
+                    break
+                chunk, end = whole, len(whole)
+            rows = self._decode(chunk[:end], name, done)
+            started = time.perf_counter()
+            self._store.ingest_journal(rows, name, done + end)
+            self._observe(len(rows), time.perf_counter() - started)
+            inserted += len(rows)
+            done += end
+        return inserted, done
+
+    @staticmethod
+    def _read_line(fd: int, offset: int) -> bytes | None:
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, size - offset, offset)
+        end = data.find(b"\n") + 1
+        return data[:end] if end else None
+
+    @staticmethod
+    def _decode(block: bytes, name: str, offset: int) -> list[EncodedPrediction]:
+        rows: list[EncodedPrediction] = []
+        # block ends with a newline; split on it alone (JSON escapes every other line break).
+        for line in block[:-1].decode("utf-8", errors="replace").split("\n"):
+            try:
+                rows.append(decode_entry(line))
+            except JournalFormatError as exc:
+                # Skipped, not retried: the same bytes would fail again.
+                log.error("journal %s near byte %d: unreadable line skipped: %s", name, offset, exc)
+        return rows
+
+    def _delete(self, path: Path, fd: int, done: int) -> None:
+        left = os.fstat(fd).st_size - done
+        if left and done:
+            # Only a power loss leaves a line without its newline; it was never acknowledged.
+            log.warning("journal %s ends in %d bytes of an incomplete line; dropped", path, left)
+        # Progress first: if we stop between the two, the file is read again from the
+        # start and its ids, already stored, are skipped.
+        self._store.forget_journal(path.name)
+        path.unlink(missing_ok=True)
+
+    def _observe(self, rows: int, seconds: float) -> None:
+        if self._on_batch is None or not rows:
+            return
+        try:
+            self._on_batch(rows, seconds)
+        except Exception:
+            log.exception("on_batch callback failed")
+
+    # --- in the background ----------------------------------------------------------------
+
+    def start(self, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
+        """Run a round every ``interval`` seconds on a daemon thread until ``stop``."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(interval,), name="prediction-journal-ingest", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.try_ingest()
+            except Exception as exc:  # the lines stay in the journal; the next round retries
+                log.warning("ingesting the prediction journal failed: %s", exc)
+
+    def stop(self) -> None:
+        """Stop the background thread (a round in progress finishes first)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(30)
+
+    def close(self) -> None:
+        self.stop()
+        if self._lock_fd >= 0 and self._lock_pid == os.getpid():
+            os.close(self._lock_fd)
+        self._lock_fd = -1
