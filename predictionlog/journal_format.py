@@ -42,8 +42,9 @@ def encode_entry(record: PredictionRecord) -> bytes:
 
 
 def _string(field: str, name: str) -> str:
-    if len(field) >= 2 and field[0] == '"' and field[-1] == '"' and "\\" not in field:
-        return field[1:-1]  # the common case: nothing escaped
+    inner = field[1:-1]
+    if len(field) >= 2 and field[0] == field[-1] == '"' and "\\" not in field and '"' not in inner:
+        return inner  # the common case: nothing escaped
     try:
         value = json.loads(field)
     except ValueError as exc:

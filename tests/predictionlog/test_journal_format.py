@@ -146,7 +146,9 @@ def test_features_or_probabilities_that_are_not_an_object_are_refused(
 
 
 @pytest.mark.parametrize("index", [0, 2, 3, 4])
-@pytest.mark.parametrize("value", ["churn", '"unterminated', '"bad \\q escape"', "42", "null", ""])
+@pytest.mark.parametrize(
+    "value", ["churn", '"unterminated', '"bad \\q escape"', "42", "null", "", '"a"b"']
+)
 def test_string_fields_that_are_not_json_strings_are_refused(index: int, value: str) -> None:
     name = {0: "prediction_id", 2: "model_name", 3: "model_version", 4: "predicted_class"}[index]
     with pytest.raises(JournalFormatError, match=name):
