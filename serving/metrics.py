@@ -17,6 +17,7 @@ Outside gunicorn (Flask's test client) the metrics live in the app's own registr
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Literal
 
 from prometheus_client import (
@@ -84,6 +85,47 @@ class ServingMetrics:
         self.commit_batch = _histogram(
             "driftline_prediction_log_batch_size", BATCH_SIZE_BUCKETS, reg
         )
+        # labels() checks and str()s its arguments and takes a lock on every call; the
+        # per-request paths look the children up here instead. Keys are bounded like
+        # the label values (versions, routes, status codes, classes).
+        self._request_children: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
+        self._prediction_children: dict[tuple[str, str, str], Counter] = {}
+
+    def count_request(
+        self, model: str, version: str, endpoint: str, status: int, seconds: float
+    ) -> None:
+        """One answered HTTP request: its count by status and its duration."""
+        key = (model, version, endpoint, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(model, version, endpoint, str(status)),
+                self.latency.labels(model, version, endpoint),
+            )
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def count_predictions(
+        self, model: str, version: str, class_keys: Sequence[str], winners: Sequence[int]
+    ) -> None:
+        """Records predicted: ``winners`` are indices into ``class_keys``, one per record."""
+        if len(winners) == 1:
+            self._prediction_child(model, version, class_keys[winners[0]]).inc()
+            return
+        # One write per class, not per record: each inc() is a locked mmap write.
+        tally: dict[int, int] = {}
+        for winner in winners:
+            tally[winner] = tally.get(winner, 0) + 1
+        for winner, count in tally.items():
+            self._prediction_child(model, version, class_keys[winner]).inc(count)
+
+    def _prediction_child(self, model: str, version: str, class_key: str) -> Counter:
+        key = (model, version, class_key)
+        child = self._prediction_children.get(key)
+        if child is None:
+            child = self._prediction_children[key] = self.predictions.labels(*key)
+        return child
 
     def preinitialise(self, model: str) -> None:
         """Outcome series exist at zero from the start so rate() and alerts see them."""

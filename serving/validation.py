@@ -10,6 +10,8 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from serving.feature_schema import FeatureSchema
@@ -96,6 +98,21 @@ _CHECKS: dict[str, Check] = {
 }  # fmt: skip
 
 
+def _values_of(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The record's values of ``names`` as a tuple, in one C call; KeyError when one is missing."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda record: (record[name],)
+    return itemgetter(*names) if names else lambda record: ()
+
+
+# The fast check reads the fields in this order of types, each kind a slice of one tuple.
+_FAST_ORDER: tuple[frozenset[str], ...] = (
+    frozenset({"string"}), frozenset({"boolean"}),
+    frozenset({"long", "integer"}), frozenset({"double", "float"}),
+)  # fmt: skip
+
+
 class RecordValidator:
     """Validates request bodies for one model version's schema."""
 
@@ -104,6 +121,9 @@ class RecordValidator:
         self._name_set = frozenset(schema.names)
         self._checks = tuple((f.name, _CHECKS[f.type]) for f in schema.features)
         self._max_batch = max_batch
+        groups = [tuple(f.name for f in schema.features if f.type in t) for t in _FAST_ORDER]
+        self._values = _values_of(tuple(name for group in groups for name in group))
+        self._strings_end, self._booleans_end, self._integers_end, _ = accumulate(map(len, groups))
 
     def records(self, body: object, validate: bool = True) -> list[dict[str, Any]]:
         """The records of a /predict body, or a RequestError for the first problem."""
@@ -136,8 +156,47 @@ class RecordValidator:
         out: list[dict[str, Any]] = records  # type: ignore[assignment]
         if validate:
             for index, record in enumerate(out):
-                self._check_record(record, index)
+                # type() is: a dict subclass may override item access, so it takes the long way.
+                if type(record) is not dict or not self._plainly_valid(record):
+                    self._check_record(record, index)
         return out
+
+    def _plainly_valid(self, record: dict[str, Any]) -> bool:
+        """True when ``record`` has exactly the schema's keys and every value fits its type.
+
+        A shortcut for the usual good record, about three times faster than the
+        per-field checks: False only means "look closer", and _check_record then
+        finds the first problem and its message.
+        """
+        # Same size and every schema name present: the key sets are equal.
+        if len(record) != len(self._name_set):
+            return False
+        try:
+            values = self._values(record)
+        except KeyError:
+            return False
+        strings_end, booleans_end, integers_end = (
+            self._strings_end, self._booleans_end, self._integers_end
+        )  # fmt: skip
+        for value in values[:strings_end]:
+            if type(value) is not str and value is not None:
+                return False
+        for value in values[strings_end:booleans_end]:
+            if type(value) is not bool and value is not None:
+                return False
+        for value in values[booleans_end:integers_end]:
+            if type(value) is float:
+                if not value.is_integer():  # also False for inf and nan
+                    return False
+            elif type(value) is not int and value is not None:
+                return False
+        for value in values[integers_end:]:
+            if type(value) is float:
+                if value - value != 0.0:  # inf - inf and nan - nan are nan
+                    return False
+            elif type(value) is not int and value is not None:
+                return False
+        return True
 
     def _check_record(self, record: object, index: int) -> None:
         if not isinstance(record, dict):

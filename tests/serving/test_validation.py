@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -97,3 +98,68 @@ def test_schema_from_mlflow_signature_columns() -> None:
         from_signature_inputs([{"type": "binary", "name": "a"}])
     with pytest.raises(SignatureError, match="no input columns"):
         from_signature_inputs([])
+
+
+ALL_TYPES = FeatureSchema(
+    (
+        Feature("d", "double"), Feature("f", "float"), Feature("l", "long"),
+        Feature("i", "integer"), Feature("s", "string"), Feature("b", "boolean"),
+    )
+)  # fmt: skip
+AWKWARD_VALUES: tuple[object, ...] = (
+    None, 0, -3, 10**400, 2.0, -0.0, 2.5, 1e300, 1e308, float("inf"), float("-inf"),
+    float("nan"), True, False, "x", "", [1], {"a": 1}, (1,),
+)  # fmt: skip
+
+
+def outcome(validator: RecordValidator, record: object) -> tuple[object, ...] | None:
+    """The error the exact per-field checks give (None: accepted)."""
+    try:
+        validator._check_record(record, 0)
+    except RequestError as error:
+        return (error.status, error.code, error.message, error.field, error.index)
+    return None
+
+
+def test_the_fast_check_accepts_exactly_what_the_field_checks_accept() -> None:
+    validator = RecordValidator(ALL_TYPES, 3)
+    rng = random.Random(7)
+    names = ALL_TYPES.names
+    for _ in range(20_000):
+        record: dict[str, object] = {n: rng.choice(AWKWARD_VALUES) for n in names}
+        if rng.random() < 0.1:
+            del record[rng.choice(names)]
+        if rng.random() < 0.1:
+            record[rng.choice(["zz", "e", "d"])] = 1.0
+        exact = outcome(validator, record)
+        assert validator._plainly_valid(record) == (exact is None), record
+        try:
+            validator.records({"records": [record]})
+            got = None
+        except RequestError as error:
+            got = (error.status, error.code, error.message, error.field, error.index)
+        assert got == exact, record
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        FeatureSchema((Feature("only", "double"),)),
+        FeatureSchema((Feature("flag", "boolean"), Feature("n", "integer"))),
+    ],
+)
+def test_the_fast_check_with_one_field_or_no_numbers(schema: FeatureSchema) -> None:
+    validator = RecordValidator(schema, 3)
+    for value in AWKWARD_VALUES:
+        record = dict.fromkeys(schema.names, value)
+        assert validator._plainly_valid(record) == (outcome(validator, record) is None), value
+
+
+def test_a_dict_subclass_gets_the_exact_checks() -> None:
+    class Defaulting(dict[str, Any]):
+        def __missing__(self, key: str) -> Any:
+            return "basic"  # would pass for the missing "plan"
+
+    record = Defaulting(tenure=1.0, calls=2, colour="red")
+    error = error_of({"record": record})
+    assert (error.code, error.field) == ("unknown_field", "colour")

@@ -1,0 +1,94 @@
+"""The per-request metric methods export what plain ``labels(...).inc()`` calls export."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serving.metrics import ServingMetrics
+
+REPO = Path(__file__).resolve().parents[2]
+CLASSES = ("no", "yes")
+# (version, endpoint, status, seconds): several buckets, statuses, versions, a repeat.
+REQUESTS = (
+    ("1", "/predict", 200, 0.0002),
+    ("1", "/predict", 200, 0.0012),
+    ("1", "/predict", 400, 0.0004),
+    ("1", "/feedback", 200, 0.03),
+    ("2", "/predict", 200, 7.5),
+    ("none", "unmatched", 404, 0.0001),
+    ("1", "/predict", 200, 0.0012),
+)
+# (version, winners): single records and batches with repeated classes.
+PREDICTIONS = (("1", (1,)), ("1", (0,)), ("1", (0, 1, 1, 0, 1)), ("2", (1, 1)))
+
+
+def drive(metrics: ServingMetrics, methods: bool) -> None:
+    """The same traffic through the new methods (``methods``) or through labels()."""
+    for version, endpoint, status, seconds in REQUESTS:
+        if methods:
+            metrics.count_request("churn", version, endpoint, status, seconds)
+        else:
+            metrics.requests.labels("churn", version, endpoint, str(status)).inc()
+            metrics.latency.labels("churn", version, endpoint).observe(seconds)
+    for version, winners in PREDICTIONS:
+        if methods:
+            metrics.count_predictions("churn", version, CLASSES, winners)
+        else:
+            for winner in winners:
+                metrics.predictions.labels("churn", version, CLASSES[winner]).inc()
+
+
+def exposition(metrics: ServingMetrics) -> list[str]:
+    # _created samples hold the creation time, which differs between two instances.
+    return [x for x in metrics.render()[0].decode().splitlines() if "_created" not in x]
+
+
+def test_methods_export_the_same_samples_as_labels_calls() -> None:
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ, "this test uses app-local metrics"
+    plain, fast = ServingMetrics(), ServingMetrics()
+    drive(plain, methods=False)
+    drive(fast, methods=True)
+    drive(fast, methods=True)  # the second time from the cached children
+    drive(plain, methods=False)
+    assert exposition(fast) == exposition(plain)
+    assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in (
+        exposition(fast)
+    )
+
+
+# Runs in a fresh interpreter: prometheus_client picks multiprocess mode at import.
+WORKER = """
+import sys
+from serving.metrics import ServingMetrics
+from tests.serving.test_metrics import drive
+drive(ServingMetrics(), methods=sys.argv[1] == "methods")
+"""
+RENDER = "from serving.metrics import ServingMetrics; print(ServingMetrics().render()[0].decode())"
+
+
+def multiprocess_exposition(directory: Path, mode: str) -> list[str]:
+    """The sorted lines of a scrape: the collector's family order follows its file reads."""
+    directory.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    for _ in range(2):  # two worker processes, summed by the scrape
+        subprocess.run([sys.executable, "-c", WORKER, mode], env=env, cwd=REPO, check=True)
+    done = subprocess.run([sys.executable, "-c", RENDER], env=env, cwd=REPO, check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    return sorted(done.stdout.splitlines())
+
+
+@pytest.mark.slow
+def test_methods_export_the_same_samples_across_processes(tmp_path: Path) -> None:
+    plain = multiprocess_exposition(tmp_path / "plain", "labels")
+    fast = multiprocess_exposition(tmp_path / "fast", "methods")
+    assert fast == plain
+    assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in fast
+    assert (
+        'driftline_http_request_duration_seconds_count{endpoint="/predict",model="churn",'
+        'version="1"} 8.0'
+    ) in fast
