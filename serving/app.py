@@ -90,11 +90,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
             version = model.version if model is not None else "none"
             rule = request.url_rule
             endpoint = rule.rule if rule is not None else "unmatched"
-            metrics.requests.labels(
-                cfg.model_name, version, endpoint, str(response.status_code)
-            ).inc()
-            metrics.latency.labels(cfg.model_name, version, endpoint).observe(
-                time.perf_counter() - g.started
+            metrics.count_request(
+                cfg.model_name,
+                version,
+                endpoint,
+                response.status_code,
+                time.perf_counter() - g.started,
             )
             return response
 
@@ -148,8 +149,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         if cfg.log_predictions:
             _make_durable(rows)
         if cfg.instrument:
-            for winner in winners:
-                metrics.predictions.labels(model.name, model.version, keys[winner]).inc()
+            metrics.count_predictions(model.name, model.version, keys, winners)
         return _json_response(
             {"model": {"name": model.name, "version": model.version}, "predictions": answers}
         )
