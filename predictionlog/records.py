@@ -11,7 +11,7 @@ from typing import Literal
 class PredictionRecord:
     """One served prediction, as written to the ``predictions`` table."""
 
-    prediction_id: str  # uuid4 string
+    prediction_id: str  # a UUID string; the server makes version 7 (ids.py)
     created_at: float  # Unix seconds
     model_name: str
     model_version: str

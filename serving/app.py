@@ -6,13 +6,13 @@ import hmac
 import json
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from predictionlog.ids import new_prediction_id
 from predictionlog.records import PredictionRecord
 from serving.config import ServingConfig
 from serving.metrics import ServingMetrics
@@ -131,7 +131,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         answers: list[dict[str, Any]] = []
         rows: list[PredictionRecord] = []
         for record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
-            prediction_id = str(uuid.uuid4())
+            prediction_id = new_prediction_id()
             probs = dict(zip(keys, row, strict=True))
             answers.append(
                 {
