@@ -112,6 +112,14 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "Predictions per transaction moving the journal into the prediction log.",
         "serving",
     ),
+    MetricSpec(
+        "driftline_prediction_journal_backlog_bytes",
+        "gauge",
+        (),
+        "Journaled predictions not in the prediction log yet, in bytes, after the last "
+        "ingestion round.",
+        "serving",
+    ),
     # --- drift exporter (exporter/), one process --------------------------------------
     MetricSpec(
         "driftline_feature_psi",

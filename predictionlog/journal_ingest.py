@@ -37,6 +37,7 @@ DEFAULT_INTERVAL_SECONDS: Final = 0.2
 LOCK_FILE: Final = ".ingest.lock"
 
 BatchListener = Callable[[int, float], None]
+BacklogListener = Callable[[int], None]
 
 
 class JournalIngester:
@@ -49,13 +50,17 @@ class JournalIngester:
         *,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         on_batch: BatchListener | None = None,
+        on_backlog: BacklogListener | None = None,
     ) -> None:
         """``on_batch(rows, seconds)`` is called after every committed transaction
-        (the serving metrics' batch size and commit duration); its errors are logged."""
+        (the serving metrics' batch size and commit duration), ``on_backlog(bytes)``
+        after every round with what it left in the journals (a line still being
+        written, or all of it when the database failed); their errors are logged."""
         self._store = store
         self.directory = directory
         self._chunk_bytes = chunk_bytes
         self._on_batch = on_batch
+        self._on_backlog = on_backlog
         directory.mkdir(parents=True, exist_ok=True)
         self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         self._lock_pid = os.getpid()
@@ -93,10 +98,33 @@ class JournalIngester:
 
     def _round(self) -> int:
         paths = sorted(self.directory.glob("*" + SUFFIX))
-        if not paths:
-            return 0
-        progress = self._store.journal_progress()
-        return sum(self._ingest_file(path, progress.get(path.name, 0)) for path in paths)
+        inserted = 0
+        try:
+            progress = self._store.journal_progress() if paths else {}
+            for path in paths:
+                inserted += self._ingest_file(path, progress.get(path.name, 0))
+        finally:
+            self._report_backlog(paths)
+        return inserted
+
+    def _report_backlog(self, paths: list[Path]) -> None:
+        if self._on_backlog is None:
+            return
+        try:
+            try:
+                progress = self._store.journal_progress() if paths else {}
+            except Exception:  # the database is away: every journaled byte is waiting
+                progress = {}
+            backlog = 0
+            for path in paths:
+                try:
+                    size = path.stat().st_size
+                except FileNotFoundError:
+                    continue  # ingested and deleted in this round
+                backlog += max(0, size - max(progress.get(path.name, 0), len(HEADER)))
+            self._on_backlog(backlog)
+        except Exception:
+            log.exception("reporting the journal backlog failed")
 
     def _ingest_file(self, path: Path, done: int) -> int:
         try:

@@ -10,6 +10,8 @@ with a fresh ``MultiProcessCollector``. Gauge modes are chosen per meaning:
   while any worker still serves a version, and a dead worker's file is dropped
   (``mark_process_dead``), so a swapped-out version falls to 0.
 - ``driftline_model_load_duration_seconds``: ``livemax``: the slowest live load.
+- ``driftline_prediction_journal_backlog_bytes``: ``livemostrecent``: one worker
+  ingests for all in a round, so the latest value any live worker wrote is the backlog.
 
 Outside gunicorn (Flask's test client) the metrics live in the app's own registry.
 """
@@ -38,7 +40,7 @@ from driftline.metric_catalog import (
     spec,
 )
 
-GaugeMode = Literal["livemax", "livesum", "max", "sum"]
+GaugeMode = Literal["livemax", "livemostrecent", "livesum", "max", "sum"]
 
 
 def multiprocess_dir() -> str | None:
@@ -78,6 +80,10 @@ class ServingMetrics:
         self.feedback = _counter("driftline_feedback_total", reg)
         self.model_info = _gauge("driftline_model_info", "livemax", reg)
         self.load_duration = _gauge("driftline_model_load_duration_seconds", "livemax", reg)
+        # Whichever worker ingested last knows the backlog: the most recent live value.
+        self.journal_backlog = _gauge(
+            "driftline_prediction_journal_backlog_bytes", "livemostrecent", reg
+        )
         self.reloads = _counter("driftline_model_reloads_total", reg)
         self.commit_duration = _histogram(
             "driftline_prediction_log_commit_duration_seconds", LATENCY_BUCKETS_SECONDS, reg
@@ -137,6 +143,9 @@ class ServingMetrics:
     def observe_commit(self, batch_size: int, seconds: float) -> None:
         self.commit_batch.observe(batch_size)
         self.commit_duration.observe(seconds)
+
+    def observe_journal_backlog(self, backlog_bytes: int) -> None:
+        self.journal_backlog.set(backlog_bytes)
 
     def model_swapped(
         self, model: str, old: tuple[str, str] | None, new: tuple[str, str], load_seconds: float

@@ -73,6 +73,9 @@ class ServingRuntime:
                 self.store,
                 journal_dir,
                 on_batch=self.metrics.observe_commit if self.config.instrument else None,
+                on_backlog=(
+                    self.metrics.observe_journal_backlog if self.config.instrument else None
+                ),
             )
             self.ingester.start(self.config.ingest_interval_seconds)
             self._client = client_for(self.config)

@@ -679,3 +679,23 @@ def test_a_record_acknowledged_after_a_torn_write_is_ingested(
     ingester.ingest()
     _assert_stored(store, acknowledged)
     assert store.get_predictions([failed.prediction_id]) == {}
+
+
+def test_each_round_reports_the_bytes_it_left_in_the_journals(tmp_path: Path) -> None:
+    store = PredictionStore.open(sqlite_url(tmp_path / "predictions.db"))
+    folder = tmp_path / "journal"
+    backlogs: list[int] = []
+    ingester = JournalIngester(store, folder, on_backlog=backlogs.append)
+    writer = JournalWriter(folder)
+    try:
+        writer.append([make_record() for _ in range(3)])
+        ingester.ingest()
+        assert backlogs[-1] == 0
+        with writer.path.open("ab") as raw:
+            raw.write(b'"half a line')  # as a writer in the middle of its write
+        ingester.ingest()
+        assert backlogs[-1] == len(b'"half a line')
+    finally:
+        writer.close()
+        ingester.close()
+        store.close()

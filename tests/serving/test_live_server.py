@@ -87,6 +87,9 @@ def test_predict_feedback_and_metrics_summed_over_both_workers(
         # Ingestion moves the journaled predictions into the database within a round.
         _wait(lambda: server.metric("driftline_prediction_log_batch_size_sum") == n, 10,
               "every prediction to be ingested")  # fmt: skip
+        backlog = "driftline_prediction_journal_backlog_bytes"
+        _wait(lambda: f"\n{backlog} 0.0" in requests.get(f"{server.url}/metrics", timeout=10).text,
+              10, "the backlog gauge to show an empty journal")  # fmt: skip
         assert server.metric("driftline_model_info", version="1") == 1
         assert server.metric("driftline_model_reloads_total", outcome="swapped") == 2
         files = list((server.run_dir / "prometheus").glob("counter_*.db"))
