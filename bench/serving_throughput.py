@@ -266,6 +266,19 @@ def report(targets: list[Target], peaks: dict[str, list[int]], args: argparse.Na
         f"{(1 - nolog['rps'] / off['rps']) * 100:.1f} % throughput, "
         f"{(nolog['cpu'] / off['cpu'] - 1) * 100:.1f} % CPU per request"
     )
+    # Paired by round: each round's runs are minutes apart at most, so load from
+    # other work on the machine hits both sides of a pair alike.
+    by_name = {t.name: t for t in targets}
+    on_runs, off_runs = by_name["driftline"], by_name["driftline-off"]
+    paired = [1 - a.requests_per_second / b.requests_per_second
+              for a, b in zip(on_runs.runs, off_runs.runs, strict=True)]  # fmt: skip
+    paired_cpu = [a / b - 1 for a, b in
+                  zip(on_runs.cpu_per_request, off_runs.cpu_per_request, strict=True)]  # fmt: skip
+    print(
+        f"the same, median of per-round pairs: {med(paired) * 100:.1f} % throughput "
+        f"(rounds: {', '.join(f'{p * 100:.0f}' for p in paired)}), "
+        f"{med(paired_cpu) * 100:.1f} % CPU per request"
+    )
     print(f"throughput off/on: {off['rps'] / on['rps']:.2f} (driftline), "
           f"{off['rps'] / full['rps']:.2f} (driftline-full)")  # fmt: skip
     print(

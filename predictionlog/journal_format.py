@@ -76,3 +76,15 @@ def decode_entry(line: str) -> EncodedPrediction:
         "features": features,
         "probabilities": probabilities,
     }
+
+
+def lines_as_json(block: bytes) -> str:
+    """Complete journal lines (``block`` ends with a newline) as one JSON array of rows.
+
+    Every field is a JSON value and tabs occur only between fields, so with tabs
+    turned into commas each line is a JSON array: SQLite can then parse and
+    insert a whole block in one statement (store.py). UnicodeDecodeError for
+    bytes that are not UTF-8; a malformed line makes the result malformed JSON.
+    """
+    text = block.decode("utf-8")
+    return "[[" + text[:-1].replace("\t", ",").replace("\n", "],[") + "]]"

@@ -25,9 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy.exc import DBAPIError
+
 from predictionlog.journal import SUFFIX
-from predictionlog.journal_format import HEADER, JournalFormatError, decode_entry
-from predictionlog.store import EncodedPrediction, PredictionStore
+from predictionlog.journal_format import HEADER, JournalFormatError, decode_entry, lines_as_json
+from predictionlog.store import MALFORMED_JSON, EncodedPrediction, PredictionStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,30 @@ DEFAULT_INTERVAL_SECONDS: Final = 0.2
 LOCK_FILE: Final = ".ingest.lock"
 
 BatchListener = Callable[[int, float], None]
+
+
+def used_length(fd: int) -> int:
+    """How much of a journal file holds lines: its size, or where its NUL tail starts.
+
+    A live file is made at full size and filled from the front (journal.py), so
+    the unused tail reads as NUL bytes, which no line contains. A binary search
+    finds where the tail starts in ~24 reads. A line being copied in that moment
+    may show NULs of its own; readers therefore also stop at the first NUL they
+    meet (``_ingest_lines``), so this is only where to stop reading.
+    """
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) != b"\0":
+        return size
+    low, high = 0, size - 1  # the first NUL of the tail lies in [low, high]
+    while low < high:
+        middle = (low + high) // 2
+        if os.pread(fd, 1, middle) == b"\0":
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
 BacklogListener = Callable[[int], None]
 
 
@@ -118,10 +144,14 @@ class JournalIngester:
             backlog = 0
             for path in paths:
                 try:
-                    size = path.stat().st_size
+                    fd = os.open(path, os.O_RDONLY)
                 except FileNotFoundError:
                     continue  # ingested and deleted in this round
-                backlog += max(0, size - max(progress.get(path.name, 0), len(HEADER)))
+                try:
+                    used = used_length(fd)
+                finally:
+                    os.close(fd)
+                backlog += max(0, used - max(progress.get(path.name, 0), len(HEADER)))
             self._on_backlog(backlog)
         except Exception:
             log.exception("reporting the journal backlog failed")
@@ -161,33 +191,55 @@ class JournalIngester:
 
     def _ingest_lines(self, fd: int, name: str, done: int) -> tuple[int, int]:
         inserted = 0
-        # Up to the size seen now: a busy writer cannot keep one round going forever.
-        size = os.fstat(fd).st_size
-        while size > done:
-            chunk = os.pread(fd, self._chunk_bytes, done)
+        # Up to what is written now: a busy writer cannot keep one round going forever.
+        used = used_length(fd)
+        while used > done:
+            chunk = os.pread(fd, min(self._chunk_bytes, used - done), done)
+            # A NUL is where the written part ends, or a line still being copied.
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                chunk = chunk[:nul]
             end = chunk.rfind(b"\n") + 1
             if end == 0:
-                if len(chunk) < self._chunk_bytes:
+                if nul >= 0 or len(chunk) < self._chunk_bytes:
                     break  # a line still being written
                 # One line over the chunk size: read up to its end.
-                whole = self._read_line(fd, done)
+                whole = self._read_line(fd, done, used)
                 if whole is None:
                     break
                 chunk, end = whole, len(whole)
-            rows = self._decode(chunk[:end], name, done)
             started = time.perf_counter()
-            self._store.ingest_journal(rows, name, done + end)
-            self._observe(len(rows), time.perf_counter() - started)
-            inserted += len(rows)
+            rows = self._insert(chunk[:end], name, done)
+            self._observe(rows, time.perf_counter() - started)
+            inserted += rows
             done += end
+            if nul >= 0:
+                break
         return inserted, done
 
     @staticmethod
-    def _read_line(fd: int, offset: int) -> bytes | None:
-        size = os.fstat(fd).st_size
-        data = os.pread(fd, size - offset, offset)
+    def _read_line(fd: int, offset: int, used: int) -> bytes | None:
+        data = os.pread(fd, used - offset, offset).split(b"\0", 1)[0]
         end = data.find(b"\n") + 1
         return data[:end] if end else None
+
+    def _insert(self, block: bytes, name: str, offset: int) -> int:
+        """Insert the complete lines ``block`` read at ``offset``; rows inserted or skipped."""
+        end = offset + len(block)
+        if self._store.ingests_json:
+            # The fast way: SQLite parses the block itself, in one statement.
+            try:
+                self._store.ingest_journal_json(lines_as_json(block), name, end)
+                return block.count(b"\n")
+            except UnicodeDecodeError:
+                pass
+            except DBAPIError as exc:
+                if MALFORMED_JSON not in str(exc):
+                    raise
+            # A damaged line: check them one by one, skipping what cannot be read.
+        rows = self._decode(block, name, offset)
+        self._store.ingest_journal(rows, name, end)
+        return len(rows)
 
     @staticmethod
     def _decode(block: bytes, name: str, offset: int) -> list[EncodedPrediction]:
@@ -202,7 +254,7 @@ class JournalIngester:
         return rows
 
     def _delete(self, path: Path, fd: int, done: int) -> None:
-        left = os.fstat(fd).st_size - done
+        left = used_length(fd) - done
         if left and done:
             # Only a power loss leaves a line without its newline; it was never acknowledged.
             log.warning("journal %s ends in %d bytes of an incomplete line; dropped", path, left)

@@ -82,6 +82,33 @@ _SQLITE_INSERT_PREDICTIONS: Final = (
 _SQLITE_INGEST_PREDICTIONS: Final = _SQLITE_INSERT_PREDICTIONS.replace(
     "INSERT INTO", "INSERT OR IGNORE INTO", 1
 )
+# One statement ingests a block of journal lines given as one JSON array of rows
+# (journal_format.lines_as_json): SQLite parses and inserts it in C, and the GIL
+# is released once for the block instead of once per row. A row of the wrong
+# shape makes the statement fail with "malformed JSON" (json() of a non-JSON
+# text), and the caller falls back to checking the lines one by one.
+_JSON_ROW_OK: Final = " AND ".join(
+    [
+        "json_array_length(value) = 7",
+        "json_type(value, '$[0]') = 'text'",
+        "json_type(value, '$[1]') IN ('integer', 'real')",
+        "json_type(value, '$[2]') = 'text'",
+        "json_type(value, '$[3]') = 'text'",
+        "json_type(value, '$[4]') = 'text'",
+        "json_type(value, '$[5]') = 'object'",
+        "json_type(value, '$[6]') = 'object'",
+    ]
+)
+_SQLITE_INGEST_JSON: Final = (
+    f"INSERT OR IGNORE INTO {predictions.name} (prediction_id, created_at, model_name, "
+    "model_version, predicted_class, features, probabilities) "
+    f"SELECT CASE WHEN {_JSON_ROW_OK} THEN json_extract(value, '$[0]') "
+    "ELSE json('a journal row of the wrong shape') END, "
+    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+    "json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]') "
+    "FROM json_each(:rows)"
+)
+MALFORMED_JSON: Final = "malformed JSON"
 _SQLITE_SET_PROGRESS: Final = (
     f"INSERT INTO {journal_progress.name} (journal, ingested_bytes) "
     "VALUES (:journal, :ingested_bytes) "
@@ -248,6 +275,23 @@ class PredictionStore:
             self._run(lambda: self._sqlite_write(statements if params else statements[1:]))
             return
         self._run(lambda: self._in_transaction(lambda c: self._ingest(c, params, progress)))
+
+    @property
+    def ingests_json(self) -> bool:
+        """Whether ``ingest_journal_json`` works here (SQLite)."""
+        return self._sqlite_fast
+
+    def ingest_journal_json(self, rows_json: str, journal: str, ingested_bytes: int) -> None:
+        """``ingest_journal`` for rows given as one JSON array (journal_format.lines_as_json),
+        SQLite only. A row of the wrong shape fails it with an error naming
+        ``MALFORMED_JSON``, and nothing is written."""
+        if not self._sqlite_fast:
+            raise NotImplementedError("ingest_journal_json needs SQLite; use ingest_journal")
+        statements: list[tuple[str, list[dict[str, Any]]]] = [
+            (_SQLITE_INGEST_JSON, [{"rows": rows_json}]),
+            (_SQLITE_SET_PROGRESS, [{"journal": journal, "ingested_bytes": ingested_bytes}]),
+        ]
+        self._run(lambda: self._sqlite_write(statements))
 
     @staticmethod
     def _ingest(conn: Connection, params: list[EncodedPrediction], progress: list[Any]) -> None:

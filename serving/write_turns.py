@@ -84,6 +84,10 @@ class TurnTakingStore(PredictionStore):
         with self._turn():
             super().ingest_journal(rows, journal, ingested_bytes)
 
+    def ingest_journal_json(self, rows_json: str, journal: str, ingested_bytes: int) -> None:
+        with self._turn():
+            super().ingest_journal_json(rows_json, journal, ingested_bytes)
+
     def forget_journal(self, journal: str) -> None:
         with self._turn():
             super().forget_journal(journal)

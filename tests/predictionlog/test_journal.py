@@ -39,9 +39,17 @@ def writer(journal_dir: Path) -> Iterator[JournalWriter]:
         opened.close()
 
 
+def _content(path: Path) -> bytes:
+    """What a journal file holds: without the NUL tail of a file still being filled."""
+    data = path.read_bytes()
+    written = data.rstrip(b"\0")
+    assert b"\0" not in written
+    return written
+
+
 def _lines(path: Path) -> list[str]:
     """The entries of a journal file, after checking its header and final newline."""
-    data = path.read_bytes()
+    data = _content(path)
     assert data.startswith(HEADER)
     body = data[len(HEADER) :]
     assert body == b"" or body.endswith(b"\n")
@@ -72,7 +80,7 @@ def test_a_new_writer_makes_its_directory_and_one_file_with_the_header(
     journal_dir: Path, writer: JournalWriter
 ) -> None:
     assert _journals(journal_dir) == [writer.path]
-    assert writer.path.read_bytes() == HEADER
+    assert _content(writer.path) == HEADER
     assert not list(journal_dir.glob("*.creating"))
 
 
@@ -87,13 +95,13 @@ def test_each_record_is_one_line_that_decodes_to_the_stored_row(writer: JournalW
 
 def test_appending_nothing_writes_nothing(writer: JournalWriter) -> None:
     writer.append([])
-    assert writer.path.read_bytes() == HEADER
+    assert _content(writer.path) == HEADER
 
 
 def test_a_batch_with_one_unstorable_record_writes_none_of_it(writer: JournalWriter) -> None:
     with pytest.raises(ValueError):
         writer.append([make_record(), make_record(model_name="")])
-    assert writer.path.read_bytes() == HEADER
+    assert _content(writer.path) == HEADER
 
 
 def test_two_writers_in_one_directory_use_separate_files(journal_dir: Path) -> None:
@@ -166,26 +174,64 @@ def test_a_full_file_is_rotated_to_a_new_locked_file_and_the_old_one_is_released
             writer.append([record])
             if writer.path != seen[-1]:
                 seen.append(writer.path)
-        assert len(seen) == 4  # three full files and the empty current one
+        assert len(seen) == 3  # two full files and the current one, full too
         assert _journals(journal_dir) == sorted(seen)
-        assert [_is_locked(p) for p in seen] == [False, False, False, True]
+        assert [_is_locked(p) for p in seen] == [False, False, True]
         assert _ids(seen) == [r.prediction_id for r in records]
-        assert [os.path.getsize(p) for p in seen] == [max_bytes] * 3 + [len(HEADER)]
+        assert [os.path.getsize(p) for p in seen] == [max_bytes] * 3
         assert not list(journal_dir.glob("*.creating"))
     finally:
         writer.close()
     assert not _is_locked(seen[-1])
 
 
-def test_rotation_happens_after_the_write_that_fills_the_file(journal_dir: Path) -> None:
+def test_a_batch_that_does_not_fit_starts_a_file_big_enough_for_it(journal_dir: Path) -> None:
     writer = JournalWriter(journal_dir, max_file_bytes=len(HEADER) + 1)
     try:
         first = writer.path
         record = make_record()
         writer.append([record])
         assert writer.path != first
-        assert _ids([first]) == [record.prediction_id]
-        assert writer.path.read_bytes() == HEADER
+        assert first.read_bytes() == HEADER  # closed and cut to what it holds
+        assert _ids([writer.path]) == [record.prediction_id]
+        assert os.path.getsize(writer.path) == len(HEADER) + len(encode_entry(record))
+    finally:
+        writer.close()
+
+
+def test_a_live_file_is_made_at_full_size_and_cut_to_its_lines_when_closed(
+    journal_dir: Path,
+) -> None:
+    writer = JournalWriter(journal_dir, max_file_bytes=4096)
+    record = make_record()
+    writer.append([record])
+    assert os.path.getsize(writer.path) == 4096  # the tail reads as NUL
+    writer.close()
+    assert writer.path.read_bytes() == HEADER + encode_entry(record)
+
+
+def test_a_full_disk_when_a_file_is_needed_fails_the_append_and_keeps_the_old_file(
+    journal_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = make_record()
+    writer = JournalWriter(journal_dir, max_file_bytes=len(HEADER) + len(encode_entry(record)))
+    try:
+        writer.append([record])
+        first = writer.path
+
+        def disk_full(fd: int, offset: int, length: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "posix_fallocate", disk_full)
+            with pytest.raises(OSError, match="No space"):
+                writer.append([make_record()])
+        assert writer.path == first and _is_locked(first)
+        assert not list(journal_dir.glob("*.creating"))
+        later = make_record()
+        writer.append([later])  # space is back
+        ids = _ids(_journals(journal_dir))
+        assert sorted(ids) == sorted([record.prediction_id, later.prediction_id])
     finally:
         writer.close()
 
@@ -395,48 +441,3 @@ def test_default_dir_of_a_database_server_is_under_home_stable_and_per_database(
     }
     assert found not in others
     assert len(others) == 4
-
-
-def _failing_writes(monkeypatch: pytest.MonkeyPatch, plan: list[int]) -> None:
-    """The disk fills: call i of os.write writes ``plan[i]`` bytes; 0 (or none left): ENOSPC."""
-    real_write = os.write
-
-    def write(fd: int, data: bytes | memoryview) -> int:
-        size = plan.pop(0) if plan else 0
-        if size == 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, bytes(data)[:size])
-
-    monkeypatch.setattr(os, "write", write)
-
-
-@pytest.mark.parametrize(
-    ("failures", "fragments"),
-    [
-        ([[0]], 0),  # nothing written: nothing to repair
-        ([[40]], 1),  # part of a line written
-        ([[40], [0]], 1),  # then a failure writing nothing: the fragment is still open
-        ([[40], [1, 30]], 2),  # then the repair's newline and part of another line
-    ],
-)
-def test_a_failed_write_never_damages_the_next_line(
-    writer: JournalWriter,
-    monkeypatch: pytest.MonkeyPatch,
-    failures: list[list[int]],
-    fragments: int,
-) -> None:
-    before = make_record()
-    writer.append([before])
-    for first_bytes in failures:
-        with monkeypatch.context() as patch:
-            _failing_writes(patch, list(first_bytes))
-            with pytest.raises(OSError):
-                writer.append([make_record()])
-    after = [make_record(), make_record()]
-    writer.append(after[:1])
-    writer.append(after[1:])
-
-    lines = _lines(writer.path)
-    assert len(lines) == 3 + fragments
-    assert lines[0] == encode_entry(before)[:-1].decode()
-    assert [decode_entry(line) for line in lines[-2:]] == [encode_prediction(r) for r in after]

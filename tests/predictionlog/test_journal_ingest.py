@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from predictionlog.journal import SUFFIX, JournalWriter
-from predictionlog.journal_format import HEADER, encode_entry
-from predictionlog.journal_ingest import LOCK_FILE, JournalIngester
+from predictionlog.journal_format import HEADER, decode_entry, encode_entry, lines_as_json
+from predictionlog.journal_ingest import LOCK_FILE, JournalIngester, used_length
 from predictionlog.records import PredictionRecord
 from predictionlog.store import PredictionStore
 from tests.predictionlog.conftest import sqlite_url
@@ -75,12 +76,25 @@ def _journals(directory: Path) -> list[Path]:
 
 
 def _append_raw(path: Path, data: bytes) -> None:
-    """Bytes straight into a journal file, as a writer's (partial) write would leave them."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    """Bytes straight into a journal file where its writer would copy them next (its
+    NUL tail, or the end), as a copy still in progress would leave them."""
+    fd = os.open(path, os.O_RDWR)
     try:
-        os.write(fd, data)
+        os.pwrite(fd, data, used_length(fd))
     finally:
         os.close(fd)
+
+
+def _written(path: Path) -> int:
+    """Bytes of a journal file in use (a live file has a NUL tail)."""
+    return len(path.read_bytes().rstrip(b"\0"))
+
+
+def _die(writer: JournalWriter) -> None:
+    """What a killed writer leaves: its file as it is (not truncated), its lock released."""
+    writer._map.close()
+    os.close(writer._fd)
+    writer._fd = -1
 
 
 def _assert_stored(store: PredictionStore, records: list[PredictionRecord]) -> None:
@@ -126,7 +140,9 @@ def test_progress_records_the_ingested_bytes_of_a_live_file(
 ) -> None:
     _append(writer, 3)
     ingester.ingest()
-    assert store.journal_progress() == {writer.path.name: writer.path.stat().st_size}
+    assert store.journal_progress() == {
+        writer.path.name: len(writer.path.read_bytes().rstrip(b"\0"))
+    }
 
 
 def test_a_live_writers_file_is_kept_and_deleted_once_the_writer_closes(
@@ -183,7 +199,10 @@ def test_a_partial_line_waits_until_it_is_complete(
     line = encode_entry(pending)
     _append_raw(writer.path, line[:50])
     assert ingester.ingest() == 0
-    assert store.journal_progress()[writer.path.name] == writer.path.stat().st_size - 50
+    assert (
+        store.journal_progress()[writer.path.name]
+        == len(writer.path.read_bytes().rstrip(b"\0")) - 50
+    )
     _append_raw(writer.path, line[50:-1])  # everything but the newline
     assert ingester.ingest() == 0
     _append_raw(writer.path, b"\n")
@@ -201,7 +220,7 @@ def test_a_dead_writers_incomplete_last_line_is_dropped_with_its_file(
     writer = JournalWriter(journal_dir)
     records = _append(writer, 2)
     _append_raw(writer.path, encode_entry(make_record())[:60])
-    writer.close()
+    _die(writer)
     with caplog.at_level(logging.WARNING, INGEST_LOG):
         assert ingester.ingest() == 2
     assert "incomplete line" in caplog.text
@@ -292,9 +311,11 @@ def test_an_unreadable_line_is_skipped_and_the_rest_ingested(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     before = _append(writer, 1)
-    _append_raw(writer.path, b"not\ta\tprediction\n")
-    _append_raw(writer.path, b"\xff\xfe binary junk\n")
-    after = _append(writer, 2)
+    after = [make_record(), make_record()]
+    _append_raw(
+        writer.path,
+        b"not\ta\tprediction\n" + b"\xff\xfe binary junk\n" + b"".join(map(encode_entry, after)),
+    )
     with caplog.at_level(logging.ERROR, INGEST_LOG):
         assert ingester.ingest() == 3
     assert caplog.text.count("unreadable line skipped") == 2
@@ -651,34 +672,40 @@ def test_every_acknowledged_row_of_a_sigkilled_writer_is_ingested(
     assert store.count_predictions() >= len(ids)
 
 
-def test_a_record_acknowledged_after_a_torn_write_is_ingested(
+def test_what_was_acknowledged_before_and_after_a_full_disk_is_ingested(
     store: PredictionStore,
     ingester: JournalIngester,
-    writer: JournalWriter,
+    journal_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The disk fills mid-write: part of the line is written, then ENOSPC. That
-    # append fails (never acknowledged); once space is back, the next one must
-    # not be glued to the fragment and lost.
-    real_write = os.write
-    calls = 0
+    # The disk is full when the writer needs a new file: that append fails (never
+    # acknowledged), the old file stays in use, and once space is back all is well.
+    writer = JournalWriter(journal_dir, max_file_bytes=2048)
+    real_fallocate = os.posix_fallocate
+    acknowledged: list[PredictionRecord] = []
+    failed: list[PredictionRecord] = []
 
-    def disk_fills(fd: int, data: bytes | memoryview) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            return real_write(fd, bytes(data)[:40])
+    def disk_full(fd: int, offset: int, length: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    failed = make_record()
-    monkeypatch.setattr(os, "write", disk_fills)
-    with pytest.raises(OSError):
-        writer.append([failed])
-    monkeypatch.setattr(os, "write", real_write)
-    acknowledged = _append(writer, 2)
+    try:
+        while len(failed) < 1:
+            record = make_record()
+            monkeypatch.setattr(os, "posix_fallocate", disk_full)
+            try:
+                writer.append([record])
+            except OSError:
+                failed.append(record)
+            else:
+                acknowledged.append(record)
+        monkeypatch.setattr(os, "posix_fallocate", real_fallocate)
+        acknowledged += _append(writer, 3)
+    finally:
+        writer.close()
     ingester.ingest()
     _assert_stored(store, acknowledged)
-    assert store.get_predictions([failed.prediction_id]) == {}
+    assert store.get_predictions([failed[0].prediction_id]) == {}
+    assert _journals(journal_dir) == []
 
 
 def test_each_round_reports_the_bytes_it_left_in_the_journals(tmp_path: Path) -> None:
@@ -691,11 +718,47 @@ def test_each_round_reports_the_bytes_it_left_in_the_journals(tmp_path: Path) ->
         writer.append([make_record() for _ in range(3)])
         ingester.ingest()
         assert backlogs[-1] == 0
-        with writer.path.open("ab") as raw:
-            raw.write(b'"half a line')  # as a writer in the middle of its write
+        _append_raw(writer.path, b'"half a line')  # as a writer in the middle of its copy
         ingester.ingest()
         assert backlogs[-1] == len(b'"half a line')
     finally:
         writer.close()
         ingester.close()
         store.close()
+
+
+def test_sqlite_parsing_a_block_stores_what_checking_line_by_line_stores(tmp_path: Path) -> None:
+    records = [make_record() for _ in range(20)]
+    block = b"".join(encode_entry(r) for r in records)
+    fast = PredictionStore.open(sqlite_url(tmp_path / "fast.db"))
+    slow = PredictionStore.open(sqlite_url(tmp_path / "slow.db"))
+    try:
+        assert fast.ingests_json
+        fast.ingest_journal_json(lines_as_json(block), "a.journal", len(block))
+        slow.ingest_journal([decode_entry(line) for line in block.decode().splitlines()],
+                            "a.journal", len(block))  # fmt: skip
+        columns = "prediction_id, created_at, model_name, model_version, features, " \
+                  "predicted_class, probabilities"  # fmt: skip
+        with fast.engine.connect() as f, slow.engine.connect() as s:
+            query = text(f"SELECT {columns} FROM predictions ORDER BY seq")
+            assert f.execute(query).all() == s.execute(query).all()
+        assert fast.journal_progress() == slow.journal_progress() == {"a.journal": len(block)}
+    finally:
+        fast.close()
+        slow.close()
+
+
+def test_a_line_of_valid_json_but_the_wrong_shape_is_skipped_and_the_rest_ingested(
+    store: PredictionStore,
+    ingester: JournalIngester,
+    writer: JournalWriter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    good = [make_record(), make_record()]
+    wrong = b'"0190a1b2-0000-7000-8000-000000000000"\t1.0\t2\t"1"\t"0"\t{}\t{}\n'  # name: a number
+    _append_raw(writer.path, encode_entry(good[0]) + wrong + encode_entry(good[1]))
+    with caplog.at_level(logging.ERROR, INGEST_LOG):
+        assert ingester.ingest() == 2
+    assert "unreadable line skipped" in caplog.text
+    _assert_stored(store, good)
+    assert store.count_predictions() == 2
