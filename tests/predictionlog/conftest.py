@@ -1,4 +1,4 @@
-"""Stores on both backends: a SQLite file in tmp_path and a throwaway PostgreSQL server."""
+"""Stores on both backends (a SQLite file in tmp_path, a throwaway PostgreSQL server); a journal."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from predictionlog.journal import JournalWriter
 from predictionlog.store import PredictionStore
 from tests.predictionlog.postgres_server import (
     MISSING_REASON,
@@ -45,6 +46,20 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def store(store_url: str) -> Iterator[PredictionStore]:
     opened = PredictionStore.open(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def journal_dir(tmp_path: Path) -> Path:
+    return tmp_path / "journal"
+
+
+@pytest.fixture
+def writer(journal_dir: Path) -> Iterator[JournalWriter]:
+    opened = JournalWriter(journal_dir)
     try:
         yield opened
     finally:

@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,20 +22,6 @@ from predictionlog.journal_format import HEADER, decode_entry, encode_entry
 from predictionlog.store import encode_prediction
 from tests.predictionlog.conftest import sqlite_url
 from tests.predictionlog.sample_records import make_record
-
-
-@pytest.fixture
-def journal_dir(tmp_path: Path) -> Path:
-    return tmp_path / "journal"
-
-
-@pytest.fixture
-def writer(journal_dir: Path) -> Iterator[JournalWriter]:
-    opened = JournalWriter(journal_dir)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def _content(path: Path) -> bytes:

@@ -43,22 +43,8 @@ def store(db_url: str) -> Iterator[PredictionStore]:
 
 
 @pytest.fixture
-def journal_dir(tmp_path: Path) -> Path:
-    return tmp_path / "journal"
-
-
-@pytest.fixture
 def ingester(store: PredictionStore, journal_dir: Path) -> Iterator[JournalIngester]:
     opened = JournalIngester(store, journal_dir)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture
-def writer(journal_dir: Path) -> Iterator[JournalWriter]:
-    opened = JournalWriter(journal_dir)
     try:
         yield opened
     finally:
