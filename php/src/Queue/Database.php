@@ -81,7 +81,7 @@ final class Database
             PDO::ATTR_TIMEOUT => (int) (self::BUSY_TIMEOUT_MS / 1000),
         ]);
         $pdo->exec('PRAGMA busy_timeout = ' . self::BUSY_TIMEOUT_MS);
-        $pdo->exec('PRAGMA journal_mode = WAL');
+        self::useWal($pdo);
         // NORMAL is durable across a process crash in WAL mode; FULL also
         // survives power loss, and the write rate here is tiny.
         $pdo->exec('PRAGMA synchronous = FULL');
@@ -89,6 +89,28 @@ final class Database
             $pdo->exec($statement);
         }
         return $pdo;
+    }
+
+    /**
+     * Switches the file to WAL mode. The switch needs the file to itself, and
+     * SQLite answers "database is locked" at once, without its busy handler,
+     * while another process opens or switches the same new file: two first
+     * requests arriving together met that. Such a refusal is retried.
+     */
+    private static function useWal(PDO $pdo): void
+    {
+        $deadline = microtime(true) + self::BUSY_TIMEOUT_MS / 1000;
+        while (true) {
+            try {
+                $pdo->exec('PRAGMA journal_mode = WAL');
+                return;
+            } catch (\PDOException $e) {
+                if (!str_contains($e->getMessage(), 'database is locked') || microtime(true) > $deadline) {
+                    throw $e;
+                }
+                usleep(random_int(5_000, 20_000));
+            }
+        }
     }
 
     /**
