@@ -39,6 +39,7 @@ DEFAULT_INTERVAL_SECONDS: Final = 0.2
 LOCK_FILE: Final = ".ingest.lock"
 
 BatchListener = Callable[[int, float], None]
+BacklogListener = Callable[[int], None]
 
 
 def used_length(fd: int) -> int:
@@ -61,9 +62,6 @@ def used_length(fd: int) -> int:
         else:
             low = middle + 1
     return low
-
-
-BacklogListener = Callable[[int], None]
 
 
 class JournalIngester:
@@ -124,43 +122,53 @@ class JournalIngester:
 
     def _round(self) -> int:
         paths = sorted(self.directory.glob("*" + SUFFIX))
-        inserted = 0
+        inserted = waiting = 0
         try:
             progress = self._store.journal_progress() if paths else {}
             for path in paths:
-                inserted += self._ingest_file(path, progress.get(path.name, 0))
-        finally:
-            self._report_backlog(paths)
+                rows, left = self._ingest_file(path, progress.get(path.name, 0))
+                inserted += rows
+                waiting += left
+        except BaseException:
+            # The database (or a file) failed mid-round: measure what waits afresh.
+            self._report_backlog(lambda: self._backlog(paths))
+            raise
+        self._report_backlog(lambda: waiting)
         return inserted
 
-    def _report_backlog(self, paths: list[Path]) -> None:
+    def _report_backlog(self, measure: Callable[[], int]) -> None:
         if self._on_backlog is None:
             return
         try:
-            try:
-                progress = self._store.journal_progress() if paths else {}
-            except Exception:  # the database is away: every journaled byte is waiting
-                progress = {}
-            backlog = 0
-            for path in paths:
-                try:
-                    fd = os.open(path, os.O_RDONLY)
-                except FileNotFoundError:
-                    continue  # ingested and deleted in this round
-                try:
-                    used = used_length(fd)
-                finally:
-                    os.close(fd)
-                backlog += max(0, used - max(progress.get(path.name, 0), len(HEADER)))
-            self._on_backlog(backlog)
+            self._on_backlog(measure())
         except Exception:
             log.exception("reporting the journal backlog failed")
 
-    def _ingest_file(self, path: Path, done: int) -> int:
+    def _backlog(self, paths: list[Path]) -> int:
+        """Bytes the journals hold beyond what the database recorded as ingested."""
+        try:
+            progress = self._store.journal_progress() if paths else {}
+        except Exception:  # the database is away: every journaled byte is waiting
+            progress = {}
+        backlog = 0
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # ingested and deleted in this round
+            try:
+                used = used_length(fd)
+            finally:
+                os.close(fd)
+            backlog += max(0, used - max(progress.get(path.name, 0), len(HEADER)))
+        return backlog
+
+    def _ingest_file(self, path: Path, done: int) -> tuple[int, int]:
+        """Rows inserted from ``path``, and the bytes it still holds beyond them."""
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            return 0
+            return 0, 0
         try:
             # Lock first, read after: once we hold it nobody can append any more.
             try:
@@ -175,12 +183,14 @@ class JournalIngester:
                         self._report_foreign(path)
                     elif closed:  # its owner died while creating it
                         self._delete(path, fd, 0)
-                    return 0  # else still being created
+                        return 0, 0
+                    return 0, max(0, used_length(fd) - len(HEADER))  # else still being created
                 done = len(HEADER)
             inserted, done = self._ingest_lines(fd, path.name, done)
             if closed:
                 self._delete(path, fd, done)
-            return inserted
+                return inserted, 0
+            return inserted, max(0, used_length(fd) - done)
         finally:
             os.close(fd)
 

@@ -748,3 +748,28 @@ def test_a_line_of_valid_json_but_the_wrong_shape_is_skipped_and_the_rest_ingest
     assert "unreadable line skipped" in caplog.text
     _assert_stored(store, good)
     assert store.count_predictions() == 2
+
+
+def test_a_failed_round_reports_everything_it_could_not_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PredictionStore.open(sqlite_url(tmp_path / "predictions.db"))
+    folder = tmp_path / "journal"
+    backlogs: list[int] = []
+    ingester = JournalIngester(store, folder, on_backlog=backlogs.append)
+    writer = JournalWriter(folder)
+    records = [make_record() for _ in range(3)]
+    try:
+        writer.append(records)
+
+        def database_away(*args: object) -> None:
+            raise RuntimeError("the database is away")
+
+        monkeypatch.setattr(store, "ingest_journal_json", database_away)
+        with pytest.raises(RuntimeError, match="away"):
+            ingester.ingest()
+        assert backlogs == [sum(len(encode_entry(r)) for r in records)]
+    finally:
+        writer.close()
+        ingester.close()
+        store.close()
