@@ -7,10 +7,16 @@ under ``DRIFTLINE_HOME`` so that one folder is the whole installation.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_MODEL_NAME = "churn"
+
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """Whether the switch ``name`` is on: 1, true, yes or on (any case); unset is off."""
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)

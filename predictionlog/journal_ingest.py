@@ -8,10 +8,12 @@ skipped. A file whose owner has closed it or died (its ``flock`` is free) is
 deleted once everything in it is in the database.
 
 One ingestion runs at a time per folder: an ``flock`` on ``.ingest.lock``
-(between processes) and a threading lock (within one) keep them apart. Every
-serving worker runs a background round every ``interval`` seconds and skips it
-when another is busy; a label whose prediction is not in the database yet asks
-for a round at once (``ingest``) and waits for it.
+(between processes) and a threading lock (within one) keep them apart. Under
+gunicorn an ingestion service process runs the rounds (ingest_service.py);
+every serving worker also runs a background loop that takes the rounds over
+whenever no service is running, and skips a round when another is busy. A
+label whose prediction is not in the database yet asks for a round at once
+(``ingest``) and waits for it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy.exc import DBAPIError
 
@@ -40,6 +42,12 @@ LOCK_FILE: Final = ".ingest.lock"
 
 BatchListener = Callable[[int, float], None]
 BacklogListener = Callable[[int], None]
+
+
+class ServiceProbe(Protocol):
+    """Tells a worker's background loop that an ingestion service runs the rounds."""
+
+    def held_elsewhere(self) -> bool: ...
 
 
 def used_length(fd: int) -> int:
@@ -75,16 +83,24 @@ class JournalIngester:
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         on_batch: BatchListener | None = None,
         on_backlog: BacklogListener | None = None,
+        parse_in_database: bool = True,
     ) -> None:
         """``on_batch(rows, seconds)`` is called after every committed transaction
         (the serving metrics' batch size and commit duration), ``on_backlog(bytes)``
         after every round with what it left in the journals (a line still being
-        written, or all of it when the database failed); their errors are logged."""
+        written, or all of it when the database failed); their errors are logged.
+
+        ``parse_in_database``: on SQLite, insert a block of lines with one statement
+        that parses them in SQLite, releasing the GIL once per block; right inside
+        a serving worker. Off, lines are parsed here and inserted row by row, which
+        costs about half the CPU but releases the GIL once per row; right in a
+        process of its own (the ingestion service)."""
         self._store = store
         self.directory = directory
         self._chunk_bytes = chunk_bytes
         self._on_batch = on_batch
         self._on_backlog = on_backlog
+        self._parse_in_database = parse_in_database
         directory.mkdir(parents=True, exist_ok=True)
         self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         self._lock_pid = os.getpid()
@@ -236,7 +252,7 @@ class JournalIngester:
     def _insert(self, block: bytes, name: str, offset: int) -> int:
         """Insert the complete lines ``block`` read at ``offset``; rows inserted or skipped."""
         end = offset + len(block)
-        if self._store.ingests_json:
+        if self._parse_in_database and self._store.ingests_json:
             # The fast way: SQLite parses the block itself, in one statement.
             try:
                 self._store.ingest_journal_json(lines_as_json(block), name, end)
@@ -283,19 +299,34 @@ class JournalIngester:
 
     # --- in the background ----------------------------------------------------------------
 
-    def start(self, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
-        """Run a round every ``interval`` seconds on a daemon thread until ``stop``."""
+    def start(
+        self, interval: float = DEFAULT_INTERVAL_SECONDS, *, service: ServiceProbe | None = None
+    ) -> None:
+        """Run a round every ``interval`` seconds on a daemon thread until ``stop``;
+        skip it while ``service`` says an ingestion service runs the rounds."""
         if self._thread is not None:
             return
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="prediction-journal-ingest", daemon=True
+            target=self._run,
+            args=(interval, service),
+            name="prediction-journal-ingest",
+            daemon=True,
         )
         self._thread.start()
 
-    def _run(self, interval: float) -> None:
+    def _run(self, interval: float, service: ServiceProbe | None) -> None:
+        deferring = False
         while not self._stop.wait(interval):
             try:
+                if service is not None and service.held_elsewhere():
+                    if not deferring:
+                        log.info("an ingestion service runs the rounds of %s", self.directory)
+                    deferring = True
+                    continue
+                if deferring:
+                    log.warning("no ingestion service runs; ingesting %s here", self.directory)
+                    deferring = False
                 self.try_ingest()
             except Exception as exc:  # the lines stay in the journal; the next round retries
                 log.warning("ingesting the prediction journal failed: %s", exc)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftline.config import Settings
+from driftline.config import Settings, env_flag
 from driftline.registry_contract import CHAMPION_ALIAS
 from predictionlog.engine import sqlite_synchronous_from_env
 from predictionlog.journal import default_journal_dir
@@ -47,10 +47,6 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not an integer") from exc
-
-
-def _env_flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -121,10 +117,10 @@ class ServingConfig:
             ingest_interval_seconds=_env_float(
                 env, "DRIFTLINE_INGEST_INTERVAL", DEFAULT_INGEST_INTERVAL
             ),
-            fast_path=not _env_flag(env, "DRIFTLINE_NO_FAST_PATH"),
-            validate=not _env_flag(env, "DRIFTLINE_BENCH_NO_VALIDATION"),
-            instrument=not _env_flag(env, "DRIFTLINE_BENCH_NO_METRICS"),
-            log_predictions=not _env_flag(env, "DRIFTLINE_BENCH_NO_LOGGING"),
+            fast_path=not env_flag(env, "DRIFTLINE_NO_FAST_PATH"),
+            validate=not env_flag(env, "DRIFTLINE_BENCH_NO_VALIDATION"),
+            instrument=not env_flag(env, "DRIFTLINE_BENCH_NO_METRICS"),
+            log_predictions=not env_flag(env, "DRIFTLINE_BENCH_NO_LOGGING"),
         ).checked()
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ServingConfig:

@@ -1,7 +1,8 @@
 """gunicorn settings of the driftline inference server (``gunicorn -c serving/gunicorn.conf.py``).
 
 Environment: DRIFTLINE_SERVE_BIND (127.0.0.1:8000), DRIFTLINE_SERVE_WORKERS (2),
-DRIFTLINE_SERVE_THREADS (4), DRIFTLINE_RUN_DIR (default <DRIFTLINE_HOME>/run/serve-<port>).
+DRIFTLINE_SERVE_THREADS (4), DRIFTLINE_RUN_DIR (default <DRIFTLINE_HOME>/run/serve-<port>),
+DRIFTLINE_NO_INGEST_SERVICE (set: the workers ingest their journals themselves).
 
 The run directory belongs to this one server: it holds the Prometheus
 multiprocess files (``prometheus/``, always set here, never inherited, because
@@ -14,10 +15,12 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from driftline.config import Settings
+from driftline.config import Settings, env_flag
 
 bind = os.environ.get("DRIFTLINE_SERVE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("DRIFTLINE_SERVE_WORKERS", "2"))
@@ -53,10 +56,38 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 metrics_dir.mkdir(parents=True, exist_ok=True)
 
 
+# The arbiter attribute holding the ingestion service (serving/ingest_process.py): a
+# reload (SIGHUP) runs this file again, so a module global would forget it.
+_SERVICE_ATTRIBUTE = "driftline_ingest_service"
+
+
 def on_starting(server: Any) -> None:
     """In the arbiter, before any worker forks: start with empty multiprocess files."""
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True, exist_ok=True)
+
+
+def when_ready(server: Any) -> None:
+    """In the arbiter, listening and about to fork workers: start the ingestion service."""
+    if env_flag(os.environ, "DRIFTLINE_NO_INGEST_SERVICE"):
+        return
+    service = subprocess.Popen([sys.executable, "-m", "serving.ingest_process"])
+    setattr(server, _SERVICE_ATTRIBUTE, service)
+    server.log.info("ingestion service started (pid %d)", service.pid)
+
+
+def on_exit(server: Any) -> None:
+    """In the arbiter, after the workers have stopped: stop the service after a last round."""
+    service: subprocess.Popen[bytes] | None = getattr(server, _SERVICE_ATTRIBUTE, None)
+    if service is None:
+        return
+    service.terminate()
+    try:
+        service.wait(graceful_timeout)
+    except subprocess.TimeoutExpired:
+        server.log.warning("ingestion service (pid %d) did not stop; killed", service.pid)
+        service.kill()
+        service.wait()
 
 
 def post_worker_init(worker: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from mlflow.tracking import MlflowClient
 
+from predictionlog.ingest_service import ServiceLock
 from predictionlog.journal import JournalWriter
 from predictionlog.journal_ingest import JournalIngester
 from predictionlog.records import LabelResult
@@ -46,6 +47,7 @@ class ServingRuntime:
         self.store: PredictionStore | None = None
         self.journal: JournalWriter | None = None
         self.ingester: JournalIngester | None = None
+        self._service_lock: ServiceLock | None = None
         self._client: MlflowClient | None = None
         self._signal = ReloadSignal(config.run_dir)
         self._wake = threading.Event()
@@ -77,7 +79,10 @@ class ServingRuntime:
                     self.metrics.observe_journal_backlog if self.config.instrument else None
                 ),
             )
-            self.ingester.start(self.config.ingest_interval_seconds)
+            # Under gunicorn the ingestion service runs the rounds; this loop takes
+            # them over whenever no service is running (predictionlog/ingest_service.py).
+            self._service_lock = ServiceLock(journal_dir)
+            self.ingester.start(self.config.ingest_interval_seconds, service=self._service_lock)
             self._client = client_for(self.config)
             self.check_registry()
             self._watcher = threading.Thread(
@@ -110,6 +115,8 @@ class ServingRuntime:
             except Exception as exc:
                 log.warning("final ingestion of the prediction journal failed: %s", exc)
             self.ingester.close()
+        if self._service_lock is not None:
+            self._service_lock.close()
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -42,9 +42,11 @@ def store(db_url: str) -> Iterator[PredictionStore]:
         opened.close()
 
 
-@pytest.fixture
-def ingester(store: PredictionStore, journal_dir: Path) -> Iterator[JournalIngester]:
-    opened = JournalIngester(store, journal_dir)
+@pytest.fixture(params=[True, False], ids=["parsed-by-sqlite", "parsed-here"])
+def ingester(
+    request: pytest.FixtureRequest, store: PredictionStore, journal_dir: Path
+) -> Iterator[JournalIngester]:
+    opened = JournalIngester(store, journal_dir, parse_in_database=request.param)
     try:
         yield opened
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -17,8 +18,11 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from driftline import registry
 from driftline.mlflow_setup import connect
+from predictionlog.ingest_service import ServiceLock
+from predictionlog.journal import default_journal_dir
 from predictionlog.store import PredictionStore
 from serving.cli import CONFIG_FILE
+from serving.ingest_process import NICENESS
 from tests.serving.conftest import ADMIN_TOKEN
 from tests.serving.live_server import LiveServer, live_server
 from tests.serving.records import one_record, records
@@ -220,3 +224,78 @@ def test_graceful_restart_loses_no_acknowledged_prediction(
     acknowledged = list(t.acknowledged)
     assert stored_ids(server, acknowledged) == set(acknowledged)
     assert "predictions not logged" not in server.log.read_text()
+    assert not _service_lock_held(server, tmp_path), "the ingestion service outlived the server"
+
+
+def _journal_dir(server: LiveServer, tmp_path: Path) -> Path:
+    return default_journal_dir(server.prediction_db_url, tmp_path)
+
+
+def _service_lock_held(server: LiveServer, tmp_path: Path) -> bool:
+    probe = ServiceLock(_journal_dir(server, tmp_path))
+    try:
+        return probe.held_elsewhere()
+    finally:
+        probe.close()
+
+
+def _children(pid: int, module: str) -> list[int]:
+    """Live child processes of ``pid`` running ``python -m module``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z" and module.encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _predict(server: LiveServer, n: int) -> list[str]:
+    ids = []
+    for record in records(n):
+        response = requests.post(f"{server.url}/predict", json={"record": record}, timeout=10)
+        assert response.status_code == 200, response.text
+        ids.append(response.json()["predictions"][0]["prediction_id"])
+    return ids
+
+
+def test_the_ingestion_service_stores_predictions_and_the_workers_take_over_when_it_dies(
+    trained_store: TrainedStore, tmp_path: Path
+) -> None:
+    with live_server(trained_store.env, tmp_path) as server:
+        services = _children(server.proc.pid, "serving.ingest_process")
+        assert len(services) == 1, "the arbiter should run one ingestion service"
+        assert _service_lock_held(server, tmp_path)
+        # It yields the CPU to the workers.
+        niceness = os.getpriority(os.PRIO_PROCESS, services[0])
+        assert niceness - os.getpriority(os.PRIO_PROCESS, server.proc.pid) == NICENESS
+        ids = _predict(server, 20)
+        _wait(lambda: stored_ids(server, ids) == set(ids), 30, "the service to ingest")
+
+        os.kill(services[0], signal.SIGKILL)
+        _wait(lambda: not _service_lock_held(server, tmp_path), 10, "the service to be gone")
+        more = _predict(server, 20)  # no label asks for them: only a background round stores them
+        _wait(lambda: stored_ids(server, more) == set(more), 30, "the workers to take over")
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(60)
+    assert server.proc.returncode == 0, server.log.read_text()[-2000:]
+    text = server.log.read_text()
+    assert "ingestion service started" in text
+    assert "no ingestion service runs; ingesting" in text
+
+
+def test_without_the_service_the_workers_ingest(
+    trained_store: TrainedStore, tmp_path: Path
+) -> None:
+    extra = {"DRIFTLINE_NO_INGEST_SERVICE": "1"}
+    with live_server(trained_store.env, tmp_path, extra_env=extra) as server:
+        assert _children(server.proc.pid, "serving.ingest_process") == []
+        assert not _service_lock_held(server, tmp_path)
+        ids = _predict(server, 20)
+        _wait(lambda: stored_ids(server, ids) == set(ids), 30, "the workers to ingest")
