@@ -2,18 +2,20 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/serving_throughput.py [--seconds 10] [--runs 3]
+    .venv/bin/python bench/serving_throughput.py [--seconds 5] [--runs 10]
 
 One trained churn model (a temporary MLflow store) is served several ways, all
 with 2 worker processes on 127.0.0.1, all started once and idle while another
 is measured:
 
 - ``driftline``: the real server as shipped, validation + metrics + durable
-  prediction log on, SQLite ``synchronous=NORMAL`` (the default: every commit
-  written to the WAL file, which survives a crash of the process; fsynced at
-  checkpoints);
+  prediction log on, SQLite ``synchronous=NORMAL`` (the default: a prediction
+  is in the worker's journal, which survives a crash of the process, when it is
+  answered), the journals ingested by the server's ingestion service process;
 - ``driftline-full``: the same with ``DRIFTLINE_SQLITE_SYNCHRONOUS=FULL``
-  (an fsync per group commit: survives a power loss too);
+  (an fdatasync of the journal before the answer: survives a power loss too);
+- ``driftline-inworker``: as ``driftline``, but without the ingestion service
+  (``DRIFTLINE_NO_INGEST_SERVICE=1``): the workers ingest their journals;
 - ``driftline-nolog``: validation and metrics on, the prediction log off
   (``DRIFTLINE_BENCH_NO_LOGGING=1``), to split the cost between them;
 - ``driftline-off``: the benchmark switches DRIFTLINE_BENCH_NO_VALIDATION,
@@ -21,11 +23,14 @@ is measured:
 - ``mlflow``: ``mlflow models serve -m models:/churn/1 --env-manager local -w 2``.
 
 wrk (2 threads, 8 connections, ``--latency``) posts single records in turn from
-a fixed set of 200, in each server's own body format. Runs are interleaved
-(A, B, C, A, B, C, ...) so drift of this shared machine hits all alike; the
-table shows medians. Besides wall-clock figures it prints the CPU time the
-workers spent per request (from /proc), which other load on the machine
-disturbs much less. Figures only; no pass/fail.
+a fixed set of 200, in each server's own body format. Runs are interleaved,
+forwards and backwards in turn (A, B, C, C, B, A, ...), so drift of this shared
+machine hits all alike and no server always runs next to the same one; the
+table shows medians, and the cost figures are also given as the median of
+per-round pairs (more, shorter rounds give more pairs: 10 of 5 s by default).
+Besides wall-clock figures
+it prints the CPU time the server's processes (workers and ingestion service)
+spent per request (from /proc). Figures only; no pass/fail.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ VENV_BIN = Path(sys.executable).parent
 DRIFTLINE_VARIANTS: dict[str, dict[str, str]] = {
     "driftline": {},
     "driftline-full": {"DRIFTLINE_SQLITE_SYNCHRONOUS": "FULL"},
+    "driftline-inworker": {"DRIFTLINE_NO_INGEST_SERVICE": "1"},
     # Validation and metrics on, logging off: splits the cost between the two.
     "driftline-nolog": {"DRIFTLINE_BENCH_NO_LOGGING": "1"},
     "driftline-off": {
@@ -125,8 +131,8 @@ def post_once(url: str, body: Any) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="length of one wrk run")
-    parser.add_argument("--runs", type=int, default=3, help="runs per server (median taken)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
+    parser.add_argument("--runs", type=int, default=10, help="runs per server (median taken)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--no-mlflow", action="store_true",
@@ -202,7 +208,7 @@ def measure(work: Path, args: argparse.Namespace) -> int:
             post_once(f"{url}/invocations", {"dataframe_records": [records[0]]})
 
         for round_ in range(1, args.runs + 1):
-            for t in targets:
+            for t in targets if round_ % 2 else reversed(targets):
                 run(t.url, t.script, threads=2, connections=args.connections, seconds=2)  # warm-up
                 cpu_before = worker_cpu_seconds(t.proc.pid, t.worker_marker)
                 measured = run(t.url, t.script, threads=2, connections=args.connections,
@@ -255,37 +261,27 @@ def report(targets: list[Target], peaks: dict[str, list[int]], args: argparse.Na
         f"p99:                   driftline {on['p99']:.2f} ms, "
         f"driftline-full {full['p99']:.2f} ms   (target < 15 ms)"
     )
-    print(
-        f"cost of validation + metrics + logging, throughput: driftline "
-        f"{(1 - on['rps'] / off['rps']) * 100:.1f} %, driftline-full "
-        f"{(1 - full['rps'] / off['rps']) * 100:.1f} %   (target < 15 %)"
-    )
-    nolog = rows["driftline-nolog"]
-    print(
-        f"of which validation + metrics (driftline-nolog): "
-        f"{(1 - nolog['rps'] / off['rps']) * 100:.1f} % throughput, "
-        f"{(nolog['cpu'] / off['cpu'] - 1) * 100:.1f} % CPU per request"
-    )
-    # Paired by round: each round's runs are minutes apart at most, so load from
-    # other work on the machine hits both sides of a pair alike.
+    # Cost against driftline-off, two ways: the ratio of the medians, and the median
+    # of per-round pairs (a pair's runs are seconds apart, so drift of the machine's
+    # speed hits both sides alike).
     by_name = {t.name: t for t in targets}
-    on_runs, off_runs = by_name["driftline"], by_name["driftline-off"]
-    paired = [1 - a.requests_per_second / b.requests_per_second
-              for a, b in zip(on_runs.runs, off_runs.runs, strict=True)]  # fmt: skip
-    paired_cpu = [a / b - 1 for a, b in
-                  zip(on_runs.cpu_per_request, off_runs.cpu_per_request, strict=True)]  # fmt: skip
-    print(
-        f"the same, median of per-round pairs: {med(paired) * 100:.1f} % throughput "
-        f"(rounds: {', '.join(f'{p * 100:.0f}' for p in paired)}), "
-        f"{med(paired_cpu) * 100:.1f} % CPU per request"
-    )
-    print(f"throughput off/on: {off['rps'] / on['rps']:.2f} (driftline), "
-          f"{off['rps'] / full['rps']:.2f} (driftline-full)")  # fmt: skip
-    print(
-        f"cost of validation + metrics + logging, CPU per request: driftline "
-        f"{(on['cpu'] / off['cpu'] - 1) * 100:.1f} %, driftline-full "
-        f"{(full['cpu'] / off['cpu'] - 1) * 100:.1f} %"
-    )
+    off_runs = by_name["driftline-off"]
+    print("cost against driftline-off (target < 15 % for driftline):")
+    print(f"  {'server':19s} {'throughput':>10s} {'paired':>7s} {'CPU/req':>8s} {'paired':>7s}"
+          "   per-round throughput costs")  # fmt: skip
+    for name in ("driftline", "driftline-full", "driftline-inworker", "driftline-nolog"):
+        row, runs = rows[name], by_name[name]
+        paired = [1 - a.requests_per_second / b.requests_per_second
+                  for a, b in zip(runs.runs, off_runs.runs, strict=True)]  # fmt: skip
+        paired_cpu = [a / b - 1 for a, b in
+                      zip(runs.cpu_per_request, off_runs.cpu_per_request, strict=True)]  # fmt: skip
+        print(
+            f"  {name:19s} {(1 - row['rps'] / off['rps']) * 100:9.1f}% {med(paired) * 100:6.1f}% "
+            f"{(row['cpu'] / off['cpu'] - 1) * 100:7.1f}% {med(paired_cpu) * 100:6.1f}%   "
+            + ", ".join(f"{p * 100:.0f}" for p in paired)
+        )
+    print("  (driftline-nolog: validation and metrics alone; driftline-inworker: "
+          "the workers ingest, no ingestion service)")  # fmt: skip
 
 
 if __name__ == "__main__":
