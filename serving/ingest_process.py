@@ -56,8 +56,7 @@ def main() -> int:
     ingester = JournalIngester(
         store,
         journal_dir,
-        on_batch=metrics.observe_commit if config.instrument else None,
-        on_backlog=metrics.observe_journal_backlog if config.instrument else None,
+        **metrics.ingestion_listeners(config.instrument),
         parse_in_database=False,  # alone in its process: half the CPU, no GIL to share
     )
     lock = ServiceLock(journal_dir)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypedDict
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -39,6 +39,7 @@ from driftline.metric_catalog import (
     RELOAD_OUTCOMES,
     spec,
 )
+from predictionlog.journal_ingest import BacklogListener, BatchListener
 
 GaugeMode = Literal["livemax", "livemostrecent", "livesum", "max", "sum"]
 
@@ -62,6 +63,11 @@ def _histogram(
 def _gauge(name: str, mode: GaugeMode, registry: CollectorRegistry | None) -> Gauge:
     s = spec(name)
     return Gauge(s.name, s.help, s.labels, registry=registry, multiprocess_mode=mode)
+
+
+class IngestionListeners(TypedDict):
+    on_batch: BatchListener | None
+    on_backlog: BacklogListener | None
 
 
 class ServingMetrics:
@@ -146,6 +152,13 @@ class ServingMetrics:
 
     def observe_journal_backlog(self, backlog_bytes: int) -> None:
         self.journal_backlog.set(backlog_bytes)
+
+    def ingestion_listeners(self, instrument: bool) -> IngestionListeners:
+        """The ``on_batch`` and ``on_backlog`` a JournalIngester reports to (none when
+        instrumentation is off), for a worker's and the ingestion service's alike."""
+        if not instrument:
+            return {"on_batch": None, "on_backlog": None}
+        return {"on_batch": self.observe_commit, "on_backlog": self.observe_journal_backlog}
 
     def model_swapped(
         self, model: str, old: tuple[str, str] | None, new: tuple[str, str], load_seconds: float

@@ -72,12 +72,7 @@ class ServingRuntime:
             journal_dir = self.config.journal_dir
             self.journal = JournalWriter(journal_dir, sync=self.config.journal_sync)
             self.ingester = JournalIngester(
-                self.store,
-                journal_dir,
-                on_batch=self.metrics.observe_commit if self.config.instrument else None,
-                on_backlog=(
-                    self.metrics.observe_journal_backlog if self.config.instrument else None
-                ),
+                self.store, journal_dir, **self.metrics.ingestion_listeners(self.config.instrument)
             )
             # Under gunicorn the ingestion service runs the rounds; this loop takes
             # them over whenever no service is running (predictionlog/ingest_service.py).
