@@ -31,6 +31,10 @@ LATENCY_BUCKETS_SECONDS: Final = (
     0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )  # fmt: skip
 
+# An inference server worker holds the counts of its request path in memory and
+# writes them this often (serving/metrics.py, ServingMetrics.flush).
+SERVING_FLUSH_SECONDS: Final = 0.1
+
 # Predictions per ingestion transaction (a 1 MiB chunk of journal holds ~1,500-3,000).
 BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 

@@ -13,6 +13,7 @@ from driftline.metric_catalog import (
     LATENCY_BUCKETS_SECONDS,
     METRICS,
     RELOAD_OUTCOMES,
+    SERVING_FLUSH_SECONDS,
     WEBHOOK_OUTCOMES,
     WINDOW_KINDS,
 )
@@ -70,6 +71,17 @@ def render() -> str:
         f"- `kind` of `driftline_window_samples`: {', '.join(WINDOW_KINDS)}.",
         f"- `outcome` of `driftline_webhooks_total`: {', '.join(WEBHOOK_OUTCOMES)}.",
         f"- `state` of `driftline_retrain_jobs`: {', '.join(JOB_STATES)}.",
+        "",
+        "## When serving metrics are written",
+        "",
+        "A worker adds each request to `driftline_http_requests_total`,"
+        " `driftline_http_request_duration_seconds` and `driftline_predictions_total` in memory"
+        f" and writes the sums to its multiprocess file every {SERVING_FLUSH_SECONDS:g} s, and"
+        " before it answers a scrape itself. A scrape can therefore miss up to"
+        f" {SERVING_FLUSH_SECONDS:g} s of another worker's latest requests; they show in the"
+        " next one. A worker that stops writes what it holds; one killed outright (SIGKILL,"
+        f" out of memory) loses at most its last {SERVING_FLUSH_SECONDS:g} s of counts. The"
+        " batching saves the request path four locked file writes per prediction.",
         "",
     ]
     return "\n".join(lines)

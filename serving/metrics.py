@@ -13,6 +13,11 @@ with a fresh ``MultiProcessCollector``. Gauge modes are chosen per meaning:
 - ``driftline_prediction_journal_backlog_bytes``: ``livemostrecent``: one worker
   ingests for all in a round, so the latest value any live worker wrote is the backlog.
 
+The request path's counters and latency histogram (count_request,
+count_predictions) are held in memory and written by ``flush``, every
+SERVING_FLUSH_SECONDS and before each scrape: one locked file write per series
+and flush instead of four per prediction.
+
 Outside gunicorn (Flask's test client) the metrics live in the app's own registry.
 """
 
@@ -40,6 +45,7 @@ from driftline.metric_catalog import (
     spec,
 )
 from predictionlog.journal_ingest import BacklogListener, BatchListener
+from serving.pending_counts import LatencyTally, PendingCounts
 
 GaugeMode = Literal["livemax", "livemostrecent", "livesum", "max", "sum"]
 
@@ -63,6 +69,19 @@ def _histogram(
 def _gauge(name: str, mode: GaugeMode, registry: CollectorRegistry | None) -> Gauge:
     s = spec(name)
     return Gauge(s.name, s.help, s.labels, registry=registry, multiprocess_mode=mode)
+
+
+def _observe_tally(child: Histogram, tally: LatencyTally) -> None:
+    """Add many observations to one histogram series at once.
+
+    prometheus_client has no public call for this; these are the values its own
+    ``observe`` writes (the sum and one bucket per observation), and
+    tests/serving/test_metrics.py holds the result equal to observing one by one.
+    """
+    child._sum.inc(tally.total)
+    for value, count in zip(child._buckets, tally.buckets, strict=True):
+        if count:
+            value.inc(count)
 
 
 class IngestionListeners(TypedDict):
@@ -97,47 +116,43 @@ class ServingMetrics:
         self.commit_batch = _histogram(
             "driftline_prediction_log_batch_size", BATCH_SIZE_BUCKETS, reg
         )
-        # labels() checks and str()s its arguments and takes a lock on every call; the
-        # per-request paths look the children up here instead. Keys are bounded like
-        # the label values (versions, routes, status codes, classes).
-        self._request_children: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
-        self._prediction_children: dict[tuple[str, str, str], Counter] = {}
+        # The request path adds to memory; flush() writes (serving/pending_counts.py).
+        self._pending = PendingCounts(LATENCY_BUCKETS_SECONDS)
 
     def count_request(
         self, model: str, version: str, endpoint: str, status: int, seconds: float
     ) -> None:
-        """One answered HTTP request: its count by status and its duration."""
-        key = (model, version, endpoint, status)
-        children = self._request_children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(model, version, endpoint, str(status)),
-                self.latency.labels(model, version, endpoint),
-            )
-            self._request_children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        """One answered HTTP request: its count by status and its duration (at the next flush)."""
+        self._pending.add_request(model, version, endpoint, str(status), seconds)
 
     def count_predictions(
         self, model: str, version: str, class_keys: Sequence[str], winners: Sequence[int]
     ) -> None:
         """Records predicted: ``winners`` are indices into ``class_keys``, one per record."""
         if len(winners) == 1:
-            self._prediction_child(model, version, class_keys[winners[0]]).inc()
+            self._pending.add_predictions(model, version, class_keys[winners[0]], 1)
             return
-        # One write per class, not per record: each inc() is a locked mmap write.
         tally: dict[int, int] = {}
         for winner in winners:
             tally[winner] = tally.get(winner, 0) + 1
         for winner, count in tally.items():
-            self._prediction_child(model, version, class_keys[winner]).inc(count)
+            self._pending.add_predictions(model, version, class_keys[winner], count)
 
-    def _prediction_child(self, model: str, version: str, class_key: str) -> Counter:
-        key = (model, version, class_key)
-        child = self._prediction_children.get(key)
-        if child is None:
-            child = self._prediction_children[key] = self.predictions.labels(*key)
-        return child
+    def flush(self) -> None:
+        """Write what count_request and count_predictions held: one write per series.
+
+        The runtime calls this every SERVING_FLUSH_SECONDS and at shutdown; a
+        scrape calls it first, so the answering worker's own counts are current.
+        """
+        drained = self._pending.drain()
+        if not drained:
+            return
+        for (model, version, endpoint, status), count in drained.requests.items():
+            self.requests.labels(model, version, endpoint, status).inc(count)
+        for labels, tally in drained.latency.items():
+            _observe_tally(self.latency.labels(*labels), tally)
+        for labels, count in drained.predictions.items():
+            self.predictions.labels(*labels).inc(count)
 
     def preinitialise(self, model: str) -> None:
         """Outcome series exist at zero from the start so rate() and alerts see them."""
@@ -170,6 +185,7 @@ class ServingMetrics:
         self.load_duration.labels(model, new[0]).set(load_seconds)
 
     def render(self) -> tuple[bytes, str]:
+        self.flush()
         if self._registry is not None:
             return generate_latest(self._registry), CONTENT_TYPE_LATEST
         registry = CollectorRegistry()

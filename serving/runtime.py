@@ -16,6 +16,7 @@ from typing import Literal
 
 from mlflow.tracking import MlflowClient
 
+from driftline.metric_catalog import SERVING_FLUSH_SECONDS
 from predictionlog.ingest_service import ServiceLock
 from predictionlog.journal import JournalWriter
 from predictionlog.journal_ingest import JournalIngester
@@ -54,6 +55,7 @@ class ServingRuntime:
         self._stop = threading.Event()
         self._check_lock = threading.Lock()
         self._watcher: threading.Thread | None = None
+        self._flusher: threading.Thread | None = None
         self._leader: RetentionLeader | None = None
         self._start_lock = threading.Lock()
         self.started = False
@@ -84,6 +86,11 @@ class ServingRuntime:
                 target=self._watch, name="registry-watcher", daemon=True
             )
             self._watcher.start()
+            if self.config.instrument:
+                self._flusher = threading.Thread(
+                    target=self._flush_metrics, name="metrics-flush", daemon=True
+                )
+                self._flusher.start()
             self._leader = RetentionLeader(self.store, self.config.retention, self.config.run_dir)
             self._leader.start()
             self.started = True
@@ -94,6 +101,9 @@ class ServingRuntime:
         self._wake.set()
         if self._watcher is not None:
             self._watcher.join(10)
+        if self._flusher is not None:
+            self._flusher.join(10)
+            self.metrics.flush()  # the last requests' counts, before the process goes
         if self._leader is not None:
             self._leader.stop()
         if self.journal is not None:
@@ -195,6 +205,13 @@ class ServingRuntime:
             if woken or signalled or time.monotonic() >= next_check:
                 self.check_registry()
                 next_check = time.monotonic() + self._interval()
+
+    def _flush_metrics(self) -> None:
+        while not self._stop.wait(SERVING_FLUSH_SECONDS):
+            try:
+                self.metrics.flush()
+            except Exception as exc:  # a full disk, say: keep serving, try again next time
+                log.warning("writing the request metrics failed: %s", exc)
 
     def _interval(self) -> float:
         if self.model is None:

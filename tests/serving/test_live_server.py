@@ -82,9 +82,11 @@ def test_predict_feedback_and_metrics_summed_over_both_workers(
         assert unknown.status_code == 404
 
         predict = {"model": "churn", "version": "1", "endpoint": "/predict"}
+        # Each worker writes its request counts every SERVING_FLUSH_SECONDS.
+        _wait(lambda: server.metric("driftline_http_request_duration_seconds_count", **predict)
+              == n + 1, 5, "both workers' request counts")  # fmt: skip
         assert server.metric("driftline_http_requests_total", status="200", **predict) == n
         assert server.metric("driftline_http_requests_total", status="400", **predict) == 1
-        assert server.metric("driftline_http_request_duration_seconds_count", **predict) == n + 1
         assert server.metric("driftline_predictions_total", model="churn", version="1") == n
         assert server.metric("driftline_feedback_total", outcome="recorded") == 1
         assert server.metric("driftline_feedback_total", outcome="unknown_prediction") == 1

@@ -1,4 +1,8 @@
-"""The per-request metric methods export what plain ``labels(...).inc()`` calls export."""
+"""The per-request metric methods export what plain ``labels(...).inc()`` calls export.
+
+count_request and count_predictions hold their counts in memory until a flush
+(serving/pending_counts.py); what a flush writes must equal one call per event.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ REQUESTS = (
     ("2", "/predict", 200, 7.5),
     ("none", "unmatched", 404, 0.0001),
     ("1", "/predict", 200, 0.0012),
+    ("1", "/predict", 200, 0.001),  # on a bucket bound: in that bucket, as observe() puts it
+    ("1", "/predict", 200, 5.0),
 )
 # (version, winners): single records and batches with repeated classes.
 PREDICTIONS = (("1", (1,)), ("1", (0,)), ("1", (0, 1, 1, 0, 1)), ("2", (1, 1)))
@@ -53,9 +59,10 @@ def test_methods_export_the_same_samples_as_labels_calls() -> None:
     plain, fast = ServingMetrics(), ServingMetrics()
     drive(plain, methods=False)
     drive(fast, methods=True)
-    drive(fast, methods=True)  # the second time from the cached children
+    fast.flush()
+    drive(fast, methods=True)  # the second time onto series a flush already wrote
     drive(plain, methods=False)
-    assert exposition(fast) == exposition(plain)
+    assert exposition(fast) == exposition(plain)  # render() flushes first
     assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in (
         exposition(fast)
     )
@@ -66,7 +73,9 @@ WORKER = """
 import sys
 from serving.metrics import ServingMetrics
 from tests.serving.test_metrics import drive
-drive(ServingMetrics(), methods=sys.argv[1] == "methods")
+metrics = ServingMetrics()
+drive(metrics, methods=sys.argv[1] == "methods")
+metrics.flush()  # as the runtime does at shutdown
 """
 RENDER = "from serving.metrics import ServingMetrics; print(ServingMetrics().render()[0].decode())"
 
@@ -90,8 +99,26 @@ def test_methods_export_the_same_samples_across_processes(tmp_path: Path) -> Non
     assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in fast
     assert (
         'driftline_http_request_duration_seconds_count{endpoint="/predict",model="churn",'
-        'version="1"} 8.0'
+        'version="1"} 12.0'
     ) in fast
+
+
+def test_counts_wait_in_memory_until_a_flush() -> None:
+    metrics = ServingMetrics()
+    metrics.count_request("churn", "1", "/predict", 200, 0.003)
+    metrics.count_predictions("churn", "1", CLASSES, (1, 1, 0))
+    assert metrics.requests.labels("churn", "1", "/predict", "200")._value.get() == 0
+    metrics.flush()
+    metrics.flush()  # nothing twice
+    assert metrics.requests.labels("churn", "1", "/predict", "200")._value.get() == 1
+    assert metrics.predictions.labels("churn", "1", "yes")._value.get() == 2
+    text = metrics.render()[0].decode()
+    bucket = (
+        "driftline_http_request_duration_seconds_bucket"
+        '{{endpoint="/predict",le="{}",model="churn",version="1"}} {}'
+    )
+    assert bucket.format("0.0025", "0.0") in text
+    assert bucket.format("0.005", "1.0") in text
 
 
 def test_ingestion_reports_to_the_log_metrics_only_when_instrumented() -> None:
