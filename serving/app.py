@@ -1,4 +1,4 @@
-"""The Flask app of the inference server: routes, error answers, request metrics."""
+"""The Flask app of the inference server: routes and error answers, counted by request_metrics."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from predictionlog.ids import new_prediction_id
@@ -17,6 +18,7 @@ from predictionlog.records import PredictionRecord
 from serving.config import ServingConfig
 from serving.metrics import ServingMetrics
 from serving.openapi import document
+from serving.request_metrics import SERVED_VERSION, CountedApp
 from serving.runtime import ServingRuntime
 from serving.served_model import ServedModel
 from serving.validation import RequestError, parse_json
@@ -73,31 +75,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
                 "model_not_loaded",
                 f"no version of {cfg.model_uri} is loaded yet: {rt.last_error}",
             )
-        g.model = model
+        request.environ[SERVED_VERSION] = model.version  # for the request metrics
         return model
 
     @app.before_request
     def _begin() -> None:
         if not rt.started:
             rt.start()
-        g.started = time.perf_counter()
-
-    if cfg.instrument:
-
-        @app.after_request
-        def _count(response: Response) -> Response:
-            model: ServedModel | None = g.get("model") or rt.model
-            version = model.version if model is not None else "none"
-            rule = request.url_rule
-            endpoint = rule.rule if rule is not None else "unmatched"
-            metrics.count_request(
-                cfg.model_name,
-                version,
-                endpoint,
-                response.status_code,
-                time.perf_counter() - g.started,
-            )
-            return response
 
     @app.errorhandler(RequestError)
     def _request_error(exc: RequestError) -> Response:
@@ -321,4 +305,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         rt.request_reload()
         return _json_response({"status": "reload_requested"}, 202)
 
+    if cfg.instrument:
+        app.wsgi_app = CountedApp(  # type: ignore[method-assign]
+            app.wsgi_app,
+            partial(metrics.count_request, cfg.model_name),
+            routes=(r.rule for r in app.url_map.iter_rules() if not r.arguments),
+            current_version=lambda: "none" if rt.model is None else rt.model.version,
+        )
     return app

@@ -278,6 +278,24 @@ def test_request_metrics_count_every_answer(
     assert bucket <= 8  # the catalog's first bucket exists
 
 
+def test_request_metrics_name_the_route_or_unmatched(client: FlaskClient) -> None:
+    """Random URLs cannot grow the endpoint label; every answer is counted, errors too."""
+    assert client.get("/no/such/path").status_code == 404
+    assert client.get("/predict").status_code == 405
+    assert client.get("/health").status_code == 200
+    text = client.get("/metrics").get_data(as_text=True)
+    for endpoint, status in (("unmatched", "404"), ("/predict", "405"), ("/health", "200")):
+        assert sample(text, "driftline_http_requests_total", model="churn", version="1",
+                      endpoint=endpoint, status=status) == 1, endpoint  # fmt: skip
+    endpoints = {
+        s.labels["endpoint"]
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "driftline_http_requests_total"
+    }
+    assert endpoints == {"unmatched", "/predict", "/health"}
+
+
 def test_admin_reload_needs_the_bearer_token(
     client: FlaskClient, contract: ContractChecker
 ) -> None:
