@@ -145,7 +145,11 @@ class JournalWriter:
         ValueError for a record that cannot be stored (nothing is written);
         OSError if no file can take them (a full disk); JournalClosedError after close.
         """
-        data = b"".join([encode_entry(r) for r in records])
+        self.append_lines(b"".join([encode_entry(r) for r in records]))
+
+    def append_lines(self, data: bytes) -> None:
+        """Write journal lines made by journal_format (``encode_entry``, ``EntryEncoder``),
+        as ``append`` does: durable (as the mode says) when this returns."""
         if not data:
             return
         with self._lock:

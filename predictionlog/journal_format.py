@@ -15,10 +15,11 @@ objects to the database as they are, without parsing them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Final
 
 from predictionlog.records import PredictionRecord
-from predictionlog.store import EncodedPrediction, encode_prediction
+from predictionlog.store import EncodedPrediction, check_stored_string, encode_prediction
 
 HEADER: Final = b"driftline-prediction-journal 1\n"
 FIELDS: Final = 7
@@ -39,6 +40,63 @@ def encode_entry(record: PredictionRecord) -> bytes:
         f"{_STRING.encode(row['model_name'])}\t{_STRING.encode(row['model_version'])}\t"
         f"{_STRING.encode(row['predicted_class'])}\t{row['features']}\t{row['probabilities']}\n"
     ).encode()
+
+
+class EntryEncoder:
+    """Journal lines for the predictions of one model version, as encode_entry makes them.
+
+    What every line of the version shares (its name, version and class keys) is
+    checked and encoded once, and the features arrive as JSON text already (the
+    server can often store the request's own text, serving/record_text.py): the
+    request path pays for the id, the time and the probabilities only.
+    """
+
+    def __init__(self, model_name: str, model_version: str, class_keys: Sequence[str]) -> None:
+        check_stored_string("model_name", model_name)
+        check_stored_string("model_version", model_version)
+        for key in class_keys:
+            check_stored_string("predicted_class", key)
+        self._model = f"{_STRING.encode(model_name)}\t{_STRING.encode(model_version)}"
+        self._classes = tuple(_STRING.encode(key) for key in class_keys)
+        # One %-format for the whole object; %r of a float is what json writes for it.
+        self._probabilities = (
+            "{" + ",".join(f"{key.replace('%', '%%')}:%r" for key in self._classes) + "}"
+        )
+
+    def line(
+        self,
+        prediction_id: str,
+        created_at: float,
+        features_json: str,
+        winner: int,
+        probabilities: Sequence[float],
+    ) -> str:
+        """The line of one prediction; ValueError names what cannot be stored.
+
+        ``winner`` indexes the class keys and ``probabilities`` follow their order;
+        ``features_json`` is one JSON object without tabs or newlines.
+        """
+        check_stored_string("prediction_id", prediction_id, prediction_id)
+        if not (
+            features_json.startswith("{")
+            and features_json.endswith("}")
+            and "\t" not in features_json
+            and "\n" not in features_json
+        ):
+            raise ValueError(
+                f"prediction {prediction_id!r}: features must be one JSON object on one line"
+            )
+        values = tuple(map(float, probabilities))
+        total = sum(values)  # NaN or infinity anywhere makes the sum so
+        if len(values) != len(self._classes) or total - total != 0.0:
+            raise ValueError(
+                f"prediction {prediction_id!r}: probabilities must be {len(self._classes)} "
+                f"finite numbers, got {values}"
+            )
+        return (
+            f"{_STRING.encode(prediction_id)}\t{float(created_at)!r}\t{self._model}\t"
+            f"{self._classes[winner]}\t{features_json}\t{self._probabilities % values}\n"
+        )
 
 
 def _string(field: str, name: str) -> str:

@@ -116,6 +116,27 @@ _SQLITE_SET_PROGRESS: Final = (
 )
 
 
+def check_stored_string(column: str, value: object, prediction_id: str | None = None) -> None:
+    """ValueError unless ``value`` fits the bounded string ``column`` of ``predictions``."""
+    limit = _BOUNDED_COLUMNS[column]
+    if not isinstance(value, str) or not value or len(value) > limit:
+        whose = "" if prediction_id is None else f"prediction {prediction_id!r}: "
+        raise ValueError(
+            f"{whose}{column} must be a non-empty string of at most {limit} characters, "
+            f"got {value!r}"
+        )
+
+
+def features_json(features: Mapping[str, object]) -> str:
+    """The ``features`` column's text: compact JSON (ValueError or TypeError if it cannot be)."""
+    return _JSON.encode(features if isinstance(features, dict) else dict(features))
+
+
+def probabilities_json(probabilities: Mapping[str, float]) -> str:
+    """The ``probabilities`` column's text; ValueError for NaN or infinity."""
+    return _JSON.encode({str(k): float(v) for k, v in probabilities.items()})
+
+
 def encode_prediction(record: PredictionRecord) -> EncodedPrediction:
     """The bind parameters for ``record``; ValueError names the field that cannot be stored."""
     row: EncodedPrediction = {
@@ -125,19 +146,11 @@ def encode_prediction(record: PredictionRecord) -> EncodedPrediction:
         "model_version": record.model_version,
         "predicted_class": record.predicted_class,
     }
-    for name, limit in _BOUNDED_COLUMNS.items():
-        value = row[name]
-        if not isinstance(value, str) or not value or len(value) > limit:
-            raise ValueError(
-                f"prediction {record.prediction_id!r}: {name} must be a non-empty string of at "
-                f"most {limit} characters, got {value!r}"
-            )
+    for name in _BOUNDED_COLUMNS:
+        check_stored_string(name, row[name], record.prediction_id)
     try:
-        features = record.features
-        row["features"] = _JSON.encode(features if isinstance(features, dict) else dict(features))
-        row["probabilities"] = _JSON.encode(
-            {str(k): float(v) for k, v in record.probabilities.items()}
-        )
+        row["features"] = features_json(record.features)
+        row["probabilities"] = probabilities_json(record.probabilities)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"prediction {record.prediction_id!r}: features or probabilities cannot be stored "

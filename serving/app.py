@@ -14,10 +14,11 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from predictionlog.ids import new_prediction_id
-from predictionlog.records import PredictionRecord
+from predictionlog.store import features_json
 from serving.config import ServingConfig
 from serving.metrics import ServingMetrics
 from serving.openapi import document
+from serving.record_text import single_record_text
 from serving.request_metrics import SERVED_VERSION, CountedApp
 from serving.runtime import ServingRuntime
 from serving.served_model import ServedModel
@@ -37,13 +38,17 @@ def _json_response(body: Any, status: int = 200) -> Response:
     return Response(_JSON.encode(body), status, mimetype=JSON_MIMETYPE)
 
 
-def _json_body() -> Any:
+def _json_bytes() -> bytes:
     if request.mimetype != JSON_MIMETYPE:
         got = request.mimetype or "none"
         raise RequestError(
             415, "unsupported_media_type", f"Content-Type must be {JSON_MIMETYPE}, got {got}"
         )
-    return parse_json(request.get_data(cache=False))
+    return request.get_data(cache=False)
+
+
+def _json_body() -> Any:
+    return parse_json(_json_bytes())
 
 
 def runtime_of(app: Flask) -> ServingRuntime:
@@ -107,13 +112,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
     @app.post("/predict")
     def predict() -> Response:
         model = served()
-        records = model.validator.records(_json_body(), validate=cfg.validate)
+        raw = _json_bytes()
+        body = parse_json(raw)
+        records = model.validator.records(body, validate=cfg.validate)
         probabilities = model.predictor.predict_proba(records)
         winners = probabilities.argmax(axis=1).tolist()
-        now = time.time()
         keys = model.class_keys
         answers: list[dict[str, Any]] = []
-        rows: list[PredictionRecord] = []
+        logged: list[tuple[str, dict[str, Any], int, list[float]]] = []
         for record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
             prediction_id = new_prediction_id()
             probs = dict(zip(keys, row, strict=True))
@@ -125,25 +131,40 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
                 }
             )
             if cfg.log_predictions:
-                rows.append(
-                    PredictionRecord(
-                        prediction_id, now, model.name, model.version, record, keys[winner], probs
-                    )
-                )
+                logged.append((prediction_id, record, winner, row))
         if cfg.log_predictions:
-            _make_durable(rows)
+            # The request's own text of a single record, when that is the record (record_text.py).
+            text = single_record_text(raw, records[0]) if "record" in body else None
+            _make_durable(model, logged, text)
         if cfg.instrument:
             metrics.count_predictions(model.name, model.version, keys, winners)
         return _json_response(
             {"model": {"name": model.name, "version": model.version}, "predictions": answers}
         )
 
-    def _make_durable(rows: list[PredictionRecord]) -> None:
+    def _make_durable(
+        model: ServedModel,
+        logged: list[tuple[str, dict[str, Any], int, list[float]]],
+        single_text: str | None,
+    ) -> None:
+        """Journal the predictions; a RequestError (503) unless they are durable."""
         journal = rt.journal
+        now = time.time()
         try:
             if journal is None:
                 raise RuntimeError("the prediction log is not open")
-            journal.append(rows)
+            entries = model.journal_entries
+            lines = [
+                entries.line(
+                    prediction_id,
+                    now,
+                    features_json(record) if single_text is None else single_text,
+                    winner,
+                    row,
+                )
+                for prediction_id, record, winner, row in logged
+            ]
+            journal.append_lines("".join(lines).encode())
         except Exception as exc:
             log.error("predictions not logged, not acknowledged: %s", exc)
             raise RequestError(

@@ -14,6 +14,7 @@ import pandas as pd
 from mlflow.models import get_model_info
 from mlflow.tracking import MlflowClient
 
+from predictionlog.journal_format import EntryEncoder
 from serving.config import ServingConfig
 from serving.fast_path import Matrix, compile_pipeline
 from serving.feature_schema import FeatureSchema, SignatureError, from_signature_inputs
@@ -55,6 +56,7 @@ class ServedModel:
     class_keys: tuple[str, ...]  # str() of each class: keys of "probabilities"
     validator: RecordValidator
     predictor: Predictor
+    journal_entries: EntryEncoder  # the prediction log's lines for this version
     fast_path: bool
     loaded_at: float
     load_seconds: float
@@ -95,15 +97,18 @@ def load_version(client: MlflowClient, config: ServingConfig, version: str) -> S
     classes = tuple(_native(c) for c in model.classes_)
     compiled = compile_pipeline(model, schema.names) if config.fast_path else None
     predictor: Predictor = compiled if compiled is not None else PandasPredictor(model, schema)
+    class_keys = tuple(str(c) for c in classes)
     return ServedModel(
         name=config.model_name,
         version=str(version),
         run_id=str(mv.run_id or ""),
         schema=schema,
         classes=classes,
-        class_keys=tuple(str(c) for c in classes),
+        class_keys=class_keys,
         validator=RecordValidator(schema, config.max_batch),
         predictor=predictor,
+        # A name, version or class the log cannot store fails the load, not every request.
+        journal_entries=EntryEncoder(config.model_name, str(version), class_keys),
         fast_path=compiled is not None,
         loaded_at=time.time(),
         load_seconds=time.perf_counter() - started,

@@ -1,4 +1,5 @@
-"""Journal lines: encode_entry and decode_entry give back exactly the stored row."""
+"""Journal lines: encode_entry and decode_entry give back exactly the stored row, and
+EntryEncoder makes the same lines as encode_entry."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from typing import Any
 
 import pytest
 
-from predictionlog.journal_format import HEADER, JournalFormatError, decode_entry, encode_entry
+from predictionlog.journal_format import (
+    HEADER,
+    EntryEncoder,
+    JournalFormatError,
+    decode_entry,
+    encode_entry,
+)
 from predictionlog.records import PredictionRecord
-from predictionlog.store import encode_prediction
+from predictionlog.store import encode_prediction, features_json
 from tests.predictionlog.sample_records import make_record
 
 # Under 50 characters, so it fits model_version too.
@@ -157,3 +164,85 @@ def test_string_fields_that_are_not_json_strings_are_refused(index: int, value: 
 
 def test_format_errors_are_value_errors() -> None:
     assert issubclass(JournalFormatError, ValueError)
+
+
+def _entry_line(record: PredictionRecord, features_text: str | None = None) -> bytes:
+    keys = tuple(record.probabilities)
+    encoder = EntryEncoder(record.model_name, record.model_version, keys)
+    return encoder.line(
+        record.prediction_id,
+        record.created_at,
+        features_json(record.features) if features_text is None else features_text,
+        keys.index(record.predicted_class),
+        list(record.probabilities.values()),
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        make_record(),
+        make_record(features={}),
+        make_record(features={"contract_type": AWKWARD, "x": None, "flag": True}),
+        make_record(model_name=AWKWARD, model_version=AWKWARD[:40]),
+        make_record(model_name="m" * 200, model_version="v" * 50, created_at=1.5),
+    ],
+)
+def test_the_entry_encoder_makes_the_lines_encode_entry_makes(record: PredictionRecord) -> None:
+    assert _entry_line(record) == encode_entry(record)
+
+
+def test_the_entry_encoder_stores_features_text_as_given() -> None:
+    record = make_record()
+    text = '{"tenure_months": 12, "monthly_charges": 70.35,  "contract_type": "monthly"}'
+    row = decode_entry(_entry_line(record, text)[:-1].decode())
+    assert row == {**encode_prediction(record), "features": text}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("model_name", ""),
+        ("model_name", "m" * 201),
+        ("model_version", "v" * 51),
+        ("predicted_class", "c" * 201),
+    ],
+)
+def test_the_entry_encoder_refuses_what_the_store_refuses_when_it_is_made(
+    field: str, value: str
+) -> None:
+    names = {"model_name": "churn", "model_version": "1"} | {field: value}
+    keys = (value,) if field == "predicted_class" else ("0", "1")
+    with pytest.raises(ValueError, match=field):
+        EntryEncoder(names["model_name"], names["model_version"], keys)
+
+
+@pytest.mark.parametrize("features_text", ["[1]", "", '{"a":\t1}', '{"a":\n1}', '{"a": 1} '])
+def test_the_entry_encoder_refuses_features_that_are_not_one_object_on_one_line(
+    features_text: str,
+) -> None:
+    with pytest.raises(ValueError, match="one JSON object on one line"):
+        _entry_line(make_record(), features_text)
+
+
+def test_the_entry_encoder_refuses_an_over_long_id() -> None:
+    encoder = EntryEncoder("churn", "1", ("0", "1"))
+    with pytest.raises(ValueError, match="prediction_id"):
+        encoder.line("i" * 37, 1.0, "{}", 0, [0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    "probabilities", [[math.nan, 0.5], [0.5, math.inf], [-math.inf, math.inf], [1.0], [0.2] * 3]
+)
+def test_the_entry_encoder_refuses_probabilities_it_cannot_store(
+    probabilities: list[float],
+) -> None:
+    with pytest.raises(ValueError, match="probabilities must be 2 finite numbers"):
+        EntryEncoder("churn", "1", ("0", "1")).line("id", 1.0, "{}", 0, probabilities)
+
+
+def test_the_entry_encoder_writes_class_keys_that_look_like_formats() -> None:
+    record = dataclasses.replace(
+        make_record(predicted_class="%s"), probabilities={"%s": 0.25, "100%": 0.75}
+    )
+    assert _entry_line(record) == encode_entry(record)

@@ -11,7 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
+from predictionlog.schema import predictions
 from predictionlog.store import PredictionStore
 from serving.app import create_app, runtime_of
 from tests.serving.conftest import ADMIN_TOKEN, app_config
@@ -75,6 +77,41 @@ def test_one_record_is_predicted_logged_and_answered(
     assert stored.model_version == "1"
     assert stored.predicted_class == str(prediction["predicted_class"])
     assert dict(stored.features) == one_record()
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["as sent by json.dumps", "with a repeated key", "with escapes", "as a batch of one"],
+)
+def test_the_log_stores_the_features_the_model_was_given(
+    client: FlaskClient, contract: ContractChecker, app: Flask, spelling: str
+) -> None:
+    """The request's own text of its record is stored only when it means that record
+    (serving/record_text.py); every other spelling is stored as the parsed record."""
+    record = one_record()
+    name = next(k for k, v in record.items() if isinstance(v, str))
+    text = json.dumps(record)
+    if spelling == "with a repeated key":  # JSON keeps the last value; so must the log
+        text = "{" + json.dumps(name) + ': "stale", ' + text[1:]
+    if spelling == "with escapes":
+        escaped = '"' + "".join(f"\\u{ord(c):04x}" for c in name) + '"'
+        text = text.replace(json.dumps(name), escaped, 1)
+    body = (
+        f'{{"records": [{text}]}}' if spelling == "as a batch of one" else f'{{"record": {text}}}'
+    )
+    response = post(client, contract, "/predict", None, raw=body.encode())
+    assert response.status_code == 200, response.get_data(as_text=True)
+    prediction_id = response.get_json()["predictions"][0]["prediction_id"]
+    rt = runtime_of(app)
+    assert rt.store is not None and rt.ingester is not None
+    rt.ingester.ingest()
+    with rt.store.engine.connect() as conn:
+        stored = conn.execute(
+            select(predictions.c.features).where(predictions.c.prediction_id == prediction_id)
+        ).scalar_one()
+    # Key by key, as SQL's JSON functions read it: one key each, none repeated.
+    pairs = json.loads(stored, object_pairs_hook=list)
+    assert len(pairs) == len(record) and dict(pairs) == record
 
 
 def test_a_batch_answers_in_order_and_nulls_are_accepted(
