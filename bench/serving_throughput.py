@@ -25,9 +25,10 @@ is measured:
 wrk (2 threads, 8 connections, ``--latency``) posts single records in turn from
 a fixed set of 200, in each server's own body format. Runs are interleaved,
 forwards and backwards in turn (A, B, C, C, B, A, ...), so drift of this shared
-machine hits all alike and no server always runs next to the same one; the
-table shows medians, and the cost figures are also given as the median of
-per-round pairs (more, shorter rounds give more pairs: 10 of 5 s by default).
+machine hits all alike; driftline and driftline-off, the pair the cost target
+compares, run back to back in every round. The table shows medians, and the
+cost figures are also given as the median of per-round pairs (more, shorter
+rounds give more pairs: 10 of 5 s by default).
 Besides wall-clock figures
 it prints the CPU time the server's processes (workers and ingestion service)
 spent per request (from /proc). Figures only; no pass/fail.
@@ -63,17 +64,19 @@ from training.train import TrainOptions, fit_and_log
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# In the order they run (reversed every other round): the pair the cost target
+# compares, driftline and driftline-off, always runs back to back.
 DRIFTLINE_VARIANTS: dict[str, dict[str, str]] = {
     "driftline": {},
-    "driftline-full": {"DRIFTLINE_SQLITE_SYNCHRONOUS": "FULL"},
-    "driftline-inworker": {"DRIFTLINE_NO_INGEST_SERVICE": "1"},
-    # Validation and metrics on, logging off: splits the cost between the two.
-    "driftline-nolog": {"DRIFTLINE_BENCH_NO_LOGGING": "1"},
     "driftline-off": {
         "DRIFTLINE_BENCH_NO_VALIDATION": "1",
         "DRIFTLINE_BENCH_NO_METRICS": "1",
         "DRIFTLINE_BENCH_NO_LOGGING": "1",
     },
+    # Validation and metrics on, logging off: splits the cost between the two.
+    "driftline-nolog": {"DRIFTLINE_BENCH_NO_LOGGING": "1"},
+    "driftline-inworker": {"DRIFTLINE_NO_INGEST_SERVICE": "1"},
+    "driftline-full": {"DRIFTLINE_SQLITE_SYNCHRONOUS": "FULL"},
 }
 
 
