@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 
 from traffic.scenarios import SCENARIOS
@@ -31,7 +32,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stack.start()
         if args.no_traffic:
             print("stack is up; Ctrl-C stops it", flush=True)
-            signal.pause()
+            # Not signal.pause(): a Ctrl-C landing between the print and the pause
+            # would be handled before pause() starts, and pause() would wait for the next.
+            # Python raises a pending KeyboardInterrupt at the loop's next turn.
+            while True:
+                time.sleep(0.5)
         else:
             run_story(stack, duration=args.duration, exit_when_done=args.exit_when_done)
     except StartupError as exc:
