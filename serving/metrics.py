@@ -132,7 +132,7 @@ class ServingMetrics:
         if len(winners) == 1:
             self._pending.add_predictions(model, version, class_keys[winners[0]], 1)
             return
-        tally: dict[int, int] = {}
+        tally: dict[int, int] = {}  # one add per class, not per record
         for winner in winners:
             tally[winner] = tally.get(winner, 0) + 1
         for winner, count in tally.items():

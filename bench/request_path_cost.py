@@ -1,0 +1,177 @@
+"""What validation, metrics and the prediction log cost the request thread, inside one process.
+
+Run from the repository root:
+
+    .venv/bin/python bench/request_path_cost.py [--rounds 40]
+
+bench/serving_throughput.py measures the whole server over HTTP, where the
+shared machine's drift moves single rounds by tens of percent: it cannot
+resolve a change of a few microseconds per request. This benchmark takes
+HTTP, gunicorn and the load generator away. One process holds five apps on
+one trained model, each with its own prediction log, in prometheus_client's
+multiprocess mode as under gunicorn:
+
+- ``on``: as shipped (validation, metrics, prediction log);
+- ``off``: the three benchmark switches set (the baseline);
+- ``no-validation``, ``no-metrics``, ``no-logging``: one switch each.
+
+Each round sends the same 200 single-record bodies through every app's WSGI
+callable, in turn and in alternating order, and reads the thread's own CPU
+clock around them. It prints each app's median CPU per request and its cost
+against ``off`` as the median of per-round pairs. The apps' ingestion loops
+stand back (this process holds each journal's ingestion-service lock, as the
+service does under gunicorn); afterwards the ``on`` app's journal is ingested
+once, and the CPU that takes per prediction is what the ingestion service
+spends beside the workers. Figures only; no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+VARIANTS: dict[str, dict[str, bool]] = {
+    "on": {},
+    "off": {"validate": False, "instrument": False, "log_predictions": False},
+    "no-validation": {"validate": False},
+    "no-metrics": {"instrument": False},
+    "no-logging": {"log_predictions": False},
+}
+
+
+def _environ(body: bytes) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/predict",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+    }
+
+
+def _send(app: Any, bodies: Iterable[bytes]) -> None:
+    status: list[str] = []
+
+    def start_response(line: str, headers: Any, exc_info: Any = None) -> None:
+        status.append(line)
+
+    for body in bodies:
+        b"".join(app.wsgi_app(_environ(body), start_response))
+        if not status[-1].startswith("200"):
+            raise RuntimeError(f"/predict answered {status[-1]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40, help="rounds of 200 requests per app")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="driftline-bench-request-path-"))
+    try:
+        return measure(work, args.rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(work: Path, rounds: int) -> int:
+    home = work / "home"
+    for name in list(os.environ):
+        if name.startswith(("DRIFTLINE_", "MLFLOW_", "PROMETHEUS_")):
+            del os.environ[name]
+    os.environ.update({
+        "DRIFTLINE_HOME": str(home),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+        "DRIFTLINE_MODEL_NAME": "churn",
+        # Set before prometheus_client is imported: it picks the mode then.
+        "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
+    })  # fmt: skip
+    (work / "prometheus").mkdir()
+    sys.path.insert(0, str(REPO))
+    from driftline.config import Settings
+    from predictionlog.ingest_service import ServiceLock
+    from predictionlog.journal_ingest import JournalIngester
+    from serving.app import create_app, runtime_of
+    from training.dataset import load
+    from training.train import TrainOptions, fit_and_log
+
+    print("training the churn model ...", flush=True)
+    fit_and_log(Settings.from_env(), load(None, None, rows=4000, seed=0),
+                TrainOptions(seed=0, promote=True))  # fmt: skip
+    frame = load(None, None, rows=200, seed=42).frame
+    bodies = [
+        json.dumps({"record": {k: (None if v != v else v) for k, v in r.items()}},
+                   separators=(",", ":")).encode()  # as wrk sends them in serving_throughput
+        for r in frame.to_dict("records")
+    ]  # fmt: skip
+    apps = {}
+    locks = []
+    for name, switches in VARIANTS.items():
+        (work / name).mkdir()
+        app = create_app({
+            "prediction_db_url": f"sqlite:///{work / name / 'predictions.db'}",
+            "run_dir": work / name, **switches,
+        })  # fmt: skip
+        lock = ServiceLock(runtime_of(app).config.journal_dir)
+        if not lock.acquire():
+            raise RuntimeError("could not take the ingestion-service lock")
+        locks.append(lock)
+        apps[name] = app
+        _send(app, bodies)  # warm-up: caches, first metric series, first journal file
+
+    cpu: dict[str, list[float]] = {name: [] for name in apps}
+    for round_ in range(rounds):
+        order = list(apps.items())
+        for name, app in order if round_ % 2 else reversed(order):
+            started = time.thread_time_ns()
+            _send(app, bodies)
+            cpu[name].append((time.thread_time_ns() - started) / len(bodies) / 1e3)
+
+    # What the ingestion service spends on the predictions the "on" app journaled,
+    # parsing as it does (serving/ingest_process.py).
+    runtime = runtime_of(apps["on"])
+    assert runtime.store is not None
+    service = JournalIngester(runtime.store, runtime.config.journal_dir, parse_in_database=False)
+    started = time.thread_time_ns()
+    rows = service.ingest()
+    ingest_us = (time.thread_time_ns() - started) / max(rows, 1) / 1e3
+    service.close()
+
+    med = statistics.median
+    print()
+    print(
+        f"POST /predict through each app's WSGI callable, one record per request, {rounds} "
+        f"rounds of {len(bodies)} requests, CPU of the request thread (us per request)"
+    )
+    print(f"{'app':14s} {'CPU/request':>11s} {'vs off':>8s} {'paired':>7s}")
+    for name in apps:
+        paired = [a / b - 1 for a, b in zip(cpu[name], cpu["off"], strict=True)]
+        print(f"{name:14s} {med(cpu[name]):9.1f} us {med(cpu[name]) - med(cpu['off']):+6.1f} us "
+              f"{med(paired) * 100:6.1f}%")  # fmt: skip
+    print(
+        f"ingesting the 'on' app's journal afterwards: {rows} predictions, "
+        f"{ingest_us:.1f} us of CPU each (the ingestion service's share, beside the workers)"
+    )
+    for app in apps.values():
+        runtime_of(app).shutdown()
+    for lock in locks:
+        lock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
