@@ -25,7 +25,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         scenario=scenario(args.scenario, timing.steady_seconds),
         ephemeral_ports=args.ephemeral_ports,
     )
-    # Ctrl-C and SIGTERM both end the run through the same clean shutdown.
+    # Ctrl-C and SIGTERM both end the run through the same clean shutdown. SIGINT is
+    # set too: a process started with it ignored (from a shell's background job, say)
+    # inherits that, and Python then installs no KeyboardInterrupt handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     stack = NativeStack(options, say=lambda line: print(line, flush=True))
     try:
