@@ -32,13 +32,35 @@ class JournalFormatError(ValueError):
     """A journal line that is not a prediction in this format."""
 
 
+def _model_fields(model_name: str, model_version: str) -> str:
+    return f"{_STRING.encode(model_name)}\t{_STRING.encode(model_version)}"
+
+
+def _line(
+    prediction_id: str,
+    created_at: float,
+    model_fields: str,
+    class_field: str,
+    features_json: str,
+    probabilities_json: str,
+) -> str:
+    """The one place the fields' order is written; the encoders below both come here."""
+    return (
+        f"{_STRING.encode(prediction_id)}\t{created_at!r}\t{model_fields}\t"
+        f"{class_field}\t{features_json}\t{probabilities_json}\n"
+    )
+
+
 def encode_entry(record: PredictionRecord) -> bytes:
     """One journal line for ``record``; ValueError names the field that cannot be stored."""
     row = encode_prediction(record)
-    return (
-        f"{_STRING.encode(row['prediction_id'])}\t{row['created_at']!r}\t"
-        f"{_STRING.encode(row['model_name'])}\t{_STRING.encode(row['model_version'])}\t"
-        f"{_STRING.encode(row['predicted_class'])}\t{row['features']}\t{row['probabilities']}\n"
+    return _line(
+        row["prediction_id"],
+        row["created_at"],
+        _model_fields(row["model_name"], row["model_version"]),
+        _STRING.encode(row["predicted_class"]),
+        row["features"],
+        row["probabilities"],
     ).encode()
 
 
@@ -56,7 +78,7 @@ class EntryEncoder:
         check_stored_string("model_version", model_version)
         for key in class_keys:
             check_stored_string("predicted_class", key)
-        self._model = f"{_STRING.encode(model_name)}\t{_STRING.encode(model_version)}"
+        self._model = _model_fields(model_name, model_version)
         self._classes = tuple(_STRING.encode(key) for key in class_keys)
         # One %-format for the whole object; %r of a float is what json writes for it.
         self._probabilities = (
@@ -93,9 +115,13 @@ class EntryEncoder:
                 f"prediction {prediction_id!r}: probabilities must be {len(self._classes)} "
                 f"finite numbers, got {values}"
             )
-        return (
-            f"{_STRING.encode(prediction_id)}\t{float(created_at)!r}\t{self._model}\t"
-            f"{self._classes[winner]}\t{features_json}\t{self._probabilities % values}\n"
+        return _line(
+            prediction_id,
+            float(created_at),
+            self._model,
+            self._classes[winner],
+            features_json,
+            self._probabilities % values,
         )
 
 
