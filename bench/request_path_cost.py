@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import shutil
 import statistics
@@ -39,6 +38,10 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import serving_workload
+from serving_workload import STATE_PREFIXES
+from serving_wrk import body_text
 
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS: dict[str, dict[str, bool]] = {
@@ -89,35 +92,21 @@ def main() -> int:
 
 
 def measure(work: Path, rounds: int) -> int:
-    home = work / "home"
     for name in list(os.environ):
-        if name.startswith(("DRIFTLINE_", "MLFLOW_", "PROMETHEUS_")):
+        if name.startswith(STATE_PREFIXES):
             del os.environ[name]
-    os.environ.update({
-        "DRIFTLINE_HOME": str(home),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
-        "DRIFTLINE_MODEL_NAME": "churn",
-        # Set before prometheus_client is imported: it picks the mode then.
-        "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
-    })  # fmt: skip
+    os.environ.update(serving_workload.store_env(work / "home"))
+    # Set before prometheus_client is imported: it picks the mode then.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(work / "prometheus")
     (work / "prometheus").mkdir()
     sys.path.insert(0, str(REPO))
-    from driftline.config import Settings
     from predictionlog.ingest_service import ServiceLock
     from predictionlog.journal_ingest import JournalIngester
     from serving.app import create_app, runtime_of
-    from training.dataset import load
-    from training.train import TrainOptions, fit_and_log
 
-    print("training the churn model ...", flush=True)
-    fit_and_log(Settings.from_env(), load(None, None, rows=4000, seed=0),
-                TrainOptions(seed=0, promote=True))  # fmt: skip
-    frame = load(None, None, rows=200, seed=42).frame
-    bodies = [
-        json.dumps({"record": {k: (None if v != v else v) for k, v in r.items()}},
-                   separators=(",", ":")).encode()  # as wrk sends them in serving_throughput
-        for r in frame.to_dict("records")
-    ]  # fmt: skip
+    serving_workload.train_churn(os.environ)
+    # The bodies wrk sends in serving_throughput.py.
+    bodies = [body_text({"record": r}).encode() for r in serving_workload.request_records()]
     apps = {}
     locks = []
     for name, switches in VARIANTS.items():

@@ -53,14 +53,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import serving_workload
 from serving_memory import worker_cpu_seconds, worker_peaks
+from serving_workload import STATE_PREFIXES
 from serving_wrk import WrkResult, lua_script, run
 
-from driftline.config import Settings
 from serving.cli import CONFIG_FILE
 from stack.processes import free_port
-from training.dataset import load
-from training.train import TrainOptions, fit_and_log
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -153,23 +152,11 @@ def main() -> int:
 
 def measure(work: Path, args: argparse.Namespace) -> int:
     home = work / "home"
-    base_env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith(("DRIFTLINE_", "MLFLOW_", "PROMETHEUS_"))
-    }  # fmt: skip
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(STATE_PREFIXES)}
     base_env["PATH"] = f"{VENV_BIN}{os.pathsep}{base_env.get('PATH', '')}"  # mlflow runs uvicorn
-    store_env = {
-        "DRIFTLINE_HOME": str(home),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
-        "DRIFTLINE_MODEL_NAME": "churn",
-    }
-    print("training the churn model ...", flush=True)
-    result, _ = fit_and_log(
-        Settings.from_env(store_env), load(None, None, rows=4000, seed=0),
-        TrainOptions(seed=0, promote=True),
-    )  # fmt: skip
-    frame = load(None, None, rows=200, seed=42).frame
-    records = [{k: (None if v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    store_env = serving_workload.store_env(home)
+    version = serving_workload.train_churn(store_env)
+    records = serving_workload.request_records()
     ours = work / "driftline.lua"
     ours.write_text(lua_script("/predict", [{"record": r} for r in records]))
     theirs = work / "mlflow.lua"
@@ -198,7 +185,7 @@ def measure(work: Path, args: argparse.Namespace) -> int:
             port = free_port()
             argv = [
                 str(VENV_BIN / "mlflow"), "models", "serve", "-m",
-                f"models:/churn/{result.version}", "--env-manager", "local", "-w", "2",
+                f"models:/churn/{version}", "--env-manager", "local", "-w", "2",
                 "-h", "127.0.0.1", "-p", str(port),
             ]  # fmt: skip
             url = f"http://127.0.0.1:{port}"

@@ -22,11 +22,16 @@ class WrkResult:
     errors: int  # non-2xx answers plus socket errors
 
 
+def body_text(body: Any) -> str:
+    """A request body as the benchmarks send it: compact JSON."""
+    return json.dumps(body, separators=(",", ":"))
+
+
 def lua_script(path: str, bodies: Sequence[Any]) -> str:
     """A wrk script that POSTs ``bodies`` as JSON to ``path`` in turn."""
     lines = ["local bodies = {}"]
     for i, body in enumerate(bodies, start=1):
-        text = json.dumps(body, separators=(",", ":"))
+        text = body_text(body)
         if "]==]" in text:
             raise ValueError("body contains the Lua long-string terminator")
         lines.append(f"bodies[{i}] = [==[{text}]==]")

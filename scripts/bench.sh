@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for script in bench/*.py; do
-  # bench/serving_wrk.py and bench/serving_memory.py are shared code, not benchmarks.
+  # serving_wrk.py, serving_memory.py and serving_workload.py are shared code, not benchmarks.
   grep -q '__name__ == "__main__"' "$script" || continue
   echo "=== $script"
   .venv/bin/python "$script"
