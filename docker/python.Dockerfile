@@ -42,6 +42,7 @@ RUN pip install --constraint constraints.txt --requirement /tmp/requirements.txt
 
 # The project itself. Installed editable in compat mode (as scripts/install.sh does): /app goes
 # on sys.path, so every top-level package of the checkout is importable.
+COPY cli cli
 COPY driftline driftline
 COPY training training
 COPY reference reference

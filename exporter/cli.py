@@ -9,14 +9,13 @@ import signal
 import sys
 import threading
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftline.config import Settings
-from exporter.app import build
-from exporter.results import CycleResults
-from exporter.scheduler import Scheduler
-from exporter.server import make_server
 from exporter.settings import ExporterConfig
+
+if TYPE_CHECKING:
+    from exporter.results import CycleResults
 
 DEFAULT_PORT = 9108
 
@@ -30,6 +29,11 @@ def _config() -> ExporterConfig:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # Imported here: the engine pulls in MLflow, which `driftline --help` must not wait for.
+    from exporter.app import build
+    from exporter.scheduler import Scheduler
+    from exporter.server import make_server
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = _config()
     exporter = build(Settings.from_env(), config)
@@ -81,6 +85,8 @@ def _print_text(results: CycleResults) -> None:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    from exporter.app import build
+
     config = _config()
     exporter = build(Settings.from_env(), config, model=args.model)
     results = exporter.engine.run_cycle()

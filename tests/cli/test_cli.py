@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 
+import cli.main
+import training.cli
 from tests.support.model_store import environment_for
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def driftline(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "driftline.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**os.environ, **environment_for(home)},
         capture_output=True,
         text=True,
@@ -29,6 +35,31 @@ def test_help_lists_every_subcommand(tmp_path: Path) -> None:
     for command in ("train", "promote", "rollback", "versions", "serve", "exporter", "retrain",
                     "bootstrap", "traffic", "demo"):  # fmt: skip
         assert command in out.stdout
+
+
+def test_help_imports_neither_mlflow_nor_scikit_learn() -> None:
+    """`driftline --help` answers at once: subcommands import the heavy libraries when they run."""
+    code = (
+        "import sys; from cli.main import build_parser; build_parser(); "
+        "print(sorted(m for m in ('mlflow', 'sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_console_script_is_the_cli_packages_main() -> None:
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, attribute = scripts["driftline"].partition(":")
+    assert getattr(importlib.import_module(module), attribute) is cli.main.main
+
+
+def test_train_knows_the_pipelines_model_kinds() -> None:
+    # training/cli.py keeps its own copy so `--help` need not import scikit-learn.
+    from training.pipeline import MODEL_KINDS
+
+    assert training.cli.MODEL_KINDS == MODEL_KINDS
 
 
 def test_train_on_a_users_csv_then_promote_rollback_and_list(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_serve_pages_and_metrics(
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "driftline.cli", "exporter", "serve", "--port", str(port)]
+    argv = [sys.executable, "-m", "cli", "exporter", "serve", "--port", str(port)]
     with running(
         argv,
         ready_url=f"{base}/healthz",
@@ -104,7 +104,7 @@ def test_bad_setting_exits_with_a_message(
     env = exporter_env(trained_store, log_settings)
     env["DRIFTLINE_EXPORTER_WINDOW_SIZE"] = "lots"
     out = subprocess.run(
-        [sys.executable, "-m", "driftline.cli", "exporter", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "cli", "exporter", "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         timeout=120,
@@ -118,7 +118,7 @@ def test_once_prints_json(
 ) -> None:
     log_traffic(log_db, model, generate(500, seed=13))
     out = subprocess.run(
-        [sys.executable, "-m", "driftline.cli", "exporter", "once", "--model", "churn", "--json"],
+        [sys.executable, "-m", "cli", "exporter", "once", "--model", "churn", "--json"],
         env=exporter_env(trained_store, log_settings),
         capture_output=True,
         timeout=120,

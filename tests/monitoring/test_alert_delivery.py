@@ -160,7 +160,7 @@ def test_drift_alert_delivered_and_resolved_with_real_exporter(
     argv = [
         sys.executable,
         "-c",
-        "import sys; from driftline.cli import main; sys.exit(main())",
+        "import sys; from cli.main import main; sys.exit(main())",
         "exporter",
         "serve",
         "--host",

@@ -102,7 +102,7 @@ def _driftline(*args: str) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; from driftline.cli import main; sys.exit(main())",
+        "import sys; from cli.main import main; sys.exit(main())",
         *args,
     ]
 

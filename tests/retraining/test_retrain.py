@@ -76,7 +76,7 @@ def test_too_few_labels_is_a_rejection_without_a_challenger(
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "driftline.cli", "retrain", *args],
+        [sys.executable, "-m", "cli", "retrain", *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

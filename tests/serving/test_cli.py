@@ -53,7 +53,7 @@ def test_driftline_serve_starts_a_pinned_server(
     env = {**subprocess_env, "DRIFTLINE_RUN_DIR": str(tmp_path / "run"),
            "DRIFTLINE_PREDICTION_DB": f"sqlite:///{tmp_path / 'p.db'}"}  # fmt: skip
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    argv = [sys.executable, "-m", "driftline.cli", "serve", "--port", str(port),
+    argv = [sys.executable, "-m", "cli", "serve", "--port", str(port),
             "--workers", "1", "--version", "1"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with running(argv, ready_url=f"{url}/ready", log=tmp_path / "serve.log", env=env, cwd=REPO):
@@ -62,7 +62,7 @@ def test_driftline_serve_starts_a_pinned_server(
 
 
 def test_bad_version_exits_with_2() -> None:
-    done = subprocess.run([sys.executable, "-m", "driftline.cli", "serve", "--version", "x"],
+    done = subprocess.run([sys.executable, "-m", "cli", "serve", "--version", "x"],
                           capture_output=True, text=True, cwd=REPO, timeout=120)  # fmt: skip
     assert done.returncode == 2
     assert "--version 'x'" in done.stderr

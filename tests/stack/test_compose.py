@@ -39,9 +39,9 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from cli.main import build_parser
+from cli.main import main as driftline_main
 from driftline.alert_contract import WEBHOOK_PATH, WEBHOOK_TOKEN_FILE_ENV
-from driftline.cli import build_parser
-from driftline.cli import main as driftline_main
 from stack import topology
 from stack.native import CHAMPION_WEIGHT
 from stack.processes import free_port
@@ -304,6 +304,14 @@ def test_every_mounted_built_and_secret_file_exists(
             )
     for secret in config["secrets"].values():
         assert Path(secret["file"]).is_file() and Path(secret["file"]).read_text().strip()
+
+
+def test_the_python_image_copies_every_installed_package() -> None:
+    find = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    packages = {pattern.split(".")[0].rstrip("*") for pattern in find["find"]["include"]}
+    app = next(s for s in dockerfile_stages(DOCKER_DIR / "python.Dockerfile") if s.name == "app")
+    copied = {dest for sources, dest in app.copies for source in sources if source in packages}
+    assert copied == {f"{APP}/{package}" for package in packages}
 
 
 def test_every_copy_source_exists_and_is_in_the_build_context() -> None:

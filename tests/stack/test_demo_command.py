@@ -27,7 +27,7 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
     log = tmp_path / "demo.out"
     with log.open("w") as out:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "driftline.cli", "demo", "--fast", "--no-traffic",
+            [sys.executable, "-m", "cli", "demo", "--fast", "--no-traffic",
              "--ephemeral-ports", "--home", str(tmp_path / "home")],
             stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ), start_new_session=True,
             # Started with SIGINT ignored, as a shell's background job starts it: the
