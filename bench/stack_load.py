@@ -44,9 +44,9 @@ import requests
 from serving_memory import cpu_seconds, descendants
 from serving_wrk import WrkResult, lua_script, run
 
+from driftline.timing import FAST
 from stack.native import NativeStack, StackOptions, running_stack
 from stack.processes import StartupError
-from stack.timing import FAST
 from traffic.records import to_records
 from traffic.scenarios import scenario
 from training.synthetic import generate

@@ -14,9 +14,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from driftline.timing import FAST
 from stack.native import StackOptions, running_stack
 from stack.story import ACCURACY_RULE_FOR, figures, run_story
-from stack.timing import FAST
 from traffic.scenarios import scenario
 
 

@@ -12,10 +12,10 @@ from traffic.scenarios import SCENARIOS
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from driftline.timing import FAST, PRODUCTION
     from stack.native import NativeStack, StackOptions
     from stack.processes import StartupError
     from stack.story import run_story
-    from stack.timing import FAST, PRODUCTION
     from traffic.scenarios import scenario
 
     timing = FAST if args.fast else PRODUCTION
@@ -57,9 +57,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_render_config(args: argparse.Namespace) -> int:
+    from driftline.timing import FAST, PRODUCTION
     from stack import topology
     from stack.render import render_stack_config
-    from stack.timing import FAST, PRODUCTION
 
     def host(service: str) -> str:
         # Compose service names resolve through the compose network's DNS.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from driftline.timing import Timing
 from stack import topology
 from stack.processes import (
     Managed,
@@ -32,7 +33,6 @@ from stack.processes import (
     wait_ready,
 )
 from stack.render import render_stack_config
-from stack.timing import Timing
 from traffic.scenarios import Scenario
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]

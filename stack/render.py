@@ -21,7 +21,7 @@ from driftline.monitoring_render import (
     render_alertmanager_config,
     render_prometheus_config,
 )
-from stack.timing import Timing
+from driftline.timing import Timing
 
 
 def render_stack_config(

@@ -12,7 +12,7 @@ from traffic.scenarios import SCENARIOS
 
 
 def cmd_traffic(args: argparse.Namespace) -> int:
-    from stack.timing import timing_from_env
+    from driftline.timing import timing_from_env
     from traffic.generator import TrafficGenerator
     from traffic.scenarios import scenario
 
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--router", required=True, help="PHP router base URL (POST /predict)")
     p.add_argument("--feedback", required=True, help="inference server base URL (POST /feedback)")
     p.add_argument("--scenario", default="drift-retrain", choices=SCENARIOS)
-    # Defaults come from the DRIFTLINE_TIMING profile (stack/timing.py), as for the whole stack.
+    # Defaults come from the DRIFTLINE_TIMING profile (driftline/timing.py), as for the stack.
     p.add_argument("--rate", type=float, help="requests per second")
     p.add_argument("--label-delay", type=float, help="seconds until labels arrive")
     p.add_argument("--steady-seconds", type=float, help="steady phase length")

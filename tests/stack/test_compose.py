@@ -42,10 +42,10 @@ from packaging.requirements import Requirement
 from cli.main import build_parser
 from cli.main import main as driftline_main
 from driftline.alert_contract import WEBHOOK_PATH, WEBHOOK_TOKEN_FILE_ENV
+from driftline.timing import FAST, timing_from_env
 from stack import topology
 from stack.native import CHAMPION_WEIGHT
 from stack.processes import free_port
-from stack.timing import FAST, timing_from_env
 from tests.support.processes import running
 
 REPO = Path(__file__).resolve().parents[2]

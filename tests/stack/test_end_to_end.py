@@ -17,6 +17,7 @@ import requests
 from mlflow.tracking import MlflowClient
 
 from driftline import registry
+from driftline.timing import FAST
 from stack.native import NativeStack, StackOptions
 from stack.story import run_story
 from stack.timeline import (
@@ -27,7 +28,6 @@ from stack.timeline import (
     JOB_FINISHED,
     Timeline,
 )
-from stack.timing import FAST
 from traffic.scenarios import scenario
 
 pytestmark = pytest.mark.slow

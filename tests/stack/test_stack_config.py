@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from driftline.monitoring_render import alert_for, load_thresholds
+from driftline.timing import FAST, PRODUCTION, timing_from_env
 from stack import topology
 from stack.render import render_stack_config
-from stack.timing import FAST, PRODUCTION, timing_from_env
 
 
 def test_profiles_are_selected_by_name() -> None:

@@ -1,7 +1,9 @@
 """Interval settings of a stack run: production defaults, or `--fast` for a demo in minutes.
 
 Every interval that bounds how quickly drift becomes a new champion is here,
-so the demo can print the floor they allow next to what it measured.
+so the demo can print the floor they allow next to what it measured. In the
+ground floor because both the stack and the traffic generator (below the stack)
+read the DRIFTLINE_TIMING profile.
 """
 
 from __future__ import annotations
