@@ -626,11 +626,23 @@ def owned_by_runner(path: Path) -> Path:
 
 
 def substituted(text: str, replacements: Mapping[str, str]) -> str:
-    """``text`` with container-only values replaced; each must occur, so drift is noticed."""
-    for old, new in replacements.items():
+    """``text`` with container-only values replaced; each must occur, so drift is noticed.
+
+    One pass over the original text: a replacement is never rewritten by a later one
+    (the checkout's own path may contain another pattern, e.g. a clone under /tmp/).
+    """
+    for old in replacements:
         assert old in text, f"expected {old!r} in the config"
-        text = text.replace(old, new)
-    return text
+    # Longest first, so a pattern that starts another one does not shadow it.
+    pattern = "|".join(re.escape(old) for old in sorted(replacements, key=len, reverse=True))
+    return re.sub(pattern, lambda match: replacements[match.group(0)], text)
+
+
+def test_substitution_leaves_replaced_text_alone() -> None:
+    # A checkout under /tmp/ once had its document root rewritten by the "/tmp/" swap.
+    config = "root /app/php/public;\npid /tmp/nginx.pid;\n"
+    swapped = {"root /app/php/public;": "root /tmp/clone/php/public;", "/tmp/": "/work/x/"}
+    assert substituted(config, swapped) == "root /tmp/clone/php/public;\npid /work/x/nginx.pid;\n"
 
 
 @dataclass(frozen=True)
