@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -135,20 +134,3 @@ def test_alertmanager_render_sets_url_token_file_and_timings(tmp_path: Path) -> 
         render_alertmanager_config(
             tmp_path, receiver_url="127.0.0.1:1/alerts", credentials_file=tmp_path / "tok"
         )
-
-
-@needs_promtool
-def test_compose_target_files_fit_the_committed_config(tmp_path: Path) -> None:
-    """prometheus/targets-compose/ mounted over targets/ gives a valid configuration."""
-    repo = PROMETHEUS_YML.parents[1]
-    compose_dir = repo / "prometheus" / "targets-compose"
-    committed = {p.name for p in (repo / "prometheus" / "targets").glob("*.json")}
-    assert {p.name for p in compose_dir.glob("*.json")} == committed
-    shutil.copytree(repo / "prometheus", tmp_path / "prometheus")
-    shutil.copytree(repo / "alerting", tmp_path / "alerting")
-    shutil.rmtree(tmp_path / "prometheus" / "targets")
-    shutil.copytree(compose_dir, tmp_path / "prometheus" / "targets")
-    result = _check_config(tmp_path / "prometheus" / "prometheus.yml")
-    assert result.returncode == 0, result.stdout + result.stderr
-    serving = json.loads((compose_dir / "serving.json").read_text())
-    assert {g["labels"]["deployment"] for g in serving} == {"champion", "challenger"}

@@ -493,6 +493,10 @@ def test_prometheus_discovers_every_champion_replica(
     serving = next(j for j in prom["scrape_configs"] if j["job_name"] == "driftline-serving")
     names = [n for sd in serving.get("dns_sd_configs", []) for n in sd.get("names", [])]
     assert "serving-champion" in names
+    # Each discovered name is scraped on the port its service's command listens on.
+    for sd in serving["dns_sd_configs"]:
+        for name in sd["names"]:
+            assert sd["port"] == listening_port(services[name]["command"]), name
 
 
 def test_grafana_mounts_the_checked_provisioning_and_dashboards(services: dict[str, Any]) -> None:
