@@ -32,6 +32,7 @@ from exporter.window_counts import from_window
 from predictionlog.records import PredictionRecord
 from predictionlog.store import PredictionStore
 from tests.exporter.logdata import FEATURES, champion_model
+from tests.support.log_rows import insert_predictions
 from tests.support.model_store import make_trained_store
 from training.synthetic import generate
 
@@ -77,7 +78,7 @@ def writer(
             PredictionRecord(**{**r.__dict__, "created_at": now})
             for r in pending[sent : sent + batch]
         ]
-        store.insert_predictions(rows)
+        insert_predictions(store, rows)
         sent += len(rows)
         # labels for 30% of what was predicted 5 s ago
         due = sent - int(5 * rate)
@@ -106,7 +107,9 @@ def main() -> None:
     log = PredictionStore.open(url)
     t0 = time.perf_counter()
     for start in range(0, args.window, 20_000):
-        log.insert_predictions(records(model, min(20_000, args.window - start), start, time.time()))
+        insert_predictions(
+            log, records(model, min(20_000, args.window - start), start, time.time())
+        )
     print(f"pre-filled {args.window:,} predictions in {time.perf_counter() - t0:.1f} s")
     log.close()
 

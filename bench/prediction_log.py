@@ -3,7 +3,7 @@
 Acknowledged single-row submissions from 8 threads on one SQLite file: the
 journal (JournalWriter.append, with a JournalIngester moving the lines into
 the database in the background, as a serving worker runs them) against one
-transaction per row (PredictionStore.insert_predictions), each with
+transaction per row (the store's raw SQLite writer, one insert each), each with
 synchronous FULL (journal: an fdatasync per append, shared by the threads
 waiting) and NORMAL. A journal run counts as done only when ingestion has
 caught up, so its rows/s include getting every row into the database.
@@ -32,7 +32,10 @@ from predictionlog.engine import SqliteSynchronous
 from predictionlog.journal import JournalWriter
 from predictionlog.journal_ingest import JournalIngester
 from predictionlog.records import PredictionRecord
-from predictionlog.store import PredictionStore
+from predictionlog.row_codec import encode_prediction
+from predictionlog.sqlite_writer import SqliteWriter
+from predictionlog.store import SQLITE_INGEST_PREDICTIONS, PredictionStore
+from tests.support.log_rows import count_predictions, journal_lines
 
 THREADS = 8
 
@@ -106,10 +109,22 @@ def run_config(
     store = PredictionStore.open(url, synchronous=synchronous)
     try:
         if mode == "per-row":
-            return drive(lambda: store.insert_predictions([record()]), seconds)
+            return run_per_row(store, seconds)
         return run_journal(store, journal_dir, synchronous, seconds)
     finally:
         store.close()
+
+
+def run_per_row(store: PredictionStore, seconds: float) -> RunResult:
+    """The baseline: every prediction its own insert transaction (before the journal)."""
+    writer = SqliteWriter(store.engine)
+    try:
+        return drive(
+            lambda: writer.write([(SQLITE_INGEST_PREDICTIONS, [encode_prediction(record())])]),
+            seconds,
+        )
+    finally:
+        writer.close()
 
 
 def run_journal(
@@ -119,11 +134,11 @@ def run_journal(
     batches: list[int] = []
     journal = JournalWriter(directory, sync=synchronous == "FULL")
     ingester = JournalIngester(store, directory, on_batch=lambda rows, _s: batches.append(rows))
-    before = store.count_predictions()
+    before = count_predictions(store)
     ingester.start()
     try:
         began = time.perf_counter()
-        result = drive(lambda: journal.append([record()]), seconds)
+        result = drive(lambda: journal.append_lines(journal_lines([record()])), seconds)
         acknowledged_at = time.perf_counter()
         journal.close()
         ingester.stop()
@@ -132,7 +147,7 @@ def run_journal(
     finally:
         journal.close()
         ingester.close()
-    stored = store.count_predictions() - before
+    stored = count_predictions(store) - before
     return RunResult(
         stored / (caught_up - began),
         result.p50_ms,

@@ -12,8 +12,9 @@ one trained model, each with its own prediction log, in prometheus_client's
 multiprocess mode as under gunicorn:
 
 - ``on``: as shipped (validation, metrics, prediction log);
-- ``off``: the three benchmark switches set (the baseline);
-- ``no-validation``, ``no-metrics``, ``no-logging``: one switch each.
+- ``off``: validation, metrics and logging switched off through create_app's
+  arguments (the baseline);
+- ``no-validation``, ``no-metrics``, ``no-logging``: one of them off each.
 
 Each round sends the same 200 single-record bodies through every app's WSGI
 callable, in turn and in alternating order, and reads the thread's own CPU
@@ -102,6 +103,8 @@ def measure(work: Path, rounds: int) -> int:
     sys.path.insert(0, str(REPO))
     from predictionlog.ingest_service import ServiceLock
     from predictionlog.journal_ingest import JournalIngester
+    from predictionlog.settings import LogSettings
+    from predictionlog.store import PredictionStore
     from serving.app import create_app, runtime_of
 
     serving_workload.train_churn(os.environ)
@@ -111,11 +114,9 @@ def measure(work: Path, rounds: int) -> int:
     locks = []
     for name, switches in VARIANTS.items():
         (work / name).mkdir()
-        app = create_app({
-            "prediction_db_url": f"sqlite:///{work / name / 'predictions.db'}",
-            "run_dir": work / name, **switches,
-        })  # fmt: skip
-        lock = ServiceLock(runtime_of(app).config.journal_dir)
+        log = LogSettings.for_database(f"sqlite:///{work / name / 'predictions.db'}", work)
+        app = create_app({"log": log, "run_dir": work / name}, **switches)
+        lock = ServiceLock(log.journal_dir)
         if not lock.acquire():
             raise RuntimeError("could not take the ingestion-service lock")
         locks.append(lock)
@@ -131,14 +132,15 @@ def measure(work: Path, rounds: int) -> int:
             cpu[name].append((time.thread_time_ns() - started) / len(bodies) / 1e3)
 
     # What the ingestion service spends on the predictions the "on" app journaled,
-    # parsing as it does (serving/ingest_process.py).
-    runtime = runtime_of(apps["on"])
-    assert runtime.store is not None
-    service = JournalIngester(runtime.store, runtime.config.journal_dir, parse_in_database=False)
+    # parsing as it does (predictionlog/ingest_process.py).
+    log = runtime_of(apps["on"]).config.log
+    store = PredictionStore.open(log.db_url)
+    service = JournalIngester(store, log.journal_dir, parse_in_database=False)
     started = time.thread_time_ns()
     rows = service.ingest()
     ingest_us = (time.thread_time_ns() - started) / max(rows, 1) / 1e3
     service.close()
+    store.close()
 
     med = statistics.median
     print()

@@ -16,11 +16,16 @@ is measured:
   (an fdatasync of the journal before the answer: survives a power loss too);
 - ``driftline-inworker``: as ``driftline``, but without the ingestion service
   (``DRIFTLINE_NO_INGEST_SERVICE=1``): the workers ingest their journals;
-- ``driftline-nolog``: validation and metrics on, the prediction log off
-  (``DRIFTLINE_BENCH_NO_LOGGING=1``), to split the cost between them;
-- ``driftline-off``: the benchmark switches DRIFTLINE_BENCH_NO_VALIDATION,
-  _NO_METRICS and _NO_LOGGING=1 (what those three features cost);
+- ``driftline-nolog``: validation and metrics on, the prediction log off, to
+  split the cost between them;
+- ``driftline-off``: validation, metrics and the prediction log off (what those
+  three features cost);
 - ``mlflow``: ``mlflow models serve -m models:/churn/1 --env-manager local -w 2``.
+
+``driftline-nolog`` and ``driftline-off`` are built through create_app's
+arguments: gunicorn is given the factory call as its app
+(``serving.app:create_app(start=False, ...)``), since no setting of the product
+can switch logging off.
 
 wrk (2 threads, 8 connections, ``--latency``) posts single records in turn from
 a fixed set of 200, in each server's own body format. Runs are interleaved,
@@ -51,7 +56,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import serving_workload
 from serving_memory import worker_cpu_seconds, worker_peaks
@@ -63,19 +68,28 @@ from stack.processes import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-# In the order they run (reversed every other round): the pair the cost target
-# compares, driftline and driftline-off, always runs back to back.
-DRIFTLINE_VARIANTS: dict[str, dict[str, str]] = {
-    "driftline": {},
-    "driftline-off": {
-        "DRIFTLINE_BENCH_NO_VALIDATION": "1",
-        "DRIFTLINE_BENCH_NO_METRICS": "1",
-        "DRIFTLINE_BENCH_NO_LOGGING": "1",
-    },
+
+
+def _factory(**switches: bool) -> str:
+    """The app gunicorn serves: the app factory called with ``switches``."""
+    arguments = ", ".join(f"{name}={value!r}" for name, value in switches.items())
+    return f"serving.app:create_app(start=False, {arguments})"
+
+
+AS_SHIPPED: Final = "serving.wsgi:app"
+# Each variant: the app gunicorn serves and the environment it adds. In the order
+# they run (reversed every other round): the pair the cost target compares,
+# driftline and driftline-off, always runs back to back.
+DRIFTLINE_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "driftline": (AS_SHIPPED, {}),
+    "driftline-off": (
+        _factory(validate=False, instrument=False, log_predictions=False),
+        {},
+    ),
     # Validation and metrics on, logging off: splits the cost between the two.
-    "driftline-nolog": {"DRIFTLINE_BENCH_NO_LOGGING": "1"},
-    "driftline-inworker": {"DRIFTLINE_NO_INGEST_SERVICE": "1"},
-    "driftline-full": {"DRIFTLINE_SQLITE_SYNCHRONOUS": "FULL"},
+    "driftline-nolog": (_factory(log_predictions=False), {}),
+    "driftline-inworker": (AS_SHIPPED, {"DRIFTLINE_NO_INGEST_SERVICE": "1"}),
+    "driftline-full": (AS_SHIPPED, {"DRIFTLINE_SQLITE_SYNCHRONOUS": "FULL"}),
 }
 
 
@@ -164,7 +178,7 @@ def measure(work: Path, args: argparse.Namespace) -> int:
 
     targets: list[Target] = []
     with ExitStack() as stack:
-        for name, switches in DRIFTLINE_VARIANTS.items():
+        for name, (app, switches) in DRIFTLINE_VARIANTS.items():
             port = free_port()
             (work / name).mkdir()
             env = {
@@ -176,7 +190,7 @@ def measure(work: Path, args: argparse.Namespace) -> int:
                 "DRIFTLINE_SERVE_THREADS": str(args.threads),
                 "DRIFTLINE_SERVE_LOGLEVEL": "warning",
             }  # fmt: skip
-            argv = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG_FILE)]
+            argv = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG_FILE), app]
             url = f"http://127.0.0.1:{port}"
             proc = stack.enter_context(started(argv, env, f"{url}/ready", work / f"{name}.log"))
             targets.append(Target(name, f"{url}/predict", ours, proc, ""))

@@ -41,14 +41,12 @@ import mmap
 import os
 import threading
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy.engine import make_url
 
-from predictionlog.journal_format import HEADER, encode_entry
-from predictionlog.records import PredictionRecord
+from predictionlog.journal_format import HEADER
 
 log = logging.getLogger(__name__)
 
@@ -139,17 +137,12 @@ class JournalWriter:
             raise
         return fd, mapped, path
 
-    def append(self, records: Sequence[PredictionRecord]) -> None:
-        """Write ``records``; durable (as the mode says) when this returns.
+    def append_lines(self, data: bytes) -> None:
+        """Write journal lines made by journal_format (``encode_entry``, ``EntryEncoder``);
+        durable (as the mode says) when this returns.
 
-        ValueError for a record that cannot be stored (nothing is written);
         OSError if no file can take them (a full disk); JournalClosedError after close.
         """
-        self.append_lines(b"".join([encode_entry(r) for r in records]))
-
-    def append_lines(self, data: bytes) -> None:
-        """Write journal lines made by journal_format (``encode_entry``, ``EntryEncoder``),
-        as ``append`` does: durable (as the mode says) when this returns."""
         if not data:
             return
         with self._lock:

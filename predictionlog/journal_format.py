@@ -15,14 +15,44 @@ objects to the database as they are, without parsing them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from predictionlog.records import PredictionRecord
-from predictionlog.store import EncodedPrediction, check_stored_string, encode_prediction
+from predictionlog.row_codec import EncodedPrediction, check_stored_string, encode_prediction
 
 HEADER: Final = b"driftline-prediction-journal 1\n"
-FIELDS: Final = 7
+
+
+@dataclass(frozen=True)
+class JournalField:
+    """One field of a journal line: the ``predictions`` column it fills and its JSON kind."""
+
+    column: str
+    kind: str  # "string", "number" or "object"
+
+    @property
+    def sqlite_json_types(self) -> tuple[str, ...]:
+        """What SQLite's ``json_type`` answers for a value of this kind."""
+        return {"string": ("text",), "number": ("integer", "real"), "object": ("object",)}[
+            self.kind
+        ]
+
+
+# The one definition of a line: its fields in order. The encoders' template
+# (line_template), the decoder (decode_entry) and the SQL that unpacks a block of
+# lines in SQLite (sqlite_insert_from_json) are all built from it.
+FIELDS: Final = (
+    JournalField("prediction_id", "string"),
+    JournalField("created_at", "number"),
+    JournalField("model_name", "string"),
+    JournalField("model_version", "string"),
+    JournalField("predicted_class", "string"),
+    JournalField("features", "object"),
+    JournalField("probabilities", "object"),
+)
+COLUMNS: Final = tuple(field.column for field in FIELDS)
 
 # Built once: json.dumps with non-default options builds a new encoder per call.
 _STRING: Final = json.JSONEncoder(ensure_ascii=True)
@@ -32,36 +62,31 @@ class JournalFormatError(ValueError):
     """A journal line that is not a prediction in this format."""
 
 
-def _model_fields(model_name: str, model_version: str) -> str:
-    return f"{_STRING.encode(model_name)}\t{_STRING.encode(model_version)}"
+def line_template(fixed: Mapping[str, str]) -> str:
+    """A %-format of one line: the fields in ``fixed`` (column -> encoded field) written
+    in, a ``%s`` for every other field, in FIELDS order."""
+    unknown = set(fixed) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"not journal fields: {sorted(unknown)}")
+    parts = [fixed[f.column].replace("%", "%%") if f.column in fixed else "%s" for f in FIELDS]
+    return "\t".join(parts) + "\n"
 
 
-def _line(
-    prediction_id: str,
-    created_at: float,
-    model_fields: str,
-    class_field: str,
-    features_json: str,
-    probabilities_json: str,
-) -> str:
-    """The one place the fields' order is written; the encoders below both come here."""
-    return (
-        f"{_STRING.encode(prediction_id)}\t{created_at!r}\t{model_fields}\t"
-        f"{class_field}\t{features_json}\t{probabilities_json}\n"
-    )
+_ANY_LINE: Final = line_template({})
+
+
+def _field_text(field: JournalField, value: object) -> str:
+    if field.kind == "string":
+        return _STRING.encode(value)
+    if field.kind == "number":
+        return repr(float(value))  # type: ignore[arg-type]
+    return str(value)  # an object field arrives as its JSON text
 
 
 def encode_entry(record: PredictionRecord) -> bytes:
     """One journal line for ``record``; ValueError names the field that cannot be stored."""
     row = encode_prediction(record)
-    return _line(
-        row["prediction_id"],
-        row["created_at"],
-        _model_fields(row["model_name"], row["model_version"]),
-        _STRING.encode(row["predicted_class"]),
-        row["features"],
-        row["probabilities"],
-    ).encode()
+    return (_ANY_LINE % tuple(_field_text(f, row[f.column]) for f in FIELDS)).encode()
 
 
 class EntryEncoder:
@@ -78,7 +103,13 @@ class EntryEncoder:
         check_stored_string("model_version", model_version)
         for key in class_keys:
             check_stored_string("predicted_class", key)
-        self._model = _model_fields(model_name, model_version)
+        # The slots left: prediction_id, created_at, predicted_class, features, probabilities.
+        self._line = line_template(
+            {
+                "model_name": _STRING.encode(model_name),
+                "model_version": _STRING.encode(model_version),
+            }
+        )
         self._classes = tuple(_STRING.encode(key) for key in class_keys)
         # One %-format for the whole object; %r of a float is what json writes for it.
         self._probabilities = (
@@ -115,10 +146,9 @@ class EntryEncoder:
                 f"prediction {prediction_id!r}: probabilities must be {len(self._classes)} "
                 f"finite numbers, got {values}"
             )
-        return _line(
-            prediction_id,
-            float(created_at),
-            self._model,
+        return self._line % (
+            _STRING.encode(prediction_id),
+            repr(float(created_at)),
             self._classes[winner],
             features_json,
             self._probabilities % values,
@@ -138,28 +168,25 @@ def _string(field: str, name: str) -> str:
     return value
 
 
+def _field_value(field: JournalField, text: str) -> object:
+    if field.kind == "string":
+        return _string(text, field.column)
+    if field.kind == "number":
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise JournalFormatError(f"{field.column} is not a number: {text[:40]!r}") from exc
+    if not (text.startswith("{") and text.endswith("}")):
+        raise JournalFormatError(f"{field.column} is not a JSON object: {text[:80]!r}")
+    return text  # stored as it is, without parsing
+
+
 def decode_entry(line: str) -> EncodedPrediction:
     """The ``predictions`` row of one journal line (without its newline)."""
-    fields = line.split("\t")
-    if len(fields) != FIELDS:
-        raise JournalFormatError(f"expected {FIELDS} tab-separated fields, got {len(fields)}")
-    prediction_id, created_at, name, version, predicted_class, features, probabilities = fields
-    try:
-        created = float(created_at)
-    except ValueError as exc:
-        raise JournalFormatError(f"created_at is not a number: {created_at[:40]!r}") from exc
-    for field, what in ((features, "features"), (probabilities, "probabilities")):
-        if not (field.startswith("{") and field.endswith("}")):
-            raise JournalFormatError(f"{what} is not a JSON object: {field[:80]!r}")
-    return {
-        "prediction_id": _string(prediction_id, "prediction_id"),
-        "created_at": created,
-        "model_name": _string(name, "model_name"),
-        "model_version": _string(version, "model_version"),
-        "predicted_class": _string(predicted_class, "predicted_class"),
-        "features": features,
-        "probabilities": probabilities,
-    }
+    texts = line.split("\t")
+    if len(texts) != len(FIELDS):
+        raise JournalFormatError(f"expected {len(FIELDS)} tab-separated fields, got {len(texts)}")
+    return {f.column: _field_value(f, text) for f, text in zip(FIELDS, texts, strict=True)}
 
 
 def lines_as_json(block: bytes) -> str:
@@ -172,3 +199,31 @@ def lines_as_json(block: bytes) -> str:
     """
     text = block.decode("utf-8")
     return "[[" + text[:-1].replace("\t", ",").replace("\n", "],[") + "]]"
+
+
+def sqlite_insert_from_json(table: str) -> str:
+    """SQL that inserts the rows of ``:rows`` (lines_as_json) into ``table``, skipping ids
+    already there, in one statement.
+
+    SQLite parses and inserts the block in C, and the GIL is released once for
+    the block instead of once per row. A row of the wrong shape makes the
+    statement fail with "malformed JSON" (json() of a non-JSON text), and the
+    caller falls back to checking the lines one by one.
+    """
+    checks = [f"json_array_length(value) = {len(FIELDS)}"]
+    for index, field in enumerate(FIELDS):
+        kinds = ", ".join(f"'{kind}'" for kind in field.sqlite_json_types)
+        checks.append(f"json_type(value, '$[{index}]') IN ({kinds})")
+    values = [f"json_extract(value, '$[{index}]')" for index in range(len(FIELDS))]
+    first = (
+        f"CASE WHEN {' AND '.join(checks)} THEN {values[0]} "
+        "ELSE json('a journal row of the wrong shape') END"
+    )
+    return (
+        f"INSERT OR IGNORE INTO {table} ({', '.join(COLUMNS)}) "
+        f"SELECT {', '.join([first, *values[1:]])} FROM json_each(:rows)"
+    )
+
+
+# What SQLite's error says when sqlite_insert_from_json meets a row of the wrong shape.
+MALFORMED_JSON: Final = "malformed JSON"

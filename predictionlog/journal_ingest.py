@@ -30,8 +30,15 @@ from typing import Final, Protocol
 from sqlalchemy.exc import DBAPIError
 
 from predictionlog.journal import SUFFIX
-from predictionlog.journal_format import HEADER, JournalFormatError, decode_entry, lines_as_json
-from predictionlog.store import MALFORMED_JSON, EncodedPrediction, PredictionStore
+from predictionlog.journal_format import (
+    HEADER,
+    MALFORMED_JSON,
+    JournalFormatError,
+    decode_entry,
+    lines_as_json,
+)
+from predictionlog.row_codec import EncodedPrediction
+from predictionlog.store import PredictionStore
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+
+# Defined on the ground floor, shared with the API and the metrics; importable from here too.
+from driftline.outcomes import LabelOutcome as LabelOutcome
 
 
 @dataclass(frozen=True)
@@ -18,9 +20,6 @@ class PredictionRecord:
     features: Mapping[str, object]  # JSON-serialisable; None for a missing value
     predicted_class: str  # str() of the class
     probabilities: Mapping[str, float]
-
-
-LabelOutcome = Literal["recorded", "duplicate", "conflict", "unknown_prediction"]
 
 
 @dataclass(frozen=True)

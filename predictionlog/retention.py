@@ -57,6 +57,10 @@ class RetentionPolicy:
         return self.max_age_seconds > 0
 
     @classmethod
+    def default(cls) -> RetentionPolicy:
+        return cls(DEFAULT_MAX_AGE_SECONDS, DEFAULT_INTERVAL_SECONDS)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionPolicy:
         env = os.environ if environ is None else environ
         return cls(

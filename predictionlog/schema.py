@@ -19,6 +19,13 @@ from sqlalchemy import (
     Text,
 )
 
+from predictionlog.row_codec import (
+    CLASS_LENGTH,
+    MODEL_NAME_LENGTH,
+    MODEL_VERSION_LENGTH,
+    PREDICTION_ID_LENGTH,
+)
+
 metadata = MetaData()
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
@@ -28,12 +35,12 @@ predictions = Table(
     "predictions",
     metadata,
     Column("seq", _Seq, primary_key=True, autoincrement=True),
-    Column("prediction_id", String(36), nullable=False, unique=True),
+    Column("prediction_id", String(PREDICTION_ID_LENGTH), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),  # Unix seconds
-    Column("model_name", String(200), nullable=False),
-    Column("model_version", String(50), nullable=False),
+    Column("model_name", String(MODEL_NAME_LENGTH), nullable=False),
+    Column("model_version", String(MODEL_VERSION_LENGTH), nullable=False),
     Column("features", Text, nullable=False),  # JSON object: feature -> value or null
-    Column("predicted_class", String(200), nullable=False),  # str() of the class
+    Column("predicted_class", String(CLASS_LENGTH), nullable=False),  # str() of the class
     Column("probabilities", Text, nullable=False),  # JSON object: class -> probability
     Index("ix_predictions_model_time", "model_name", "model_version", "created_at"),
     Index("ix_predictions_created_at", "created_at"),
@@ -43,8 +50,8 @@ labels = Table(
     "labels",
     metadata,
     Column("seq", _Seq, primary_key=True, autoincrement=True),
-    Column("prediction_id", String(36), nullable=False, unique=True),
-    Column("label", String(200), nullable=False),  # str() of the true class
+    Column("prediction_id", String(PREDICTION_ID_LENGTH), nullable=False, unique=True),
+    Column("label", String(CLASS_LENGTH), nullable=False),  # str() of the true class
     Column("received_at", Float, nullable=False),  # Unix seconds
     Index("ix_labels_received_at", "received_at"),
 )

@@ -1,30 +1,24 @@
-"""Reading and writing the prediction log (tables in predictionlog/schema.py).
+"""The prediction log's SQL database (tables in predictionlog/schema.py).
 
 SQLAlchemy Core, one short transaction per call, each rerun on lock
-contention (see retry.py). Works on SQLite (many worker processes, one file)
-and PostgreSQL; engine.py holds the per-backend set-up.
+contention (see retry.py). Works on SQLite (many processes, one file) and
+PostgreSQL; engine.py holds the per-backend set-up, schema_migrations.py
+brings the tables to the current schema when the store opens.
 
-One exception, on the serving hot path: on SQLite, predictions are inserted
-through one raw sqlite3 connection per store (``BEGIN IMMEDIATE``,
-``executemany``, ``COMMIT``). SQLAlchemy Core spends ~175 us of CPU on a
-one-row insert transaction where sqlite3 spends ~31 us, and every gunicorn
-worker pays that per group commit. Driver errors are wrapped in the same
-SQLAlchemy exceptions the Core path raises, so callers see no difference.
+Every write transaction takes its turn (write_turns.py), so the processes
+writing one SQLite file queue in the kernel instead of in SQLite's busy
+handler. On SQLite, ingestion writes through one raw sqlite3 connection
+(sqlite_writer.py), which also runs the WAL checkpoints.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, Insert, String, delete, func, select
+from sqlalchemy import Connection, Engine, Insert, delete, select
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
@@ -37,138 +31,33 @@ from predictionlog.engine import (
     sqlite_synchronous_from_env,
 )
 from predictionlog.feature_frame import LabelledRow, labelled_frame
-from predictionlog.records import LabelOutcome, LabelResult, PredictionRecord
+from predictionlog.journal_format import COLUMNS, sqlite_insert_from_json
+from predictionlog.records import LabelOutcome, LabelResult
 from predictionlog.retry import RetryListener, RetryPolicy, run_with_retry
+from predictionlog.row_codec import EncodedPrediction, check_label
 from predictionlog.schema import journal_progress, labels, metadata, predictions
-
-log = logging.getLogger(__name__)
+from predictionlog.sqlite_writer import CHECKPOINT_INTERVAL_SECONDS, SqliteWriter
+from predictionlog.write_turns import WriteTurns
 
 T = TypeVar("T")
-EncodedPrediction = dict[str, Any]  # bind parameters of one predictions row
 
 _P = predictions.c
 _L = labels.c
 # Retention pauses between batches so writers waiting for the SQLite lock get it.
 DEFAULT_RETENTION_PAUSE_SECONDS: Final = 0.02
 
-
-def _max_length(column: Column[Any]) -> int:
-    column_type = column.type
-    assert isinstance(column_type, String) and column_type.length is not None
-    return column_type.length
-
-
-# Checked here so SQLite (which does not enforce VARCHAR lengths) refuses what PostgreSQL would.
-_BOUNDED_COLUMNS: Final = {
-    name: _max_length(predictions.c[name])
-    for name in ("prediction_id", "model_name", "model_version", "predicted_class")
-}
-_LABEL_MAX_LENGTH: Final = _max_length(labels.c.label)
-
-# Built once: json.dumps with non-default options builds a new encoder per call.
-# allow_nan=False: NaN is not JSON; a missing value must arrive as None.
-_JSON: Final = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
-# Seconds between two checkpoints of the WAL by the store's checkpoint thread (SQLite).
-CHECKPOINT_INTERVAL_SECONDS: Final = 0.5
-
-# The columns encode_prediction fills, as named parameters (seq is assigned by SQLite).
-_PREDICTION_COLUMNS: Final = tuple(c.name for c in predictions.c if c.name != "seq")
-_SQLITE_INSERT_PREDICTIONS: Final = (
-    f"INSERT INTO {predictions.name} ({', '.join(_PREDICTION_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + name for name in _PREDICTION_COLUMNS)})"
-)
 # Ingestion may meet a line again after a crash between its commit and the
 # file's deletion; the prediction id decides, and the second copy is dropped.
-_SQLITE_INGEST_PREDICTIONS: Final = _SQLITE_INSERT_PREDICTIONS.replace(
-    "INSERT INTO", "INSERT OR IGNORE INTO", 1
+SQLITE_INGEST_PREDICTIONS: Final = (
+    f"INSERT OR IGNORE INTO {predictions.name} ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in COLUMNS)})"
 )
-# One statement ingests a block of journal lines given as one JSON array of rows
-# (journal_format.lines_as_json): SQLite parses and inserts it in C, and the GIL
-# is released once for the block instead of once per row. A row of the wrong
-# shape makes the statement fail with "malformed JSON" (json() of a non-JSON
-# text), and the caller falls back to checking the lines one by one.
-_JSON_ROW_OK: Final = " AND ".join(
-    [
-        "json_array_length(value) = 7",
-        "json_type(value, '$[0]') = 'text'",
-        "json_type(value, '$[1]') IN ('integer', 'real')",
-        "json_type(value, '$[2]') = 'text'",
-        "json_type(value, '$[3]') = 'text'",
-        "json_type(value, '$[4]') = 'text'",
-        "json_type(value, '$[5]') = 'object'",
-        "json_type(value, '$[6]') = 'object'",
-    ]
-)
-_SQLITE_INGEST_JSON: Final = (
-    f"INSERT OR IGNORE INTO {predictions.name} (prediction_id, created_at, model_name, "
-    "model_version, predicted_class, features, probabilities) "
-    f"SELECT CASE WHEN {_JSON_ROW_OK} THEN json_extract(value, '$[0]') "
-    "ELSE json('a journal row of the wrong shape') END, "
-    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
-    "json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]') "
-    "FROM json_each(:rows)"
-)
-MALFORMED_JSON: Final = "malformed JSON"
+_SQLITE_INGEST_JSON: Final = sqlite_insert_from_json(predictions.name)
 _SQLITE_SET_PROGRESS: Final = (
     f"INSERT INTO {journal_progress.name} (journal, ingested_bytes) "
     "VALUES (:journal, :ingested_bytes) "
     "ON CONFLICT (journal) DO UPDATE SET ingested_bytes = excluded.ingested_bytes"
 )
-
-
-def check_stored_string(column: str, value: object, prediction_id: str | None = None) -> None:
-    """ValueError unless ``value`` fits the bounded string ``column`` of ``predictions``."""
-    limit = _BOUNDED_COLUMNS[column]
-    if not isinstance(value, str) or not value or len(value) > limit:
-        whose = "" if prediction_id is None else f"prediction {prediction_id!r}: "
-        raise ValueError(
-            f"{whose}{column} must be a non-empty string of at most {limit} characters, "
-            f"got {value!r}"
-        )
-
-
-def features_json(features: Mapping[str, object]) -> str:
-    """The ``features`` column's text: compact JSON (ValueError or TypeError if it cannot be)."""
-    return _JSON.encode(features if isinstance(features, dict) else dict(features))
-
-
-def probabilities_json(probabilities: Mapping[str, float]) -> str:
-    """The ``probabilities`` column's text; ValueError for NaN or infinity."""
-    return _JSON.encode({str(k): float(v) for k, v in probabilities.items()})
-
-
-def encode_prediction(record: PredictionRecord) -> EncodedPrediction:
-    """The bind parameters for ``record``; ValueError names the field that cannot be stored."""
-    row: EncodedPrediction = {
-        "prediction_id": record.prediction_id,
-        "created_at": float(record.created_at),
-        "model_name": record.model_name,
-        "model_version": record.model_version,
-        "predicted_class": record.predicted_class,
-    }
-    for name in _BOUNDED_COLUMNS:
-        check_stored_string(name, row[name], record.prediction_id)
-    try:
-        row["features"] = features_json(record.features)
-        row["probabilities"] = probabilities_json(record.probabilities)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"prediction {record.prediction_id!r}: features or probabilities cannot be stored "
-            f"as JSON ({exc})"
-        ) from exc
-    return row
-
-
-def decode_prediction(row: Mapping[Any, Any]) -> PredictionRecord:
-    return PredictionRecord(
-        prediction_id=row["prediction_id"],
-        created_at=float(row["created_at"]),
-        model_name=row["model_name"],
-        model_version=row["model_version"],
-        features=json.loads(row["features"]),
-        predicted_class=row["predicted_class"],
-        probabilities=json.loads(row["probabilities"]),
-    )
 
 
 class PredictionStore:
@@ -178,25 +67,24 @@ class PredictionStore:
         self,
         engine: Engine,
         *,
+        turns: WriteTurns | None = None,
         retry: RetryPolicy | None = None,
         on_retry: RetryListener | None = None,
         clock: Callable[[], float] = time.time,
         checkpoint_interval_seconds: float | None = CHECKPOINT_INTERVAL_SECONDS,
     ) -> None:
-        """``checkpoint_interval_seconds``: how often the checkpoint thread copies the
-        SQLite WAL into the database file; None: no thread (call ``checkpoint``)."""
+        """``turns``: the write turns of the database (none: writes never queue);
+        ``checkpoint_interval_seconds``: see sqlite_writer.py (SQLite only)."""
         self._engine = engine
+        self._turns = turns or WriteTurns(None)
         self._retry = retry or RetryPolicy()
         self._on_retry = on_retry
         self._clock = clock
-        # The raw connection of the SQLite insert path, opened on first use in this process.
-        self._sqlite_fast = engine.dialect.name == "sqlite"
-        self._raw_lock = threading.Lock()
-        self._raw: Any = None  # a pooled connection (PoolProxiedConnection) or None
-        self._raw_pid = 0
-        self._checkpoint_interval = checkpoint_interval_seconds
-        self._checkpoint_stop = threading.Event()
-        self._checkpointer: threading.Thread | None = None
+        self._sqlite: SqliteWriter | None = (
+            SqliteWriter(engine, checkpoint_interval_seconds=checkpoint_interval_seconds)
+            if engine.dialect.name == "sqlite"
+            else None
+        )
 
     @classmethod
     def open(
@@ -209,7 +97,8 @@ class PredictionStore:
         on_retry: RetryListener | None = None,
         checkpoint_interval_seconds: float | None = CHECKPOINT_INTERVAL_SECONDS,
     ) -> PredictionStore:
-        """Connect to ``url`` (a SQLAlchemy URL) and create the tables if missing.
+        """Connect to ``url`` (a SQLAlchemy URL), with write turns for a SQLite file,
+        and bring its tables to the current schema.
 
         ``synchronous`` defaults to ``DRIFTLINE_SQLITE_SYNCHRONOUS`` (NORMAL); SQLite only.
         """
@@ -218,8 +107,10 @@ class PredictionStore:
             synchronous=synchronous or sqlite_synchronous_from_env(),
             busy_timeout_ms=busy_timeout_ms,
         )
+        turns = WriteTurns.for_url(url)
         store = cls(
             engine,
+            turns=turns,
             retry=retry,
             on_retry=on_retry,
             checkpoint_interval_seconds=checkpoint_interval_seconds,
@@ -227,7 +118,7 @@ class PredictionStore:
         try:
             store._prepare()
         except BaseException:
-            engine.dispose()
+            store.close()
             raise
         return store
 
@@ -245,35 +136,30 @@ class PredictionStore:
         # next attempt finds the tables there.
         for attempt in range(3):
             try:
-                self._run(lambda: self._in_transaction(metadata.create_all))
+                self._write(lambda c: metadata.create_all(c))
                 return
             except DBAPIError:
                 if attempt == 2:
                     raise
                 time.sleep(0.05)
 
+    def _run(self, work: Callable[[], T]) -> T:
+        return run_with_retry(work, self._retry, self._on_retry)
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one write transaction, in this process's turn, retried on contention."""
+        with self._turns.turn():
+            return self._run(lambda: self._in_transaction(work))
+
+    def _write_raw(self, writer: SqliteWriter, statements: list[tuple[str, list[Any]]]) -> None:
+        with self._turns.turn():
+            self._run(lambda: writer.write(statements))
+
     def _in_transaction(self, work: Callable[[Connection], T]) -> T:
         with self._engine.begin() as conn:
             return work(conn)
 
-    def _run(self, work: Callable[[], T]) -> T:
-        return run_with_retry(work, self._retry, self._on_retry)
-
-    # --- predictions -------------------------------------------------------------------
-
-    def insert_predictions(self, rows: Sequence[PredictionRecord]) -> None:
-        """Insert ``rows`` in one transaction; durable when this returns."""
-        self.insert_encoded([encode_prediction(r) for r in rows])
-
-    def insert_encoded(self, rows: Sequence[EncodedPrediction]) -> None:
-        """Insert rows made by ``encode_prediction`` in one transaction (one executemany)."""
-        if not rows:
-            return
-        params = list(rows)
-        if self._sqlite_fast:
-            self._run(lambda: self._sqlite_write([(_SQLITE_INSERT_PREDICTIONS, params)]))
-            return
-        self._run(lambda: self._in_transaction(lambda c: c.execute(predictions.insert(), params)))
+    # --- ingestion of the journals -------------------------------------------------------
 
     def ingest_journal(
         self, rows: Sequence[EncodedPrediction], journal: str, ingested_bytes: int
@@ -283,28 +169,28 @@ class PredictionStore:
         is already stored is skipped."""
         params = list(rows)
         progress = [{"journal": journal, "ingested_bytes": ingested_bytes}]
-        if self._sqlite_fast:
-            statements = [(_SQLITE_INGEST_PREDICTIONS, params), (_SQLITE_SET_PROGRESS, progress)]
-            self._run(lambda: self._sqlite_write(statements if params else statements[1:]))
+        if self._sqlite is not None:
+            statements = [(SQLITE_INGEST_PREDICTIONS, params), (_SQLITE_SET_PROGRESS, progress)]
+            self._write_raw(self._sqlite, statements if params else statements[1:])
             return
-        self._run(lambda: self._in_transaction(lambda c: self._ingest(c, params, progress)))
+        self._write(lambda c: self._ingest(c, params, progress))
 
     @property
     def ingests_json(self) -> bool:
         """Whether ``ingest_journal_json`` works here (SQLite)."""
-        return self._sqlite_fast
+        return self._sqlite is not None
 
     def ingest_journal_json(self, rows_json: str, journal: str, ingested_bytes: int) -> None:
         """``ingest_journal`` for rows given as one JSON array (journal_format.lines_as_json),
         SQLite only. A row of the wrong shape fails it with an error naming
-        ``MALFORMED_JSON``, and nothing is written."""
-        if not self._sqlite_fast:
+        ``journal_format.MALFORMED_JSON``, and nothing is written."""
+        if self._sqlite is None:
             raise NotImplementedError("ingest_journal_json needs SQLite; use ingest_journal")
-        statements: list[tuple[str, list[dict[str, Any]]]] = [
+        statements: list[tuple[str, list[Any]]] = [
             (_SQLITE_INGEST_JSON, [{"rows": rows_json}]),
             (_SQLITE_SET_PROGRESS, [{"journal": journal, "ingested_bytes": ingested_bytes}]),
         ]
-        self._run(lambda: self._sqlite_write(statements))
+        self._write_raw(self._sqlite, statements)
 
     @staticmethod
     def _ingest(conn: Connection, params: list[EncodedPrediction], progress: list[Any]) -> None:
@@ -331,115 +217,7 @@ class PredictionStore:
     def forget_journal(self, journal: str) -> None:
         """Drop the progress of a journal file that has been deleted."""
         stmt = delete(journal_progress).where(journal_progress.c.journal == journal)
-        self._run(lambda: self._in_transaction(lambda c: c.execute(stmt)))
-
-    def _sqlite_write(self, statements: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        """One IMMEDIATE transaction on the raw connection, each statement an
-        ``executemany``; errors as SQLAlchemy raises them."""
-        with self._raw_lock:
-            conn = self._raw_sqlite()
-            sql = ""
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for sql, params in statements:
-                    conn.executemany(sql, params)
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                self._abandon_transaction(conn)
-                if isinstance(exc, sqlite3.Error):
-                    raise DBAPIError.instance(
-                        sql, None, exc, sqlite3.Error, hide_parameters=True
-                    ) from exc
-                raise
-
-    def _abandon_transaction(self, conn: sqlite3.Connection) -> None:
-        if not conn.in_transaction:
-            return
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            # A connection whose transaction state is unknown is not used again.
-            self._drop_raw(invalidate=True)
-
-    def _raw_sqlite(self) -> sqlite3.Connection:
-        """The sqlite3 connection for inserts: checked out of the engine's pool once per
-        process, so it has the pragmas engine.py sets; caller holds ``_raw_lock``."""
-        if self._raw is not None and self._raw_pid != os.getpid():
-            # Opened before a fork: the parent's, not ours to use or close.
-            self._raw = None
-        if self._raw is None:
-            self._raw = self._engine.raw_connection()
-            self._raw_pid = os.getpid()
-            conn = self._raw.driver_connection
-            # No checkpoint inside our COMMIT: with NORMAL it fsyncs the WAL and the
-            # database (~1 % of commits took 5-11 ms instead of 0.1), and it would run
-            # while this process's writer and every other worker (write turns) wait.
-            # The checkpoint thread does it off the insert path instead.
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._start_checkpointer()
-        conn = self._raw.driver_connection
-        assert isinstance(conn, sqlite3.Connection)
-        return conn
-
-    def _start_checkpointer(self) -> None:
-        if self._checkpoint_interval is None:
-            return
-        self._checkpoint_stop = threading.Event()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_periodically,
-            args=(self._checkpoint_stop, self._checkpoint_interval),
-            name="prediction-log-checkpoint",
-            daemon=True,
-        )
-        self._checkpointer.start()
-
-    def _checkpoint_periodically(self, stop: threading.Event, interval: float) -> None:
-        while not stop.wait(interval):
-            try:
-                self.checkpoint()
-            except Exception as exc:  # the next round tries again; inserts are unaffected
-                log.warning("checkpoint of the prediction log failed: %s", exc)
-
-    def checkpoint(self) -> None:
-        """Copy committed WAL frames into the SQLite database file; no-op elsewhere.
-
-        PASSIVE: it neither waits for nor blocks writers; what it cannot copy now
-        (frames a reader still needs) the next checkpoint copies.
-        """
-        if not self._sqlite_fast:
-            return
-        # A raw connection in autocommit mode: through SQLAlchemy the pragma would
-        # run inside BEGIN IMMEDIATE and take the write lock.
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.fetchall()
-            cursor.close()
-        finally:
-            raw.close()
-
-    def _drop_raw(self, *, invalidate: bool = False) -> None:
-        raw, self._raw = self._raw, None
-        if raw is None or self._raw_pid != os.getpid():
-            return
-        if invalidate:
-            raw.invalidate()
-        else:
-            raw.close()
-
-    def get_predictions(self, prediction_ids: Sequence[str]) -> dict[str, PredictionRecord]:
-        """The stored predictions among ``prediction_ids``, by id."""
-        if not prediction_ids:
-            return {}
-        stmt = select(predictions).where(_P.prediction_id.in_(list(prediction_ids)))
-        with self._engine.connect().execution_options(read_only=True) as conn:
-            found = conn.execute(stmt).mappings().all()
-        return {row["prediction_id"]: decode_prediction(row) for row in found}
-
-    def count_predictions(self) -> int:
-        with self._engine.connect().execution_options(read_only=True) as conn:
-            return int(conn.execute(select(func.count()).select_from(predictions)).scalar_one())
+        self._write(lambda c: c.execute(stmt))
 
     # --- labels --------------------------------------------------------------------------
 
@@ -450,15 +228,11 @@ class PredictionStore:
         id is judged against the first occurrence (same label: duplicate).
         """
         for prediction_id, label in labels_in:
-            if not isinstance(label, str) or not label or len(label) > _LABEL_MAX_LENGTH:
-                raise ValueError(
-                    f"label for prediction {prediction_id!r} must be a non-empty string of at "
-                    f"most {_LABEL_MAX_LENGTH} characters, got {label!r}"
-                )
+            check_label(prediction_id, label)
         if not labels_in:
             return []
         pairs = list(labels_in)
-        return self._run(lambda: self._in_transaction(lambda c: self._record_labels(c, pairs)))
+        return self._write(lambda c: self._record_labels(c, pairs))
 
     def _record_labels(self, conn: Connection, pairs: list[tuple[str, str]]) -> list[LabelResult]:
         ids = sorted({pid for pid, _ in pairs})
@@ -571,9 +345,7 @@ class PredictionStore:
             raise ValueError(f"batch must be at least 1, got {batch}")
         total = 0
         while True:
-            deleted = self._run(
-                lambda: self._in_transaction(lambda c: self._delete_batch(c, cutoff, batch))
-            )
+            deleted = self._write(lambda c: self._delete_batch(c, cutoff, batch))
             total += deleted
             if deleted < batch:
                 return total
@@ -597,10 +369,7 @@ class PredictionStore:
         return len(doomed)
 
     def close(self) -> None:
-        self._checkpoint_stop.set()
-        checkpointer, self._checkpointer = self._checkpointer, None
-        if checkpointer is not None and checkpointer.is_alive():
-            checkpointer.join(10)
-        with self._raw_lock:
-            self._drop_raw()
+        if self._sqlite is not None:
+            self._sqlite.close()
+        self._turns.close()
         self._engine.dispose()

@@ -14,7 +14,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from predictionlog.ids import new_prediction_id
-from predictionlog.store import features_json
+from predictionlog.row_codec import features_json
 from serving.config import ServingConfig
 from serving.metrics import ServingMetrics
 from serving.openapi import document
@@ -56,18 +56,29 @@ def runtime_of(app: Flask) -> ServingRuntime:
     return rt
 
 
-def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    start: bool = True,
+    validate: bool = True,
+    instrument: bool = True,
+    log_predictions: bool = True,
+) -> Flask:
     """An inference server app. Settings come from the environment, overridden by ``config``.
 
     ``start=False`` defers opening the prediction log, loading the model and
     starting threads to ``ServingRuntime.start`` (gunicorn's ``post_worker_init``,
     so nothing runs in the arbiter before fork); the first request starts it otherwise.
+
+    ``validate``, ``instrument`` and ``log_predictions`` exist for benchmarks that
+    measure what each costs (bench/serving_variants.py); no setting or environment
+    variable reaches them, so production always validates, counts and logs.
     """
     cfg = ServingConfig.from_env().with_overrides(config or {})
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
     metrics = ServingMetrics()
-    rt = ServingRuntime(cfg, metrics)
+    rt = ServingRuntime(cfg, metrics, instrument=instrument)
     app.extensions[EXTENSION_KEY] = rt
     if start:
         rt.start()
@@ -114,7 +125,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         model = served()
         raw = _json_bytes()
         body = parse_json(raw)
-        records = model.validator.records(body, validate=cfg.validate)
+        records = model.validator.records(body, validate=validate)
         probabilities = model.predictor.predict_proba(records)
         winners = probabilities.argmax(axis=1).tolist()
         keys = model.class_keys
@@ -130,13 +141,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
                     "probabilities": probs,
                 }
             )
-            if cfg.log_predictions:
+            if log_predictions:
                 logged.append((prediction_id, record, winner, row))
-        if cfg.log_predictions:
+        if log_predictions:
             # The request's own text of a single record, when that is the record (record_text.py).
             text = single_record_text(raw, records[0]) if "record" in body else None
             _make_durable(model, logged, text)
-        if cfg.instrument:
+        if instrument:
             metrics.count_predictions(model.name, model.version, keys, winners)
         return _json_response(
             {"model": {"name": model.name, "version": model.version}, "predictions": answers}
@@ -148,10 +159,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         single_text: str | None,
     ) -> None:
         """Journal the predictions; a RequestError (503) unless they are durable."""
-        journal = rt.journal
+        prediction_log = rt.prediction_log
         now = time.time()
         try:
-            if journal is None:
+            if prediction_log is None:
                 raise RuntimeError("the prediction log is not open")
             entries = model.journal_entries
             lines = [
@@ -164,7 +175,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
                 )
                 for prediction_id, record, winner, row in logged
             ]
-            journal.append_lines("".join(lines).encode())
+            prediction_log.append("".join(lines).encode())
         except Exception as exc:
             log.error("predictions not logged, not acknowledged: %s", exc)
             raise RequestError(
@@ -186,7 +197,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
             metrics.feedback.labels(cfg.model_name, "invalid").inc()
             raise
         try:
-            results = rt.record_labels(pairs)
+            if rt.prediction_log is None:
+                raise RuntimeError("the prediction log is not open")
+            results = rt.prediction_log.record_labels(pairs)
         except Exception as exc:
             log.error("labels not recorded: %s", exc)
             raise RequestError(
@@ -326,7 +339,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, start: bool = True) -
         rt.request_reload()
         return _json_response({"status": "reload_requested"}, 202)
 
-    if cfg.instrument:
+    if instrument:
         app.wsgi_app = CountedApp(  # type: ignore[method-assign]
             app.wsgi_app,
             partial(metrics.count_request, cfg.model_name),

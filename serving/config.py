@@ -9,20 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from driftline.config import Settings, env_flag
 from driftline.registry_contract import CHAMPION_ALIAS
-from predictionlog.engine import sqlite_synchronous_from_env
-from predictionlog.journal import default_journal_dir
-from predictionlog.journal_ingest import DEFAULT_INTERVAL_SECONDS as DEFAULT_INGEST_INTERVAL
-from predictionlog.retention import (
-    DEFAULT_INTERVAL_SECONDS,
-    DEFAULT_MAX_AGE_SECONDS,
-    RetentionPolicy,
-)
+from predictionlog.settings import LogSettings
 
 
 class ConfigError(ValueError):
@@ -54,7 +47,8 @@ class ServingConfig:
     model_name: str
     tracking_uri: str
     registry_uri: str
-    prediction_db_url: str
+    # The prediction log's own settings (predictionlog/settings.py).
+    log: LogSettings
     # Follow this registry alias ... unless ``version`` pins one version.
     alias: str = CHAMPION_ALIAS
     version: str | None = None
@@ -64,45 +58,24 @@ class ServingConfig:
     reload_interval_seconds: float = 30.0
     # Bearer token of POST /admin/reload; None disables the endpoint.
     admin_token: str | None = None
-    # Directory shared by the workers of one server (reload signal, sweeper lock).
+    # Directory shared by the workers of one server (the reload signal).
     run_dir: Path | None = None
-    # Retention of the prediction log (DRIFTLINE_RETENTION_SECONDS / _INTERVAL_SECONDS).
-    retention: RetentionPolicy = field(
-        default_factory=lambda: RetentionPolicy(DEFAULT_MAX_AGE_SECONDS, DEFAULT_INTERVAL_SECONDS)
-    )
-    # DRIFTLINE_HOME: where a database server's journals go by default.
-    home: Path = Path(".driftline")
-    # The prediction journal's folder (DRIFTLINE_PREDICTION_JOURNAL); None: the default
-    # for prediction_db_url (see journal_dir).
-    journal_dir_setting: Path | None = None
-    # fdatasync every journal append (DRIFTLINE_SQLITE_SYNCHRONOUS=FULL): survives a power loss.
-    journal_sync: bool = False
-    # Seconds between two background ingestions of the journal into the database.
-    ingest_interval_seconds: float = DEFAULT_INGEST_INTERVAL
     fast_path: bool = True
-    # Benchmark switches (bench/serving_throughput.py): measure what these features cost.
-    # Never turn them off in production: without validation bad input reaches the
-    # model, without logging nothing is recorded for drift monitoring.
-    validate: bool = True
-    instrument: bool = True
-    log_predictions: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingConfig:
         env: Mapping[str, str] = os.environ if environ is None else environ
         settings = Settings.from_env(dict(env))
         run_dir = env.get("DRIFTLINE_RUN_DIR")
-        journal = env.get("DRIFTLINE_PREDICTION_JOURNAL")
         try:
-            retention = RetentionPolicy.from_env(env)
-            synchronous = sqlite_synchronous_from_env(env)
+            log = LogSettings.from_env(env)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
         return cls(
             model_name=settings.model_name,
             tracking_uri=settings.tracking_uri,
             registry_uri=settings.registry_uri,
-            prediction_db_url=settings.prediction_db_url,
+            log=log,
             alias=env.get("DRIFTLINE_SERVE_ALIAS") or CHAMPION_ALIAS,
             version=env.get("DRIFTLINE_SERVE_VERSION") or None,
             max_batch=_env_int(env, "DRIFTLINE_MAX_BATCH", 1000),
@@ -110,17 +83,7 @@ class ServingConfig:
             reload_interval_seconds=_env_float(env, "DRIFTLINE_RELOAD_INTERVAL", 30.0),
             admin_token=env.get("DRIFTLINE_ADMIN_TOKEN") or None,
             run_dir=Path(run_dir) if run_dir else None,
-            retention=retention,
-            home=settings.home,
-            journal_dir_setting=Path(journal) if journal else None,
-            journal_sync=synchronous == "FULL",
-            ingest_interval_seconds=_env_float(
-                env, "DRIFTLINE_INGEST_INTERVAL", DEFAULT_INGEST_INTERVAL
-            ),
             fast_path=not env_flag(env, "DRIFTLINE_NO_FAST_PATH"),
-            validate=not env_flag(env, "DRIFTLINE_BENCH_NO_VALIDATION"),
-            instrument=not env_flag(env, "DRIFTLINE_BENCH_NO_METRICS"),
-            log_predictions=not env_flag(env, "DRIFTLINE_BENCH_NO_LOGGING"),
         ).checked()
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ServingConfig:
@@ -137,18 +100,9 @@ class ServingConfig:
             raise ConfigError("DRIFTLINE_MAX_BODY_BYTES must be at least 1024")
         if self.reload_interval_seconds <= 0:
             raise ConfigError("DRIFTLINE_RELOAD_INTERVAL must be positive")
-        if self.ingest_interval_seconds <= 0:
-            raise ConfigError("DRIFTLINE_INGEST_INTERVAL must be positive")
         if self.version is not None and not self.version.isdigit():
             raise ConfigError(f"model version {self.version!r} is not a version number")
         return self
-
-    @property
-    def journal_dir(self) -> Path:
-        """Where this server journals its predictions (predictionlog/journal.py)."""
-        if self.journal_dir_setting is not None:
-            return self.journal_dir_setting
-        return default_journal_dir(self.prediction_db_url, self.home)
 
     @property
     def model_uri(self) -> str:

@@ -56,7 +56,7 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 metrics_dir.mkdir(parents=True, exist_ok=True)
 
 
-# The arbiter attribute holding the ingestion service (serving/ingest_process.py): a
+# The arbiter attribute holding the ingestion service (predictionlog/ingest_process.py): a
 # reload (SIGHUP) runs this file again, so a module global would forget it.
 _SERVICE_ATTRIBUTE = "driftline_ingest_service"
 
@@ -71,7 +71,7 @@ def when_ready(server: Any) -> None:
     """In the arbiter, listening and about to fork workers: start the ingestion service."""
     if env_flag(os.environ, "DRIFTLINE_NO_INGEST_SERVICE"):
         return
-    service = subprocess.Popen([sys.executable, "-m", "serving.ingest_process"])
+    service = subprocess.Popen([sys.executable, "-m", "predictionlog.ingest_process"])
     setattr(server, _SERVICE_ATTRIBUTE, service)
     server.log.info("ingestion service started (pid %d)", service.pid)
 

@@ -17,17 +17,12 @@ from typing import Literal
 from mlflow.tracking import MlflowClient
 
 from driftline.metric_catalog import SERVING_FLUSH_SECONDS
-from predictionlog.ingest_service import ServiceLock
-from predictionlog.journal import JournalWriter
-from predictionlog.journal_ingest import JournalIngester
-from predictionlog.records import LabelResult
-from predictionlog.store import PredictionStore
+from predictionlog.log_metrics import LogMetrics
+from predictionlog.prediction_log import PredictionLog
 from serving.config import ServingConfig
 from serving.metrics import ServingMetrics
 from serving.reload_signal import ReloadSignal
-from serving.retention_leader import RetentionLeader
 from serving.served_model import ServedModel, client_for, load_version, resolve_version
-from serving.write_turns import TurnTakingStore
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +35,17 @@ UNLOADED_RETRY_SECONDS = 2.0
 
 
 class ServingRuntime:
-    def __init__(self, config: ServingConfig, metrics: ServingMetrics) -> None:
+    def __init__(
+        self, config: ServingConfig, metrics: ServingMetrics, *, instrument: bool = True
+    ) -> None:
+        """``instrument=False`` (benchmarks only, through create_app): no metrics are
+        written, neither the request metrics' flushes nor the prediction log's."""
         self.config = config
         self.metrics = metrics
+        self._instrument = instrument
         self.model: ServedModel | None = None
         self.last_error: str | None = None
-        self.store: PredictionStore | None = None
-        self.journal: JournalWriter | None = None
-        self.ingester: JournalIngester | None = None
-        self._service_lock: ServiceLock | None = None
+        self.prediction_log: PredictionLog | None = None
         self._client: MlflowClient | None = None
         self._signal = ReloadSignal(config.run_dir)
         self._wake = threading.Event()
@@ -56,7 +53,6 @@ class ServingRuntime:
         self._check_lock = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._flusher: threading.Thread | None = None
-        self._leader: RetentionLeader | None = None
         self._start_lock = threading.Lock()
         self.started = False
         self.pid = os.getpid()
@@ -70,29 +66,19 @@ class ServingRuntime:
                 return
             self.pid = os.getpid()
             self.metrics.preinitialise(self.config.model_name)
-            self.store = TurnTakingStore.open_for(self.config.prediction_db_url)
-            journal_dir = self.config.journal_dir
-            self.journal = JournalWriter(journal_dir, sync=self.config.journal_sync)
-            self.ingester = JournalIngester(
-                self.store, journal_dir, **self.metrics.ingestion_listeners(self.config.instrument)
-            )
-            # Under gunicorn the ingestion service runs the rounds; this loop takes
-            # them over whenever no service is running (predictionlog/ingest_service.py).
-            self._service_lock = ServiceLock(journal_dir)
-            self.ingester.start(self.config.ingest_interval_seconds, service=self._service_lock)
+            log_metrics = LogMetrics(self.metrics.registry) if self._instrument else None
+            self.prediction_log = PredictionLog.open(self.config.log, metrics=log_metrics)
             self._client = client_for(self.config)
             self.check_registry()
             self._watcher = threading.Thread(
                 target=self._watch, name="registry-watcher", daemon=True
             )
             self._watcher.start()
-            if self.config.instrument:
+            if self._instrument:
                 self._flusher = threading.Thread(
                     target=self._flush_metrics, name="metrics-flush", daemon=True
                 )
                 self._flusher.start()
-            self._leader = RetentionLeader(self.store, self.config.retention, self.config.run_dir)
-            self._leader.start()
             self.started = True
 
     def shutdown(self) -> None:
@@ -104,50 +90,8 @@ class ServingRuntime:
         if self._flusher is not None:
             self._flusher.join(10)
             self.metrics.flush()  # the last requests' counts, before the process goes
-        if self._leader is not None:
-            self._leader.stop()
-        if self.journal is not None:
-            try:
-                self.journal.close()
-            except OSError as exc:  # its lines are in the file; ingestion still takes them
-                log.warning("closing the prediction journal failed: %s", exc)
-        if self.ingester is not None:
-            self.ingester.stop()
-            try:
-                # What this worker journaled goes into the database before it exits
-                # (a failure leaves it in the journal for the next ingestion).
-                self.ingester.ingest()
-            except Exception as exc:
-                log.warning("final ingestion of the prediction journal failed: %s", exc)
-            self.ingester.close()
-        if self._service_lock is not None:
-            self._service_lock.close()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-
-    # --- the prediction log ---------------------------------------------------------------
-
-    def record_labels(self, pairs: list[tuple[str, str]]) -> list[LabelResult]:
-        """Store labels; a prediction still in a journal is ingested first, not refused.
-
-        Any worker may have journaled the prediction a label names; a round of
-        ingestion (which takes every worker's journal) puts it in the database.
-        """
-        store, ingester = self.store, self.ingester
-        if store is None or ingester is None:
-            raise RuntimeError("the prediction log is not open")
-        results = store.record_labels(pairs)
-        unknown = [i for i, r in enumerate(results) if r.outcome == "unknown_prediction"]
-        if not unknown:
-            return results
-        # Asked again even if this round found nothing: another worker's round
-        # may have ingested the prediction while this one waited for it.
-        ingester.ingest()
-        retried = store.record_labels([pairs[i] for i in unknown])
-        for index, result in zip(unknown, retried, strict=True):
-            results[index] = result
-        return results
+        if self.prediction_log is not None:
+            self.prediction_log.close()  # what this worker journaled goes into the database
 
     # --- hot reload ------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from predictionlog.journal import JournalWriter, default_journal_dir
 from predictionlog.journal_ingest import JournalIngester
 from predictionlog.store import PredictionStore
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import journal_lines
 
 # Shorter than serving's default, so the database fills while the writer runs.
 INGEST_INTERVAL_SECONDS = 0.05
@@ -45,7 +46,7 @@ def write_rows(
             counter = itertools.count() if rows_per_thread == 0 else range(rows_per_thread)
             for _ in counter:
                 record = make_record()
-                journal.append([record])
+                journal.append_lines(journal_lines([record]))
                 # One small O_APPEND write per id: whole lines even when killed mid-way.
                 os.write(fd, f"{record.prediction_id}\n".encode())
         except BaseException as exc:

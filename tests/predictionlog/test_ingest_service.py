@@ -16,6 +16,7 @@ from predictionlog.journal_ingest import JournalIngester
 from predictionlog.store import PredictionStore
 from tests.predictionlog.conftest import sqlite_url
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import count_predictions, journal_lines
 
 INTERVAL = 0.02
 
@@ -137,8 +138,8 @@ def test_the_service_ingests_while_it_runs(
 ) -> None:
     start_service()
     _wait_for(lock.held_elsewhere, "the service to take its lock")
-    writer.append([make_record() for _ in range(5)])
-    _wait_for(lambda: store.count_predictions() == 5, "the service to ingest")
+    writer.append_lines(journal_lines([make_record() for _ in range(5)]))
+    _wait_for(lambda: count_predictions(store) == 5, "the service to ingest")
 
 
 def test_stopping_runs_a_last_round_and_frees_the_lock(
@@ -150,10 +151,10 @@ def test_stopping_runs_a_last_round_and_frees_the_lock(
     _wait_for(lock.held_elsewhere, "the service to take its lock")
     # Journaled and closed the moment before the stop, as a worker does on shutdown.
     writer = JournalWriter(journal_dir)
-    writer.append([make_record() for _ in range(4)])
+    writer.append_lines(journal_lines([make_record() for _ in range(4)]))
     writer.close()
     service.close()
-    assert store.count_predictions() == 4
+    assert count_predictions(store) == 4
     assert list(journal_dir.glob("*.journal")) == []
     assert not lock.held_elsewhere()
 
@@ -167,11 +168,11 @@ def test_an_orphaned_service_stops_after_a_last_round(
 ) -> None:
     service = start_service()
     _wait_for(lock.held_elsewhere, "the service to take its lock")
-    writer.append([make_record() for _ in range(3)])
+    writer.append_lines(journal_lines([make_record() for _ in range(3)]))
     service.orphaned.set()
     service.thread.join(10)
     assert not service.thread.is_alive()
-    assert store.count_predictions() == 3
+    assert count_predictions(store) == 3
     assert not lock.held_elsewhere()
 
 
@@ -188,8 +189,8 @@ def test_a_second_service_waits_on_standby_and_takes_over(
         time.sleep(5 * INTERVAL)  # the second one tries, and finds the lock taken
         first.close()
         _wait_for(lock.held_elsewhere, "the second service to take over")
-        writer.append([make_record() for _ in range(2)])
-        _wait_for(lambda: store.count_predictions() == 2, "the second service to ingest")
+        writer.append_lines(journal_lines([make_record() for _ in range(2)]))
+        _wait_for(lambda: count_predictions(store) == 2, "the second service to ingest")
     finally:
         first.stop.set()
         second.close()
@@ -211,9 +212,9 @@ def test_a_failing_round_is_retried_by_the_next(
         real(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(PredictionStore, "ingest_journal", flaky)
-    writer.append([make_record() for _ in range(3)])
+    writer.append_lines(journal_lines([make_record() for _ in range(3)]))
     start_service()
-    _wait_for(lambda: store.count_predictions() == 3, "a round after the failures")
+    _wait_for(lambda: count_predictions(store) == 3, "a round after the failures")
     assert "ingesting the prediction journal failed: database away" in caplog.text
 
 
@@ -244,11 +245,11 @@ def test_a_workers_loop_stands_back_while_a_service_holds_the_lock_and_takes_ove
     worker = JournalIngester(store, journal_dir)
     try:
         worker.start(INTERVAL, service=lock)
-        writer.append([make_record() for _ in range(3)])
+        writer.append_lines(journal_lines([make_record() for _ in range(3)]))
         time.sleep(10 * INTERVAL)
-        assert store.count_predictions() == 0  # left to the service
+        assert count_predictions(store) == 0  # left to the service
         service_lock.close()  # the service is gone
-        _wait_for(lambda: store.count_predictions() == 3, "the worker to take over")
+        _wait_for(lambda: count_predictions(store) == 3, "the worker to take over")
         assert "an ingestion service runs the rounds" in caplog.text
         assert "no ingestion service runs; ingesting" in caplog.text
     finally:

@@ -19,9 +19,10 @@ from predictionlog.journal import (
     default_journal_dir,
 )
 from predictionlog.journal_format import HEADER, decode_entry, encode_entry
-from predictionlog.store import encode_prediction
+from predictionlog.row_codec import encode_prediction
 from tests.predictionlog.conftest import sqlite_url
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import journal_lines
 
 
 def _content(path: Path) -> bytes:
@@ -71,21 +72,21 @@ def test_a_new_writer_makes_its_directory_and_one_file_with_the_header(
 
 def test_each_record_is_one_line_that_decodes_to_the_stored_row(writer: JournalWriter) -> None:
     records = [make_record() for _ in range(3)]
-    writer.append(records[:1])
-    writer.append(records[1:])
+    writer.append_lines(journal_lines(records[:1]))
+    writer.append_lines(journal_lines(records[1:]))
     assert [decode_entry(line) for line in _lines(writer.path)] == [
         encode_prediction(r) for r in records
     ]
 
 
 def test_appending_nothing_writes_nothing(writer: JournalWriter) -> None:
-    writer.append([])
+    writer.append_lines(b"")
     assert _content(writer.path) == HEADER
 
 
 def test_a_batch_with_one_unstorable_record_writes_none_of_it(writer: JournalWriter) -> None:
     with pytest.raises(ValueError):
-        writer.append([make_record(), make_record(model_name="")])
+        writer.append_lines(journal_lines([make_record(), make_record(model_name="")]))
     assert _content(writer.path) == HEADER
 
 
@@ -116,7 +117,7 @@ def test_concurrent_appends_never_interleave_lines(journal_dir: Path, sync: bool
                     make_record(features={"blob": "x" * (n * 37 % 3000), "n": n})
                     for _ in range(1 + n % 3)
                 ]
-                writer.append(batch)
+                writer.append_lines(journal_lines(batch))
                 expected[index].extend(r.prediction_id for r in batch)
         except BaseException as exc:
             failures.append(exc)
@@ -156,7 +157,7 @@ def test_a_full_file_is_rotated_to_a_new_locked_file_and_the_old_one_is_released
     try:
         seen = [writer.path]
         for record in records:
-            writer.append([record])
+            writer.append_lines(journal_lines([record]))
             if writer.path != seen[-1]:
                 seen.append(writer.path)
         assert len(seen) == 3  # two full files and the current one, full too
@@ -175,7 +176,7 @@ def test_a_batch_that_does_not_fit_starts_a_file_big_enough_for_it(journal_dir: 
     try:
         first = writer.path
         record = make_record()
-        writer.append([record])
+        writer.append_lines(journal_lines([record]))
         assert writer.path != first
         assert first.read_bytes() == HEADER  # closed and cut to what it holds
         assert _ids([writer.path]) == [record.prediction_id]
@@ -189,7 +190,7 @@ def test_a_live_file_is_made_at_full_size_and_cut_to_its_lines_when_closed(
 ) -> None:
     writer = JournalWriter(journal_dir, max_file_bytes=4096)
     record = make_record()
-    writer.append([record])
+    writer.append_lines(journal_lines([record]))
     assert os.path.getsize(writer.path) == 4096  # the tail reads as NUL
     writer.close()
     assert writer.path.read_bytes() == HEADER + encode_entry(record)
@@ -201,7 +202,7 @@ def test_a_full_disk_when_a_file_is_needed_fails_the_append_and_keeps_the_old_fi
     record = make_record()
     writer = JournalWriter(journal_dir, max_file_bytes=len(HEADER) + len(encode_entry(record)))
     try:
-        writer.append([record])
+        writer.append_lines(journal_lines([record]))
         first = writer.path
 
         def disk_full(fd: int, offset: int, length: int) -> None:
@@ -210,11 +211,11 @@ def test_a_full_disk_when_a_file_is_needed_fails_the_append_and_keeps_the_old_fi
         with monkeypatch.context() as patch:
             patch.setattr(os, "posix_fallocate", disk_full)
             with pytest.raises(OSError, match="No space"):
-                writer.append([make_record()])
+                writer.append_lines(journal_lines([make_record()]))
         assert writer.path == first and _is_locked(first)
         assert not list(journal_dir.glob("*.creating"))
         later = make_record()
-        writer.append([later])  # space is back
+        writer.append_lines(journal_lines([later]))  # space is back
         ids = _ids(_journals(journal_dir))
         assert sorted(ids) == sorted([record.prediction_id, later.prediction_id])
     finally:
@@ -234,7 +235,7 @@ def test_sync_mode_writes_and_syncs(journal_dir: Path, monkeypatch: pytest.Monke
     try:
         before = len(synced)
         record = make_record()
-        writer.append([record])
+        writer.append_lines(journal_lines([record]))
         assert len(synced) == before + 1
         assert _ids([writer.path]) == [record.prediction_id]
     finally:
@@ -256,10 +257,10 @@ def test_an_append_whose_fdatasync_failed_is_not_acknowledged_even_if_a_later_on
     monkeypatch.setattr(os, "fdatasync", failing_once)
     try:
         with pytest.raises(OSError, match="writeback failed"):
-            writer.append([make_record()])
+            writer.append_lines(journal_lines([make_record()]))
         # Linux reports a writeback error once, so this sync succeeds: the next
         # append is acknowledged, the failed one stays refused.
-        writer.append([make_record()])
+        writer.append_lines(journal_lines([make_record()]))
         assert writer._failed_through == 1 and writer._synced_through == 2
     finally:
         writer.close()
@@ -286,7 +287,7 @@ def test_sync_mode_shares_one_fdatasync_between_concurrent_appenders(
     done: list[str] = []
 
     def append_one() -> None:
-        writer.append([make_record()])
+        writer.append_lines(journal_lines([make_record()]))
         done.append("ok")
 
     leader = threading.Thread(target=append_one)
@@ -325,7 +326,7 @@ def test_sync_mode_with_rotation_under_concurrent_appenders(journal_dir: Path) -
         try:
             for _ in range(per_thread):
                 record = make_record()
-                writer.append([record])
+                writer.append_lines(journal_lines([record]))
                 with lock:
                     expected.append(record.prediction_id)
         except BaseException as exc:
@@ -346,23 +347,23 @@ def test_sync_mode_with_rotation_under_concurrent_appenders(journal_dir: Path) -
 
 def test_close_is_idempotent_and_append_after_close_is_refused(journal_dir: Path) -> None:
     writer = JournalWriter(journal_dir)
-    writer.append([make_record()])
+    writer.append_lines(journal_lines([make_record()]))
     writer.close()
     writer.close()
     with pytest.raises(JournalClosedError):
-        writer.append([make_record()])
+        writer.append_lines(journal_lines([make_record()]))
     assert len(_lines(writer.path)) == 1
 
 
 def test_append_of_nothing_after_close_does_not_raise(journal_dir: Path) -> None:
     writer = JournalWriter(journal_dir)
     writer.close()
-    writer.append([])  # nothing to write, nothing to refuse
+    writer.append_lines(b"")  # nothing to write, nothing to refuse
 
 
 def _append_in_child(writer: JournalWriter) -> None:
     try:
-        writer.append([make_record()])
+        writer.append_lines(journal_lines([make_record()]))
     except JournalClosedError:
         writer.close()  # a no-op in the child: the parent's file stays open
         os._exit(0)
@@ -372,12 +373,12 @@ def _append_in_child(writer: JournalWriter) -> None:
 def test_a_forked_child_is_refused_and_the_parent_keeps_writing(journal_dir: Path) -> None:
     writer = JournalWriter(journal_dir)
     try:
-        writer.append([make_record()])
+        writer.append_lines(journal_lines([make_record()]))
         child = multiprocessing.get_context("fork").Process(target=_append_in_child, args=(writer,))
         child.start()
         child.join(timeout=60)
         assert child.exitcode == 0
-        writer.append([make_record()])
+        writer.append_lines(journal_lines([make_record()]))
         assert len(_lines(writer.path)) == 2
         assert _is_locked(writer.path)
     finally:

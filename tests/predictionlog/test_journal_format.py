@@ -17,7 +17,7 @@ from predictionlog.journal_format import (
     encode_entry,
 )
 from predictionlog.records import PredictionRecord
-from predictionlog.store import encode_prediction, features_json
+from predictionlog.row_codec import encode_prediction, features_json
 from tests.predictionlog.sample_records import make_record
 
 # Under 50 characters, so it fits model_version too.

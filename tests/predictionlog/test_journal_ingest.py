@@ -24,6 +24,7 @@ from predictionlog.records import PredictionRecord
 from predictionlog.store import PredictionStore
 from tests.predictionlog.conftest import sqlite_url
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import count_predictions, get_predictions, journal_lines
 
 INGEST_LOG = "predictionlog.journal_ingest"
 
@@ -55,7 +56,7 @@ def ingester(
 
 def _append(writer: JournalWriter, count: int) -> list[PredictionRecord]:
     records = [make_record() for _ in range(count)]
-    writer.append(records)
+    writer.append_lines(journal_lines(records))
     return records
 
 
@@ -86,7 +87,7 @@ def _die(writer: JournalWriter) -> None:
 
 
 def _assert_stored(store: PredictionStore, records: list[PredictionRecord]) -> None:
-    stored = store.get_predictions([r.prediction_id for r in records])
+    stored = get_predictions(store, [r.prediction_id for r in records])
     assert stored == {r.prediction_id: r for r in records}
 
 
@@ -97,7 +98,7 @@ def test_rows_appear_after_a_round_as_they_were_journaled(
     store: PredictionStore, ingester: JournalIngester, writer: JournalWriter
 ) -> None:
     records = _append(writer, 5)
-    assert store.count_predictions() == 0  # journaled, not yet in the database
+    assert count_predictions(store) == 0  # journaled, not yet in the database
     assert ingester.ingest() == 5
     _assert_stored(store, records)
 
@@ -107,7 +108,7 @@ def test_a_round_with_no_journals_does_nothing(
 ) -> None:
     assert ingester.ingest() == 0
     assert ingester.try_ingest() == 0
-    assert store.count_predictions() == 0
+    assert count_predictions(store) == 0
 
 
 def test_repeated_rounds_insert_each_row_once(
@@ -119,7 +120,7 @@ def test_repeated_rounds_insert_each_row_once(
     second = _append(writer, 2)
     assert ingester.ingest() == 2
     assert ingester.ingest() == 0
-    assert store.count_predictions() == 5
+    assert count_predictions(store) == 5
     _assert_stored(store, first + second)
 
 
@@ -213,7 +214,7 @@ def test_a_dead_writers_incomplete_last_line_is_dropped_with_its_file(
         assert ingester.ingest() == 2
     assert "incomplete line" in caplog.text
     assert _journals(journal_dir) == []
-    assert store.count_predictions() == 2
+    assert count_predictions(store) == 2
     _assert_stored(store, records)
 
 
@@ -225,11 +226,11 @@ def test_a_round_again_after_progress_was_forgotten_inserts_no_duplicate(
     ingester.ingest()
     store.forget_journal(writer.path.name)
     assert ingester.ingest() == 4  # read again ...
-    assert store.count_predictions() == 4  # ... but nothing inserted twice
+    assert count_predictions(store) == 4  # ... but nothing inserted twice
     _assert_stored(store, records)
     records += _append(writer, 1)
     assert ingester.ingest() == 1  # and progress is right again
-    assert store.count_predictions() == 5
+    assert count_predictions(store) == 5
 
 
 def test_a_closed_file_that_survived_its_deletion_is_ingested_once_and_deleted(
@@ -243,7 +244,7 @@ def test_a_closed_file_that_survived_its_deletion_is_ingested_once_and_deleted(
     assert not writer.path.exists()
     writer.path.write_bytes(content)  # as if the process stopped before the unlink
     assert ingester.ingest() == 3
-    assert store.count_predictions() == 3
+    assert count_predictions(store) == 3
     assert not writer.path.exists()
     _assert_stored(store, records)
 
@@ -268,7 +269,7 @@ def test_a_file_with_a_foreign_header_is_left_alone_and_reported_once(
     ) == 1
     assert foreign.name not in store.journal_progress()
     _assert_stored(store, records)
-    assert store.count_predictions() == 2
+    assert count_predictions(store) == 2
 
 
 def test_a_file_whose_creator_died_before_the_header_was_complete_is_deleted(
@@ -289,7 +290,7 @@ def test_a_file_still_being_created_is_ignored(
     creating.write_bytes(HEADER + encode_entry(make_record()))
     assert ingester.ingest() == 0
     assert creating.exists()
-    assert store.count_predictions() == 0
+    assert count_predictions(store) == 0
 
 
 def test_an_unreadable_line_is_skipped_and_the_rest_ingested(
@@ -325,7 +326,7 @@ def test_small_chunks_still_ingest_everything_including_a_line_longer_than_a_chu
     try:
         long = make_record(features={"blob": "x" * 5000})
         first = _append(writer, 5)
-        writer.append([long])  # in the middle: the lines after it must follow
+        writer.append_lines(journal_lines([long]))  # in the middle: the lines after it must follow
         records = [*first, long, *_append(writer, 5)]
         assert len(encode_entry(long)) > 5000
         assert ingester.ingest() == 11
@@ -393,7 +394,7 @@ def test_try_ingest_returns_none_while_another_process_holds_the_folder_lock(
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         assert ingester.try_ingest() is None
-        assert store.count_predictions() == 0
+        assert count_predictions(store) == 0
     finally:
         os.close(fd)
     assert ingester.try_ingest() == 3
@@ -434,7 +435,7 @@ def test_try_ingest_returns_none_while_another_thread_runs_a_round(
         assert ingester.try_ingest() is None
         release.set()
         busy.join(10)
-        assert store.count_predictions() == 2
+        assert count_predictions(store) == 2
     finally:
         release.set()
         ingester.close()
@@ -447,13 +448,13 @@ def test_the_background_thread_ingests_until_stopped(
     ingester.start(0.01)  # a second start is a no-op
     records = _append(writer, 3)
     deadline = time.monotonic() + 10
-    while store.count_predictions() < 3 and time.monotonic() < deadline:
+    while count_predictions(store) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     _assert_stored(store, records)
     ingester.stop()
     _append(writer, 1)
     time.sleep(0.1)
-    assert store.count_predictions() == 3
+    assert count_predictions(store) == 3
 
 
 ROWS_PER_APPENDER = 500
@@ -465,7 +466,7 @@ def _append_paced(writer: JournalWriter, acked: list[str], failures: list[BaseEx
     try:
         for _ in range(ROWS_PER_APPENDER // 5):
             records = [make_record() for _ in range(5)]
-            writer.append(records)
+            writer.append_lines(journal_lines(records))
             acked.extend(r.prediction_id for r in records)
             time.sleep(0.003)
     except BaseException as exc:
@@ -493,8 +494,8 @@ def _assert_all_ingested_once(
 ) -> None:
     assert len(acked) == 4 * ROWS_PER_APPENDER
     assert ingested == len(acked)  # no line was read twice
-    assert store.count_predictions() == len(acked)
-    assert set(store.get_predictions(acked)) == set(acked)
+    assert count_predictions(store) == len(acked)
+    assert set(get_predictions(store, acked)) == set(acked)
     assert _journals(journal_dir) == []
     assert store.journal_progress() == {}
 
@@ -523,7 +524,7 @@ def test_two_ingesters_in_threads_ingest_every_row_exactly_once(
         t.start()
     try:
         _run_appenders(journal_dir, acked, failures)
-        during = store.count_predictions()
+        during = count_predictions(store)
     finally:
         stop.set()
         for t in loops:
@@ -580,7 +581,7 @@ def test_two_ingesting_processes_ingest_every_row_exactly_once(
             assert time.monotonic() < deadline, "the ingesting processes did not start"
             time.sleep(0.02)
         _run_appenders(journal_dir, acked, failures)
-        during = store.count_predictions()
+        during = count_predictions(store)
         stop_file.touch()
         for child in children:
             child.join(60)
@@ -611,7 +612,7 @@ def _append_and_ack(journal_dir: Path, ack_file: Path, sync: bool) -> None:
     def loop() -> None:
         while True:
             record = make_record()
-            writer.append([record])
+            writer.append_lines(journal_lines([record]))
             # One small O_APPEND write per id: whole lines even when killed mid-way.
             os.write(fd, f"{record.prediction_id}\n".encode())
 
@@ -653,11 +654,11 @@ def test_every_acknowledged_row_of_a_sigkilled_writer_is_ingested(
 
     ids = _acknowledged(ack_file)
     ingester.ingest()
-    assert set(store.get_predictions(ids)) == set(ids)
+    assert set(get_predictions(store, ids)) == set(ids)
     # The dead owner's lock is free: everything is in and every file is gone.
     assert _journals(journal_dir) == []
     assert store.journal_progress() == {}
-    assert store.count_predictions() >= len(ids)
+    assert count_predictions(store) >= len(ids)
 
 
 def test_what_was_acknowledged_before_and_after_a_full_disk_is_ingested(
@@ -681,7 +682,7 @@ def test_what_was_acknowledged_before_and_after_a_full_disk_is_ingested(
             record = make_record()
             monkeypatch.setattr(os, "posix_fallocate", disk_full)
             try:
-                writer.append([record])
+                writer.append_lines(journal_lines([record]))
             except OSError:
                 failed.append(record)
             else:
@@ -692,7 +693,7 @@ def test_what_was_acknowledged_before_and_after_a_full_disk_is_ingested(
         writer.close()
     ingester.ingest()
     _assert_stored(store, acknowledged)
-    assert store.get_predictions([failed[0].prediction_id]) == {}
+    assert get_predictions(store, [failed[0].prediction_id]) == {}
     assert _journals(journal_dir) == []
 
 
@@ -703,7 +704,7 @@ def test_each_round_reports_the_bytes_it_left_in_the_journals(tmp_path: Path) ->
     ingester = JournalIngester(store, folder, on_backlog=backlogs.append)
     writer = JournalWriter(folder)
     try:
-        writer.append([make_record() for _ in range(3)])
+        writer.append_lines(journal_lines([make_record() for _ in range(3)]))
         ingester.ingest()
         assert backlogs[-1] == 0
         _append_raw(writer.path, b'"half a line')  # as a writer in the middle of its copy
@@ -749,7 +750,7 @@ def test_a_line_of_valid_json_but_the_wrong_shape_is_skipped_and_the_rest_ingest
         assert ingester.ingest() == 2
     assert "unreadable line skipped" in caplog.text
     _assert_stored(store, good)
-    assert store.count_predictions() == 2
+    assert count_predictions(store) == 2
 
 
 def test_a_failed_round_reports_everything_it_could_not_move(
@@ -762,7 +763,7 @@ def test_a_failed_round_reports_everything_it_could_not_move(
     writer = JournalWriter(folder)
     records = [make_record() for _ in range(3)]
     try:
-        writer.append(records)
+        writer.append_lines(journal_lines(records))
 
         def database_away(*args: object) -> None:
             raise RuntimeError("the database is away")

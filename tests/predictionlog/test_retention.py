@@ -19,6 +19,12 @@ from predictionlog.retention import (
 )
 from predictionlog.store import PredictionStore
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import (
+    count_predictions,
+    get_predictions,
+    insert_predictions,
+    journal_lines,
+)
 
 
 def test_policy_defaults_to_thirty_days_hourly() -> None:
@@ -47,7 +53,7 @@ def test_bad_values_are_named(environ: dict[str, str], name: str) -> None:
 def _fill(store: PredictionStore) -> tuple[list[str], list[str]]:
     old = [make_record(created_at=1_000.0 + i) for i in range(5)]
     new = [make_record(created_at=9_000.0 + i) for i in range(5)]
-    store.insert_predictions(old + new)
+    insert_predictions(store, old + new)
     store.record_labels([(r.prediction_id, "1") for r in old + new])
     return [r.prediction_id for r in old], [r.prediction_id for r in new]
 
@@ -59,7 +65,7 @@ def test_sweep_deletes_what_is_older_than_the_maximum_age(store: PredictionStore
     )
 
     assert sweeper.sweep_once() == 5
-    assert set(store.get_predictions(old + new)) == set(new)
+    assert set(get_predictions(store, old + new)) == set(new)
     assert len(store.labelled_predictions("churn", since=0)) == 5
 
 
@@ -85,7 +91,7 @@ def test_the_started_sweeper_sweeps_in_the_background(store: PredictionStore) ->
         sweeper.stop()
 
     assert deleted == [5]
-    assert set(store.get_predictions(old + new)) == set(new)
+    assert set(get_predictions(store, old + new)) == set(new)
 
 
 def test_a_disabled_policy_keeps_everything(store: PredictionStore) -> None:
@@ -95,7 +101,7 @@ def test_a_disabled_policy_keeps_everything(store: PredictionStore) -> None:
     assert sweeper.sweep_once() == 0
     sweeper.start()
     sweeper.stop()
-    assert len(store.get_predictions(old + new)) == 10
+    assert len(get_predictions(store, old + new)) == 10
 
 
 def test_retention_alongside_serving_writes_keeps_every_new_row(
@@ -103,7 +109,7 @@ def test_retention_alongside_serving_writes_keeps_every_new_row(
 ) -> None:
     old = [make_record(created_at=1_000.0 + i % 50) for i in range(3000)]
     for start in range(0, len(old), 500):
-        store.insert_predictions(old[start : start + 500])
+        insert_predictions(store, old[start : start + 500])
     journal = JournalWriter(tmp_path / "journal")
     ingester = JournalIngester(store, tmp_path / "journal")
     ingester.start(0.005)  # ingestion transactions interleave with the deleting ones
@@ -114,7 +120,7 @@ def test_retention_alongside_serving_writes_keeps_every_new_row(
         try:
             for _ in range(150):
                 record = make_record(created_at=9_000.0)
-                journal.append([record])
+                journal.append_lines(journal_lines([record]))
                 acknowledged.append(record.prediction_id)
         except BaseException as exc:
             failures.append(exc)
@@ -132,5 +138,5 @@ def test_retention_alongside_serving_writes_keeps_every_new_row(
 
     assert failures == []
     assert deleted == len(old)
-    assert store.count_predictions() == len(acknowledged) == 600
-    assert len(store.get_predictions(acknowledged)) == 600
+    assert count_predictions(store) == len(acknowledged) == 600
+    assert len(get_predictions(store, acknowledged)) == 600

@@ -19,6 +19,12 @@ from tests.conftest import REPO_ROOT
 from tests.predictionlog.ack_writer import journal_dir, write_rows
 from tests.predictionlog.conftest import sqlite_url
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import (
+    count_predictions,
+    get_predictions,
+    insert_predictions,
+    journal_lines,
+)
 
 
 def _acknowledged(ack_file: Path) -> list[str]:
@@ -30,7 +36,7 @@ def _acknowledged(ack_file: Path) -> list[str]:
 def _stored(db_url: str, ids: list[str]) -> set[str]:
     store = PredictionStore.open(db_url)
     try:
-        return set(store.get_predictions(ids))
+        return set(get_predictions(store, ids))
     finally:
         store.close()
 
@@ -53,7 +59,7 @@ def test_two_processes_writing_one_file_lose_nothing(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids)) == 2 * 4 * 400
     assert _stored(db_url, ids) == set(ids)
     store = PredictionStore.open(db_url)
-    assert store.count_predictions() == len(ids)
+    assert count_predictions(store) == len(ids)
     store.close()
 
 
@@ -107,9 +113,9 @@ def _use_inherited(
     with store.engine.connect() as conn:
         if conn.connection.dbapi_connection is inherited:
             os._exit(4)
-    store.insert_predictions([make_record(prediction_id=record_id)])
+    insert_predictions(store, [make_record(prediction_id=record_id)])
     try:
-        journal.append([make_record()])
+        journal.append_lines(journal_lines([make_record()]))
     except JournalClosedError:
         os._exit(0)
     os._exit(3)
@@ -121,7 +127,7 @@ def test_a_forked_child_opens_its_own_connections(tmp_path: Path) -> None:
     journal = JournalWriter(journal_dir(url))
     ingester = JournalIngester(store, journal_dir(url))
     try:
-        journal.append([make_record()])
+        journal.append_lines(journal_lines([make_record()]))
         ingester.ingest()
         with store.engine.connect() as conn:  # the pooled connection the child inherits
             inherited = conn.connection.dbapi_connection
@@ -133,10 +139,12 @@ def test_a_forked_child_opens_its_own_connections(tmp_path: Path) -> None:
         child.join(timeout=60)
         assert child.exitcode == 0
 
-        journal.append([make_record()])  # the parent's journal and connection still work
+        journal.append_lines(
+            journal_lines([make_record()])
+        )  # the parent's journal and connection still work
         ingester.ingest()
-        assert store.count_predictions() == 3
-        assert set(store.get_predictions([child_record.prediction_id])) == {
+        assert count_predictions(store) == 3
+        assert set(get_predictions(store, [child_record.prediction_id])) == {
             child_record.prediction_id
         }
     finally:

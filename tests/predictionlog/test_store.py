@@ -14,6 +14,7 @@ from predictionlog.records import PredictionRecord
 from predictionlog.schema import labels
 from predictionlog.store import PredictionStore
 from tests.predictionlog.sample_records import make_record
+from tests.support.log_rows import count_predictions, get_predictions, insert_predictions
 
 
 def _label_count(store: PredictionStore) -> int:
@@ -36,24 +37,24 @@ def test_inserted_predictions_read_back_exactly(store: PredictionStore) -> None:
         ),
         make_record(model_name="other", model_version="12", features={}),
     ]
-    store.insert_predictions(rows)
+    insert_predictions(store, rows)
 
-    found = store.get_predictions([r.prediction_id for r in rows] + ["not-there"])
+    found = get_predictions(store, [r.prediction_id for r in rows] + ["not-there"])
 
     assert found == {r.prediction_id: r for r in rows}
-    assert store.count_predictions() == 2
+    assert count_predictions(store) == 2
 
 
 def test_a_batch_is_one_transaction(store: PredictionStore) -> None:
     existing = make_record()
-    store.insert_predictions([existing])
+    insert_predictions(store, [existing])
     fresh = make_record()
 
     with pytest.raises(IntegrityError):
-        store.insert_predictions([fresh, existing])
+        insert_predictions(store, [fresh, existing])
 
-    assert store.get_predictions([fresh.prediction_id]) == {}
-    assert store.count_predictions() == 1
+    assert get_predictions(store, [fresh.prediction_id]) == {}
+    assert count_predictions(store) == 1
 
 
 @pytest.mark.parametrize(
@@ -71,13 +72,13 @@ def test_rows_that_cannot_be_stored_are_refused_by_name(
     bad = PredictionRecord(**{**record.__dict__, **change})  # type: ignore[arg-type]
 
     with pytest.raises(ValueError, match=message):
-        store.insert_predictions([bad])
-    assert store.count_predictions() == 0
+        insert_predictions(store, [bad])
+    assert count_predictions(store) == 0
 
 
 def test_label_outcomes(store: PredictionStore) -> None:
     first, second = make_record(model_version="3"), make_record(model_version="4")
-    store.insert_predictions([first, second])
+    insert_predictions(store, [first, second])
 
     assert [r.outcome for r in store.record_labels([(first.prediction_id, "1")])] == ["recorded"]
     results = store.record_labels(
@@ -103,7 +104,7 @@ def test_a_repeated_id_in_one_call_is_judged_against_its_first_label(
     store: PredictionStore,
 ) -> None:
     record = make_record()
-    store.insert_predictions([record])
+    insert_predictions(store, [record])
     pid = record.prediction_id
 
     results = store.record_labels([(pid, "0"), (pid, "0"), (pid, "1")])
@@ -134,7 +135,7 @@ def _label_from_threads(
 
 def test_concurrent_identical_labels_are_recorded_once(store: PredictionStore) -> None:
     record = make_record()
-    store.insert_predictions([record])
+    insert_predictions(store, [record])
 
     outcomes = _label_from_threads(store, record.prediction_id, ["1"] * 12)
 
@@ -144,7 +145,7 @@ def test_concurrent_identical_labels_are_recorded_once(store: PredictionStore) -
 
 def test_concurrent_conflicting_labels_keep_exactly_one(store: PredictionStore) -> None:
     record = make_record()
-    store.insert_predictions([record])
+    insert_predictions(store, [record])
 
     outcomes = _label_from_threads(store, record.prediction_id, ["0", "1"] * 6)
 
@@ -166,7 +167,7 @@ def test_labelled_predictions_expand_features_for_one_model_and_window(
     unlabelled = make_record(created_at=250.0)
     at_until = make_record(created_at=300.0)
     other_model = make_record(created_at=200.0, model_name="other")
-    store.insert_predictions([early, inside, unlabelled, at_until, other_model])
+    insert_predictions(store, [early, inside, unlabelled, at_until, other_model])
     store.record_labels([(r.prediction_id, "1") for r in (early, inside, at_until, other_model)])
 
     frame = store.labelled_predictions("churn", since=100.0, until=300.0)
@@ -192,13 +193,13 @@ def test_labelled_predictions_expand_features_for_one_model_and_window(
 def test_retention_deletes_old_predictions_and_their_labels_only(store: PredictionStore) -> None:
     old = [make_record(created_at=1000.0 + i) for i in range(7)]
     new = [make_record(created_at=5000.0 + i) for i in range(3)]
-    store.insert_predictions(old + new)
+    insert_predictions(store, old + new)
     store.record_labels([(r.prediction_id, "1") for r in old[:4] + new[:2]])
 
     deleted = store.delete_predictions_before(5000.0, batch=3, pause_seconds=0)
 
     assert deleted == 7
-    assert set(store.get_predictions([r.prediction_id for r in old + new])) == {
+    assert set(get_predictions(store, [r.prediction_id for r in old + new])) == {
         r.prediction_id for r in new
     }
     assert _label_count(store) == 2
@@ -211,12 +212,12 @@ def test_retention_deletes_old_predictions_and_their_labels_only(store: Predicti
 def test_opening_an_existing_log_keeps_its_rows(store_url: str) -> None:
     record = make_record()
     first = PredictionStore.open(store_url)
-    first.insert_predictions([record])
+    insert_predictions(first, [record])
     first.close()
 
     second = PredictionStore.open(store_url)
     try:
-        assert set(second.get_predictions([record.prediction_id])) == {record.prediction_id}
+        assert set(get_predictions(second, [record.prediction_id])) == {record.prediction_id}
     finally:
         second.close()
 
@@ -225,7 +226,7 @@ def test_labels_that_cannot_be_stored_are_refused_before_anything_is_written(
     store: PredictionStore,
 ) -> None:
     record = make_record()
-    store.insert_predictions([record])
+    insert_predictions(store, [record])
 
     for bad in ("", "x" * 201):
         with pytest.raises(ValueError, match="label for prediction"):

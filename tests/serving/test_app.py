@@ -14,11 +14,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from predictionlog.schema import predictions
-from predictionlog.store import PredictionStore
 from serving.app import create_app, runtime_of
 from tests.serving.conftest import ADMIN_TOKEN, app_config
 from tests.serving.openapi_check import ContractChecker
 from tests.serving.records import one_record, records
+from tests.support.log_rows import get_predictions, opened_store
 from tests.support.model_store import TrainedStore
 
 JSON = "application/json"
@@ -71,9 +71,10 @@ def test_one_record_is_predicted_logged_and_answered(
     best = max(prediction["probabilities"], key=prediction["probabilities"].get)
     assert str(prediction["predicted_class"]) == best
     rt = runtime_of(app)
-    assert rt.store is not None and rt.ingester is not None
-    rt.ingester.ingest()  # the journal reaches the database in the background; now, here
-    stored = rt.store.get_predictions([prediction["prediction_id"]])[prediction["prediction_id"]]
+    assert rt.prediction_log is not None
+    rt.prediction_log.ingest()  # the journal reaches the database in the background; now, here
+    with opened_store(rt.config.log.db_url) as store:
+        stored = get_predictions(store, [prediction["prediction_id"]])[prediction["prediction_id"]]
     assert stored.model_version == "1"
     assert stored.predicted_class == str(prediction["predicted_class"])
     assert dict(stored.features) == one_record()
@@ -103,9 +104,9 @@ def test_the_log_stores_the_features_the_model_was_given(
     assert response.status_code == 200, response.get_data(as_text=True)
     prediction_id = response.get_json()["predictions"][0]["prediction_id"]
     rt = runtime_of(app)
-    assert rt.store is not None and rt.ingester is not None
-    rt.ingester.ingest()
-    with rt.store.engine.connect() as conn:
+    assert rt.prediction_log is not None
+    rt.prediction_log.ingest()
+    with opened_store(rt.config.log.db_url) as store, store.engine.connect() as conn:
         stored = conn.execute(
             select(predictions.c.features).where(predictions.c.prediction_id == prediction_id)
         ).scalar_one()
@@ -299,9 +300,9 @@ def test_request_metrics_count_every_answer(
     for record in records(7):
         assert post(client, contract, "/predict", {"record": record}).status_code == 200
     post(client, contract, "/predict", {"records": []}, request_valid=False)
-    ingester = runtime_of(app).ingester
-    assert ingester is not None
-    ingester.ingest()  # batch size counts rows per ingestion transaction
+    prediction_log = runtime_of(app).prediction_log
+    assert prediction_log is not None
+    prediction_log.ingest()  # batch size counts rows per ingestion transaction
     text = client.get("/metrics").get_data(as_text=True)
     counted = dict(model="churn", version="1", endpoint="/predict")
     assert sample(text, "driftline_http_requests_total", status="200", **counted) == 7
@@ -378,9 +379,8 @@ def test_unknown_model_is_not_ready_and_refuses_predictions(
 
 
 def test_pinned_version_and_benchmark_switches(trained_store: TrainedStore, tmp_path: Path) -> None:
-    config = app_config(trained_store, tmp_path, version="1", validate=False,
-                        log_predictions=False, instrument=False)  # fmt: skip
-    app = create_app(config)
+    config = app_config(trained_store, tmp_path, version="1")
+    app = create_app(config, validate=False, log_predictions=False, instrument=False)
     try:
         client = app.test_client()
         assert client.get("/ready").get_json()["follows"] == "models:/churn/1"
@@ -390,8 +390,5 @@ def test_pinned_version_and_benchmark_switches(trained_store: TrainedStore, tmp_
         assert sample(text, "driftline_http_requests_total") == 0
     finally:
         runtime_of(app).shutdown()
-    store = PredictionStore.open(config["prediction_db_url"])
-    try:
-        assert store.get_predictions([prediction_id]) == {}
-    finally:
-        store.close()
+    with opened_store(config["log"].db_url) as store:
+        assert get_predictions(store, [prediction_id]) == {}

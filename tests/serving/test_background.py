@@ -1,20 +1,15 @@
-"""Reload signal, retention leadership and registry polling, without gunicorn."""
+"""Reload signal and registry polling, without gunicorn."""
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from driftline import registry
 from driftline.mlflow_setup import connect
-from predictionlog.records import PredictionRecord
-from predictionlog.retention import RetentionPolicy
-from predictionlog.store import PredictionStore
 from serving.app import create_app, runtime_of
 from serving.reload_signal import ReloadSignal
-from serving.retention_leader import RetentionLeader
 from tests.serving.conftest import app_config
 from tests.serving.records import one_record
 from tests.support.model_store import make_trained_store
@@ -46,36 +41,6 @@ def test_no_run_dir_means_no_signal_file() -> None:
     signal = ReloadSignal(None)
     signal.send()
     assert not signal.received()
-
-
-def _prediction(created_at: float) -> PredictionRecord:
-    return PredictionRecord(str(uuid.uuid4()), created_at, "churn", "1", {"a": 1.0}, "1",
-                            {"0": 0.4, "1": 0.6})  # fmt: skip
-
-
-def test_exactly_one_worker_sweeps_and_another_takes_over(tmp_path: Path) -> None:
-    store = PredictionStore.open(f"sqlite:///{tmp_path / 'log.db'}")
-    policy = RetentionPolicy(max_age_seconds=3600, interval_seconds=0.1)
-    old, new = _prediction(time.time() - 7200), _prediction(time.time())
-    store.insert_predictions([old, new])
-    first = RetentionLeader(store, policy, tmp_path / "run")
-    second = RetentionLeader(store, policy, tmp_path / "run")
-    try:
-        first.start()
-        eventually(lambda: first.leading, 5, "the first worker to lead")
-        second.start()
-        time.sleep(0.5)
-        assert not second.leading, "the lock keeps a second sweeper out"
-        eventually(lambda: store.count_predictions() == 1, 5, "the old prediction to go")
-        assert set(store.get_predictions([old.prediction_id, new.prediction_id])) == {
-            new.prediction_id
-        }
-        first.stop()  # the leading worker exits: its lock is released
-        eventually(lambda: second.leading, 5, "the second worker to take over")
-    finally:
-        first.stop()
-        second.stop()
-        store.close()
 
 
 def test_polling_swaps_in_the_new_champion(tmp_path: Path) -> None:

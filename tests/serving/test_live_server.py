@@ -18,14 +18,15 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from driftline import registry
 from driftline.mlflow_setup import connect
+from predictionlog.ingest_process import NICENESS
 from predictionlog.ingest_service import ServiceLock
 from predictionlog.journal import default_journal_dir
 from predictionlog.store import PredictionStore
 from serving.cli import CONFIG_FILE
-from serving.ingest_process import NICENESS
 from tests.serving.conftest import ADMIN_TOKEN
 from tests.serving.live_server import LiveServer, live_server
 from tests.serving.records import one_record, records
+from tests.support.log_rows import get_predictions
 from tests.support.model_store import TrainedStore, make_trained_store
 from training.dataset import load
 from training.train import TrainOptions, fit_and_log
@@ -38,7 +39,7 @@ def stored_ids(server: LiveServer, ids: list[str]) -> set[str]:
     try:
         found: set[str] = set()
         for start in range(0, len(ids), 500):
-            found.update(store.get_predictions(ids[start : start + 500]))
+            found.update(get_predictions(store, ids[start : start + 500]))
         return found
     finally:
         store.close()
@@ -198,7 +199,7 @@ def test_champion_moves_while_requests_flow(tmp_path: Path) -> None:
             _wait(lambda: stored_ids(server, list(ids)) == set(ids), 10, "ingestion")
             log = PredictionStore.open(server.prediction_db_url)
             try:
-                stored = log.get_predictions(list(ids))
+                stored = get_predictions(log, list(ids))
             finally:
                 log.close()
             assert {i: r.model_version for i, r in stored.items()} == ids
@@ -271,7 +272,7 @@ def test_the_ingestion_service_stores_predictions_and_the_workers_take_over_when
     trained_store: TrainedStore, tmp_path: Path
 ) -> None:
     with live_server(trained_store.env, tmp_path) as server:
-        services = _children(server.proc.pid, "serving.ingest_process")
+        services = _children(server.proc.pid, "predictionlog.ingest_process")
         assert len(services) == 1, "the arbiter should run one ingestion service"
         assert _service_lock_held(server, tmp_path)
         # It yields the CPU to the workers.
@@ -297,7 +298,7 @@ def test_without_the_service_the_workers_ingest(
 ) -> None:
     extra = {"DRIFTLINE_NO_INGEST_SERVICE": "1"}
     with live_server(trained_store.env, tmp_path, extra_env=extra) as server:
-        assert _children(server.proc.pid, "serving.ingest_process") == []
+        assert _children(server.proc.pid, "predictionlog.ingest_process") == []
         assert not _service_lock_held(server, tmp_path)
         ids = _predict(server, 20)
         _wait(lambda: stored_ids(server, ids) == set(ids), 30, "the workers to ingest")

@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 
 from predictionlog.records import PredictionRecord
 from predictionlog.store import PredictionStore
+from tests.support.log_rows import insert_predictions
 
 
 def log_labelled_traffic(
@@ -44,7 +45,7 @@ def log_labelled_traffic(
         )
     store = PredictionStore.open(store_url)
     try:
-        store.insert_predictions(records)
+        insert_predictions(store, records)
         store.record_labels(
             [(r.prediction_id, str(y)) for r, y in zip(records, frame[target], strict=True)]
         )

@@ -1,12 +1,13 @@
-"""The ingestion service process of one gunicorn server: ``python -m serving.ingest_process``.
+"""The ingestion service process of one server: ``python -m predictionlog.ingest_process``.
 
 serving/gunicorn.conf.py starts it beside the workers (unless
 DRIFTLINE_NO_INGEST_SERVICE is set) and stops it after them; it reads the same
-environment as the workers. It moves the workers' journals into the prediction
-log (predictionlog/ingest_service.py) and reports the commit and backlog
-metrics in the server's multiprocess metrics folder, so /metrics shows them.
+environment as the workers (settings.py). It moves the workers' journals into
+the prediction log (ingest_service.py) and reports the commit and backlog
+metrics (log_metrics.py) in the server's multiprocess metrics folder
+(PROMETHEUS_MULTIPROC_DIR), so the workers' /metrics shows them.
 
-It stops on SIGTERM or SIGINT, and by itself if the arbiter that started it is
+It stops on SIGTERM or SIGINT, and by itself if the process that started it is
 gone, after a last round. If it dies, the workers run the rounds again.
 
 It runs at a lower CPU priority (``NICENESS``): on a busy host the kernel gives
@@ -24,11 +25,11 @@ import threading
 
 from predictionlog.ingest_service import IngestService, ServiceLock
 from predictionlog.journal_ingest import JournalIngester
-from serving.config import ConfigError, ServingConfig
-from serving.metrics import ServingMetrics
-from serving.write_turns import TurnTakingStore
+from predictionlog.log_metrics import LogMetrics, ingestion_listeners
+from predictionlog.settings import LogSettings
+from predictionlog.store import PredictionStore
 
-log = logging.getLogger("serving.ingest_process")
+log = logging.getLogger("predictionlog.ingest_process")
 
 # Weight 335 against a worker's 1024: under full load about a tenth of the CPU
 # of two workers, several times what ingesting 3,000 predictions/s needs.
@@ -41,8 +42,8 @@ def main() -> int:
         format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
     )
     try:
-        config = ServingConfig.from_env()
-    except ConfigError as exc:
+        settings = LogSettings.from_env()
+    except ValueError as exc:
         print(f"driftline ingestion service: {exc}", file=sys.stderr)
         return 2
     os.nice(NICENESS)
@@ -50,29 +51,30 @@ def main() -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    metrics = ServingMetrics()
-    store = TurnTakingStore.open_for(config.prediction_db_url)
-    journal_dir = config.journal_dir
+    multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    metrics = LogMetrics(None) if multiprocess else None
+    store = PredictionStore.open(settings.db_url, synchronous=settings.synchronous)
+    directory = settings.journal_dir
     ingester = JournalIngester(
         store,
-        journal_dir,
-        **metrics.ingestion_listeners(config.instrument),
+        directory,
+        **ingestion_listeners(metrics),
         parse_in_database=False,  # alone in its process: half the CPU, no GIL to share
     )
-    lock = ServiceLock(journal_dir)
+    lock = ServiceLock(directory)
     try:
-        IngestService(ingester, lock, config.ingest_interval_seconds).run(
+        IngestService(ingester, lock, settings.ingest_interval_seconds).run(
             stop, orphaned=lambda: os.getppid() != parent
         )
     finally:
         lock.close()
         ingester.close()
         store.close()
-        if metrics.multiprocess:
-            from prometheus_client import multiprocess
+        if multiprocess:
+            from prometheus_client import multiprocess as prometheus_multiprocess
 
             # Its backlog gauge is a live-mode one: gone with the process.
-            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+            prometheus_multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
     return 0
 
 

@@ -1,0 +1,59 @@
+"""Writing and reading prediction-log rows directly, for tests and benchmarks.
+
+The product writes predictions only through the journal (PredictionLog.append,
+then ingestion); these put rows in place or count them without that path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+
+from predictionlog.journal_format import encode_entry
+from predictionlog.records import PredictionRecord
+from predictionlog.row_codec import decode_prediction, encode_prediction
+from predictionlog.schema import predictions
+from predictionlog.store import PredictionStore
+
+
+def journal_lines(records: Iterable[PredictionRecord]) -> bytes:
+    """The journal lines of ``records``; ValueError for one that cannot be stored."""
+    return b"".join([encode_entry(record) for record in records])
+
+
+def insert_predictions(store: PredictionStore, records: Sequence[PredictionRecord]) -> None:
+    """Insert ``records`` in one transaction (an id already stored fails it whole)."""
+    rows = [encode_prediction(record) for record in records]
+    if not rows:
+        return
+    with store.engine.begin() as conn:
+        conn.execute(predictions.insert(), rows)
+
+
+def count_predictions(store: PredictionStore) -> int:
+    with store.engine.connect().execution_options(read_only=True) as conn:
+        return int(conn.execute(select(func.count()).select_from(predictions)).scalar_one())
+
+
+def get_predictions(
+    store: PredictionStore, prediction_ids: Sequence[str]
+) -> dict[str, PredictionRecord]:
+    """The stored predictions among ``prediction_ids``, by id."""
+    if not prediction_ids:
+        return {}
+    stmt = select(predictions).where(predictions.c.prediction_id.in_(list(prediction_ids)))
+    with store.engine.connect().execution_options(read_only=True) as conn:
+        found = conn.execute(stmt).mappings().all()
+    return {row["prediction_id"]: decode_prediction(row) for row in found}
+
+
+@contextmanager
+def opened_store(url: str) -> Iterator[PredictionStore]:
+    """A store on ``url`` for the length of a ``with`` block (to read what a log wrote)."""
+    store = PredictionStore.open(url)
+    try:
+        yield store
+    finally:
+        store.close()
