@@ -16,57 +16,68 @@ final class Database
 {
     private const BUSY_TIMEOUT_MS = 10_000;
 
-    private const SCHEMA = [
-        <<<'SQL'
-        CREATE TABLE IF NOT EXISTS jobs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            model TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
-            reason TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            updated_at REAL NOT NULL,
-            started_at REAL,
-            finished_at REAL,
-            heartbeat_at REAL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            worker TEXT,
-            exit_code INTEGER,
-            output_tail TEXT,
-            outcome TEXT,
-            model_version TEXT,
-            promotion TEXT,
-            error TEXT,
-            log_path TEXT
-        )
-        SQL,
-        // The rule "at most one queued or running job per model" lives here,
-        // so no interleaving of requests or workers can break it.
-        'CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_active_per_model ON jobs (model) '
-            . "WHERE state IN ('queued', 'running')",
-        'CREATE INDEX IF NOT EXISTS jobs_by_model_finished ON jobs (model, finished_at)',
-        <<<'SQL'
-        CREATE TABLE IF NOT EXISTS notifications (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            received_at REAL NOT NULL,
-            status TEXT NOT NULL,
-            receiver TEXT NOT NULL,
-            group_key TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            alert_count INTEGER NOT NULL,
-            decisions TEXT NOT NULL,
-            payload TEXT NOT NULL
-        )
-        SQL,
-        <<<'SQL'
-        CREATE TABLE IF NOT EXISTS webhook_outcomes (
-            outcome TEXT PRIMARY KEY,
-            count INTEGER NOT NULL
-        )
-        SQL,
-    ];
-
     private function __construct()
     {
+    }
+
+    /**
+     * The tables and indexes. The job states in the CHECK constraint and in the
+     * active-job index come from JobState, so the database and the code cannot
+     * disagree on them (SQL DDL takes no bound parameters, hence literals).
+     *
+     * @return list<string>
+     */
+    private static function schema(): array
+    {
+        $states = self::sqlList(JobState::cases());
+        $active = self::sqlList(JobState::active());
+        return [
+            <<<SQL
+            CREATE TABLE IF NOT EXISTS jobs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                model TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ({$states})),
+                reason TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                started_at REAL,
+                finished_at REAL,
+                heartbeat_at REAL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                worker TEXT,
+                exit_code INTEGER,
+                output_tail TEXT,
+                outcome TEXT,
+                model_version TEXT,
+                promotion TEXT,
+                error TEXT,
+                log_path TEXT
+            )
+            SQL,
+            // The rule "at most one queued or running job per model" lives here,
+            // so no interleaving of requests or workers can break it.
+            "CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_active_per_model ON jobs (model) WHERE state IN ({$active})",
+            'CREATE INDEX IF NOT EXISTS jobs_by_model_finished ON jobs (model, finished_at)',
+            <<<'SQL'
+            CREATE TABLE IF NOT EXISTS notifications (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                received_at REAL NOT NULL,
+                status TEXT NOT NULL,
+                receiver TEXT NOT NULL,
+                group_key TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                alert_count INTEGER NOT NULL,
+                decisions TEXT NOT NULL,
+                payload TEXT NOT NULL
+            )
+            SQL,
+            <<<'SQL'
+            CREATE TABLE IF NOT EXISTS webhook_outcomes (
+                outcome TEXT PRIMARY KEY,
+                count INTEGER NOT NULL
+            )
+            SQL,
+        ];
     }
 
     public static function open(string $path): PDO
@@ -85,7 +96,7 @@ final class Database
         // NORMAL is durable across a process crash in WAL mode; FULL also
         // survives power loss, and the write rate here is tiny.
         $pdo->exec('PRAGMA synchronous = FULL');
-        foreach (self::SCHEMA as $statement) {
+        foreach (self::schema() as $statement) {
             $pdo->exec($statement);
         }
         return $pdo;
@@ -132,5 +143,16 @@ final class Database
             $pdo->exec('ROLLBACK');
             throw $e;
         }
+    }
+
+    /**
+     * SQL string literals of $states, e.g. "'queued', 'running'". The values are
+     * the enum's own lower-case words, never input, so quoting them is enough.
+     *
+     * @param list<JobState> $states
+     */
+    private static function sqlList(array $states): string
+    {
+        return implode(', ', array_map(static fn (JobState $state): string => "'{$state->value}'", $states));
     }
 }

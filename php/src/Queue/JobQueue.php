@@ -46,9 +46,10 @@ final class JobQueue
      */
     public function enqueueInTransaction(string $model, array $reason): EnqueueResult
     {
+        $activeStates = JobState::active();
         $active = $this->scalar(
-            "SELECT id FROM jobs WHERE model = ? AND state IN ('queued', 'running') LIMIT 1",
-            [$model],
+            'SELECT id FROM jobs WHERE model = ? AND state IN (' . self::placeholders($activeStates) . ') LIMIT 1',
+            [$model, ...self::valuesOf($activeStates)],
         );
         if ($active !== null) {
             return EnqueueResult::of($model, EnqueueOutcome::Duplicate, (int) $active);
@@ -63,8 +64,8 @@ final class JobQueue
         }
         try {
             $this->execute(
-                "INSERT INTO jobs (model, state, reason, created_at, updated_at) VALUES (?, 'queued', ?, ?, ?)",
-                [$model, self::encode($reason), $now, $now],
+                'INSERT INTO jobs (model, state, reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+                [$model, JobState::Queued->value, self::encode($reason), $now, $now],
             );
         } catch (PDOException $e) {
             // Unreachable while callers hold an immediate transaction; kept so
@@ -82,15 +83,15 @@ final class JobQueue
     {
         return Database::immediately($this->pdo, function () use ($worker): ?Job {
             $this->recoverStaleInTransaction();
-            $id = $this->scalar("SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1", []);
+            $id = $this->scalar('SELECT id FROM jobs WHERE state = ? ORDER BY id LIMIT 1', [JobState::Queued->value]);
             if ($id === null) {
                 return null;
             }
             $now = $this->now();
             $this->execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, started_at = ?,
-                    heartbeat_at = ?, updated_at = ?, finished_at = NULL, exit_code = NULL WHERE id = ?",
-                [$worker, $now, $now, $now, $id],
+                'UPDATE jobs SET state = ?, attempts = attempts + 1, worker = ?, started_at = ?,
+                    heartbeat_at = ?, updated_at = ?, finished_at = NULL, exit_code = NULL WHERE id = ?',
+                [JobState::Running->value, $worker, $now, $now, $now, $id],
             );
             return $this->get((int) $id);
         });
@@ -112,8 +113,8 @@ final class JobQueue
     {
         $now = $this->now();
         return $this->execute(
-            "UPDATE jobs SET heartbeat_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND worker = ?",
-            [$now, $now, $id, $worker],
+            'UPDATE jobs SET heartbeat_at = ?, updated_at = ? WHERE id = ? AND state = ? AND worker = ?',
+            [$now, $now, $id, JobState::Running->value, $worker],
         ) === 1;
     }
 
@@ -126,13 +127,13 @@ final class JobQueue
     {
         $now = $this->now();
         return $this->execute(
-            "UPDATE jobs SET state = ?, finished_at = ?, updated_at = ?, heartbeat_at = ?, exit_code = ?,
+            'UPDATE jobs SET state = ?, finished_at = ?, updated_at = ?, heartbeat_at = ?, exit_code = ?,
                 output_tail = ?, outcome = ?, model_version = ?, promotion = ?, error = ?
-             WHERE id = ? AND state = 'running' AND worker = ?",
+             WHERE id = ? AND state = ? AND worker = ?',
             [
                 $result->state()->value, $now, $now, $now, $result->exitCode(), $result->outputTail(),
                 $result->outcome() === null ? null : self::encode($result->outcome()),
-                $result->modelVersion(), $result->promotion(), $result->error(), $id, $worker,
+                $result->modelVersion(), $result->promotion(), $result->error(), $id, JobState::Running->value, $worker,
             ],
         ) === 1;
     }
@@ -141,9 +142,9 @@ final class JobQueue
     public function release(int $id, string $worker, string $why): bool
     {
         return $this->execute(
-            "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), worker = NULL, updated_at = ?,
-                error = ? WHERE id = ? AND state = 'running' AND worker = ?",
-            [$this->now(), $why, $id, $worker],
+            'UPDATE jobs SET state = ?, attempts = MAX(attempts - 1, 0), worker = NULL, updated_at = ?,
+                error = ? WHERE id = ? AND state = ? AND worker = ?',
+            [JobState::Queued->value, $this->now(), $why, $id, JobState::Running->value, $worker],
         ) === 1;
     }
 
@@ -194,16 +195,16 @@ final class JobQueue
         $cutoff = $this->now() - $this->policy->staleAfterSeconds();
         $now = $this->now();
         $failed = $this->execute(
-            "UPDATE jobs SET state = 'failed', finished_at = ?, updated_at = ?, worker = NULL,
+            "UPDATE jobs SET state = ?, finished_at = ?, updated_at = ?, worker = NULL,
                 error = 'worker lost (heartbeat stale) and no tries left after ' || attempts || ' attempt(s)'
-             WHERE state = 'running' AND heartbeat_at < ? AND attempts >= ?",
-            [$now, $now, $cutoff, $this->policy->maxAttempts()],
+             WHERE state = ? AND heartbeat_at < ? AND attempts >= ?",
+            [JobState::Failed->value, $now, $now, JobState::Running->value, $cutoff, $this->policy->maxAttempts()],
         );
         $requeued = $this->execute(
-            "UPDATE jobs SET state = 'queued', updated_at = ?, worker = NULL,
+            "UPDATE jobs SET state = ?, updated_at = ?, worker = NULL,
                 error = 'worker lost (heartbeat stale) during attempt ' || attempts || '; re-queued'
-             WHERE state = 'running' AND heartbeat_at < ?",
-            [$now, $cutoff],
+             WHERE state = ? AND heartbeat_at < ?",
+            [JobState::Queued->value, $now, JobState::Running->value, $cutoff],
         );
         return $failed + $requeued;
     }
@@ -240,6 +241,21 @@ final class JobQueue
         $statement->execute($params);
         $value = $statement->fetchColumn();
         return $value === false ? null : $value;
+    }
+
+    /** @param list<JobState> $states */
+    private static function placeholders(array $states): string
+    {
+        return implode(', ', array_fill(0, count($states), '?'));
+    }
+
+    /**
+     * @param list<JobState> $states
+     * @return list<string>
+     */
+    private static function valuesOf(array $states): array
+    {
+        return array_map(static fn (JobState $state): string => $state->value, $states);
     }
 
     /** @param array<mixed> $data */
