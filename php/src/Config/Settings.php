@@ -13,6 +13,9 @@ use InvalidArgumentException;
  */
 final class Settings
 {
+    // 30 days: the recent notifications stay for looking into an alert; 0 keeps all.
+    public const DEFAULT_NOTIFICATION_RETENTION_SECONDS = 30 * 86_400;
+
     private function __construct(
         private readonly string $home,
         private readonly ?string $webhookTokenFile,
@@ -31,6 +34,7 @@ final class Settings
         private readonly string $modelName,
         private readonly string $experimentName,
         private readonly string $dashboardMetric,
+        private readonly int $notificationRetentionSeconds,
     ) {
     }
 
@@ -56,6 +60,11 @@ final class Settings
             modelName: self::text($env, 'DRIFTLINE_MODEL_NAME') ?? SharedContract::DEFAULT_MODEL_NAME,
             experimentName: self::text($env, 'DRIFTLINE_EXPERIMENT') ?? 'driftline',
             dashboardMetric: self::text($env, 'DRIFTLINE_DASHBOARD_METRIC') ?? 'accuracy',
+            notificationRetentionSeconds: self::nonNegativeInt(
+                $env,
+                'DRIFTLINE_NOTIFICATION_RETENTION_SECONDS',
+                self::DEFAULT_NOTIFICATION_RETENTION_SECONDS,
+            ),
         );
     }
 
@@ -157,6 +166,12 @@ final class Settings
     public function dashboardMetric(): string
     {
         return $this->dashboardMetric;
+    }
+
+    /** How long received notifications are kept; 0 keeps them all. */
+    public function notificationRetentionSeconds(): int
+    {
+        return $this->notificationRetentionSeconds;
     }
 
     /** @param array<string, string> $env */

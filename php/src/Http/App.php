@@ -20,6 +20,7 @@ use Driftline\Router\PredictEndpoint;
 use Driftline\Router\VariantSet;
 use Driftline\Webhook\AlertIntake;
 use Driftline\Webhook\BearerToken;
+use Driftline\Webhook\NotificationRetention;
 use Driftline\Webhook\WebhookEndpoint;
 use Driftline\Webhook\WebhookLog;
 use InvalidArgumentException;
@@ -77,7 +78,7 @@ final class App
     private function webhook(): WebhookEndpoint
     {
         $queue = $this->queue();
-        $log = WebhookLog::on($queue->pdo(), $this->clock);
+        $log = $this->webhookLog($queue);
         $token = null;
         $tokenFile = $this->settings->webhookTokenFile();
         if ($tokenFile !== null) {
@@ -90,11 +91,16 @@ final class App
         return WebhookEndpoint::with($token, $this->settings->maxBodyBytes(), AlertIntake::with($queue, $log), $log);
     }
 
+    private function webhookLog(JobQueue $queue): WebhookLog
+    {
+        return WebhookLog::on($queue->pdo(), $this->clock, NotificationRetention::fromSettings($this->settings));
+    }
+
     private function metrics(): Response
     {
         $queue = $this->queue();
         $text = ReceiverMetrics::render(
-            WebhookLog::on($queue->pdo(), $this->clock)->outcomeCounts(),
+            $this->webhookLog($queue)->outcomeCounts(),
             $queue->countsByState(),
             $queue->lastFinishedDuration(),
         );

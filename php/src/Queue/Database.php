@@ -71,6 +71,8 @@ final class Database
                 payload TEXT NOT NULL
             )
             SQL,
+            // Pruning by age (WebhookLog) finds the old rows without a scan.
+            'CREATE INDEX IF NOT EXISTS notifications_by_received_at ON notifications (received_at)',
             <<<'SQL'
             CREATE TABLE IF NOT EXISTS webhook_outcomes (
                 outcome TEXT PRIMARY KEY,

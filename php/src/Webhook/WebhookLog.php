@@ -12,16 +12,24 @@ use PDO;
  * Durable record of what the receiver got: accepted notifications with
  * their decisions, and a counter per webhook outcome (the source of
  * driftline_webhooks_total, which must survive across PHP processes).
+ *
+ * Notifications older than the retention go, a batch at a time, whenever a
+ * new one is written: the table grows only then, and the receiver has no
+ * process of its own to prune on a schedule. The counters are a separate
+ * table and never pruned, so the Prometheus counter never goes backwards.
  */
 final class WebhookLog
 {
-    private function __construct(private readonly PDO $pdo, private readonly Clock $clock)
-    {
+    private function __construct(
+        private readonly PDO $pdo,
+        private readonly Clock $clock,
+        private readonly NotificationRetention $retention,
+    ) {
     }
 
-    public static function on(PDO $pdo, Clock $clock): self
+    public static function on(PDO $pdo, Clock $clock, NotificationRetention $retention): self
     {
-        return new self($pdo, $clock);
+        return new self($pdo, $clock, $retention);
     }
 
     public function count(string $outcome): void
@@ -40,8 +48,9 @@ final class WebhookLog
             'INSERT INTO notifications (received_at, status, receiver, group_key, outcome, alert_count, decisions, payload)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         );
+        $now = $this->now();
         $statement->execute([
-            (float) $this->clock->now()->format('U.u'),
+            $now,
             $payload->status(),
             $payload->receiver(),
             $payload->groupKey(),
@@ -50,7 +59,9 @@ final class WebhookLog
             json_encode($decisions, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES),
             $rawBody,
         ]);
-        return (int) $this->pdo->lastInsertId();
+        $id = (int) $this->pdo->lastInsertId();
+        $this->pruneBefore($this->retention->cutoff($now));
+        return $id;
     }
 
     /** @return array<string, int> every outcome of the metric catalog, zero included */
@@ -73,5 +84,25 @@ final class WebhookLog
         $statement->bindValue(1, $limit, PDO::PARAM_INT);
         $statement->execute();
         return $statement->fetchAll();
+    }
+
+    /** Removes up to one batch of notifications received before $cutoff, oldest first. */
+    private function pruneBefore(?float $cutoff): void
+    {
+        if ($cutoff === null) {
+            return;
+        }
+        $statement = $this->pdo->prepare(
+            'DELETE FROM notifications WHERE id IN
+                (SELECT id FROM notifications WHERE received_at < ? ORDER BY received_at LIMIT ?)',
+        );
+        $statement->bindValue(1, $cutoff);
+        $statement->bindValue(2, $this->retention->batch(), PDO::PARAM_INT);
+        $statement->execute();
+    }
+
+    private function now(): float
+    {
+        return (float) $this->clock->now()->format('U.u');
     }
 }

@@ -18,9 +18,10 @@ final class SettingsTest extends TestCase
         self::assertSame('/var/lib/driftline/receiver/queue.db', $settings->queuePath());
         self::assertSame('/var/lib/driftline/receiver/jobs', $settings->jobLogDir());
         self::assertSame('/var/lib/driftline/router/decisions.jsonl', $settings->routerLogPath());
-        self::assertSame(['driftline retrain', 3600, 3, 'churn', null, null], [
+        self::assertSame(['driftline retrain', 3600, 3, 'churn', null, null, 2_592_000], [
             $settings->retrainCommand(), $settings->cooldownSeconds(), $settings->maxAttempts(),
             $settings->modelName(), $settings->webhookTokenFile(), $settings->variants(),
+            $settings->notificationRetentionSeconds(),
         ]);
     }
 
@@ -32,10 +33,12 @@ final class SettingsTest extends TestCase
             'DRIFTLINE_JOB_STALE_SECONDS' => '1.5',
             'DRIFTLINE_MODEL_NAME' => 'fraud',
             'DRIFTLINE_WEBHOOK_TOKEN_FILE' => '/run/secrets/t',
+            'DRIFTLINE_NOTIFICATION_RETENTION_SECONDS' => '0',
         ]);
 
-        self::assertSame([0, 1.5, 'fraud', '/run/secrets/t'], [
+        self::assertSame([0, 1.5, 'fraud', '/run/secrets/t', 0], [
             $settings->cooldownSeconds(), $settings->staleAfterSeconds(), $settings->modelName(), $settings->webhookTokenFile(),
+            $settings->notificationRetentionSeconds(),
         ]);
     }
 
@@ -55,5 +58,7 @@ final class SettingsTest extends TestCase
         yield 'negative cool-down' => ['DRIFTLINE_RETRAIN_COOLDOWN_SECONDS', '-5'];
         yield 'zero stale' => ['DRIFTLINE_JOB_STALE_SECONDS', '0'];
         yield 'not a number' => ['DRIFTLINE_JOB_HEARTBEAT_SECONDS', 'soon'];
+        yield 'negative retention' => ['DRIFTLINE_NOTIFICATION_RETENTION_SECONDS', '-1'];
+        yield 'retention with a unit' => ['DRIFTLINE_NOTIFICATION_RETENTION_SECONDS', '30d'];
     }
 }

@@ -9,6 +9,7 @@ use Driftline\Queue\JobResult;
 use Driftline\Tests\Queue\QueueFixture;
 use Driftline\Webhook\AlertIntake;
 use Driftline\Webhook\PayloadParser;
+use Driftline\Webhook\NotificationRetention;
 use Driftline\Webhook\WebhookLog;
 use PHPUnit\Framework\TestCase;
 
@@ -27,7 +28,7 @@ final class AlertIntakeTest extends TestCase
     protected function setUp(): void
     {
         $this->fixture = QueueFixture::create(cooldownSeconds: 600);
-        $this->log = WebhookLog::on($this->fixture->pdo(), $this->fixture->clock());
+        $this->log = WebhookLog::on($this->fixture->pdo(), $this->fixture->clock(), NotificationRetention::of(0));
         $this->intake = AlertIntake::with($this->fixture->queue(), $this->log);
     }
 

@@ -9,6 +9,7 @@ use Driftline\Tests\Queue\QueueFixture;
 use Driftline\Webhook\AlertIntake;
 use Driftline\Webhook\BearerToken;
 use Driftline\Webhook\WebhookEndpoint;
+use Driftline\Webhook\NotificationRetention;
 use Driftline\Webhook\WebhookLog;
 use PHPUnit\Framework\TestCase;
 
@@ -27,7 +28,7 @@ final class WebhookEndpointTest extends TestCase
     protected function setUp(): void
     {
         $this->fixture = QueueFixture::create();
-        $this->log = WebhookLog::on($this->fixture->pdo(), $this->fixture->clock());
+        $this->log = WebhookLog::on($this->fixture->pdo(), $this->fixture->clock(), NotificationRetention::of(0));
     }
 
     protected function tearDown(): void
