@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sqlite3
 from typing import Any
 
 import pytest
 
 from predictionlog.journal_format import (
+    COLUMNS,
+    FIELDS,
     HEADER,
+    MALFORMED_JSON,
     EntryEncoder,
     JournalFormatError,
     decode_entry,
     encode_entry,
+    line_template,
+    lines_as_json,
+    sqlite_insert_from_json,
 )
 from predictionlog.records import PredictionRecord
 from predictionlog.row_codec import encode_prediction, features_json
+from predictionlog.schema import predictions
 from tests.predictionlog.sample_records import make_record
 
 # Under 50 characters, so it fits model_version too.
@@ -246,3 +254,105 @@ def test_the_entry_encoder_writes_class_keys_that_look_like_formats() -> None:
         make_record(predicted_class="%s"), probabilities={"%s": 0.25, "100%": 0.75}
     )
     assert _entry_line(record) == encode_entry(record)
+
+
+# --- one definition: FIELDS ---------------------------------------------------------------
+
+
+def _distinct_record() -> PredictionRecord:
+    """A record whose every field differs from every other, so a swap of two shows."""
+    return make_record(
+        model_name="name-field",
+        model_version="version-field",
+        predicted_class="class-field",
+        features={"feature": "features-field"},
+    )
+
+
+def test_fields_name_every_column_of_the_stored_row_in_the_lines_order() -> None:
+    row = encode_prediction(_distinct_record())
+    assert list(COLUMNS) == list(row)  # the row codec's columns, in the line's order
+    assert [f.column for f in FIELDS] == list(COLUMNS)
+    assert {c.name for c in predictions.c} - {"seq"} == set(COLUMNS)
+
+
+def test_every_field_of_a_line_lands_in_its_own_column() -> None:
+    record = _distinct_record()
+    texts = _line(record).split("\t")
+    row = encode_prediction(record)
+    for field, text in zip(FIELDS, texts, strict=True):
+        value = row[field.column]
+        expected = repr(value) if field.kind == "number" else value
+        assert text.strip('"') == expected, field.column
+
+
+def test_the_entry_encoders_lines_decode_to_the_row_column_by_column() -> None:
+    record = _distinct_record()
+    keys = list(record.probabilities)
+    encoder = EntryEncoder(record.model_name, record.model_version, keys)
+    line = encoder.line(
+        record.prediction_id,
+        record.created_at,
+        features_json(record.features),
+        keys.index(record.predicted_class) if record.predicted_class in keys else 0,
+        [record.probabilities[k] for k in keys],
+    )
+    decoded = decode_entry(line[:-1])
+    expected = encode_prediction(
+        dataclasses.replace(
+            record,
+            predicted_class=record.predicted_class if record.predicted_class in keys else keys[0],
+        )
+    )
+    assert decoded == expected
+
+
+def test_sqlite_unpacks_a_block_of_lines_into_the_columns_the_decoder_reads() -> None:
+    # Without NUL: SQLite's JSON functions end a string at an escaped NUL (U+0000).
+    records = [_distinct_record(), make_record(), _with("model_name", AWKWARD.replace("\x00", ""))]
+    block = b"".join(encode_entry(r) for r in records)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE {predictions.name} ({', '.join(COLUMNS)}, UNIQUE (prediction_id))")
+    conn.execute(sqlite_insert_from_json(predictions.name), {"rows": lines_as_json(block)})
+    stored = [
+        dict(zip(COLUMNS, row, strict=True))
+        for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {predictions.name}")
+    ]
+    decoded = [decode_entry(line) for line in block[:-1].decode().split("\n")]
+    assert stored == decoded == [encode_prediction(r) for r in records]
+    conn.close()
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_sqlite_refuses_a_row_with_a_field_of_the_wrong_kind(index: int) -> None:
+    fields = _line(make_record()).split("\t")
+    fields[index] = "[1]"  # valid JSON, but no field of a line is an array
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE {predictions.name} ({', '.join(COLUMNS)})")
+    rows = lines_as_json(("\t".join(fields) + "\n").encode())
+    with pytest.raises(sqlite3.Error, match=MALFORMED_JSON):
+        conn.execute(sqlite_insert_from_json(predictions.name), {"rows": rows})
+    conn.close()
+
+
+def test_a_line_template_refuses_names_that_are_not_fields() -> None:
+    with pytest.raises(ValueError, match="not journal fields"):
+        line_template({"label": '"x"'})
+
+
+def test_a_line_written_by_version_1_still_reads_the_same() -> None:
+    """Journals outlive a release: FIELDS may not change what a version-1 line means."""
+    line = (
+        '"0190e4b2-6f1a-7c3e-8a5b-123456789abc"\t1720000000.25\t"churn"\t"3"\t"1"\t'
+        '{"tenure_months":12,"contract_type":"monthly"}\t{"0":0.25,"1":0.75}'
+    )
+    assert HEADER == b"driftline-prediction-journal 1\n"
+    assert decode_entry(line) == {
+        "prediction_id": "0190e4b2-6f1a-7c3e-8a5b-123456789abc",
+        "created_at": 1720000000.25,
+        "model_name": "churn",
+        "model_version": "3",
+        "predicted_class": "1",
+        "features": '{"tenure_months":12,"contract_type":"monthly"}',
+        "probabilities": '{"0":0.25,"1":0.75}',
+    }
