@@ -21,7 +21,6 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Insert, delete, select
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.exc import DBAPIError
 
 from predictionlog.engine import (
     DEFAULT_BUSY_TIMEOUT_MS,
@@ -35,7 +34,8 @@ from predictionlog.journal_format import COLUMNS, sqlite_insert_from_json
 from predictionlog.records import LabelOutcome, LabelResult
 from predictionlog.retry import RetryListener, RetryPolicy, run_with_retry
 from predictionlog.row_codec import EncodedPrediction, check_label
-from predictionlog.schema import journal_progress, labels, metadata, predictions
+from predictionlog.schema import journal_progress, labels, predictions
+from predictionlog.schema_migrations import migrate
 from predictionlog.sqlite_writer import CHECKPOINT_INTERVAL_SECONDS, SqliteWriter
 from predictionlog.write_turns import WriteTurns
 
@@ -128,20 +128,8 @@ class PredictionStore:
 
     def _prepare(self) -> None:
         self._run(lambda: enable_wal(self._engine))
-        self._create_tables()
-
-    def _create_tables(self) -> None:
-        # Several workers start at once: on SQLite the IMMEDIATE transaction
-        # serialises them; on PostgreSQL one may lose a CREATE race, and the
-        # next attempt finds the tables there.
-        for attempt in range(3):
-            try:
-                self._write(lambda c: metadata.create_all(c))
-                return
-            except DBAPIError:
-                if attempt == 2:
-                    raise
-                time.sleep(0.05)
+        # Under the migration lock, so the processes starting at once take turns.
+        migrate(self._engine)
 
     def _run(self, work: Callable[[], T]) -> T:
         return run_with_retry(work, self._retry, self._on_retry)
