@@ -22,6 +22,11 @@ is measured:
   three features cost);
 - ``mlflow``: ``mlflow models serve -m models:/churn/1 --env-manager local -w 2``.
 
+``--baseline-checkout DIR`` adds ``driftline@baseline``: the server as another
+checkout of this repository has it (a ``git worktree`` of an earlier commit),
+started from that folder, running next to ``driftline`` in every round, so a
+change can be compared with what it replaces in one run.
+
 ``driftline-nolog`` and ``driftline-off`` are built through create_app's
 arguments: gunicorn is given the factory call as its app
 (``serving.app:create_app(start=False, ...)``), since no setting of the product
@@ -77,6 +82,7 @@ def _factory(**switches: bool) -> str:
 
 
 AS_SHIPPED: Final = "serving.wsgi:app"
+BASELINE: Final = "driftline@baseline"  # --baseline-checkout: as another checkout has it
 # Each variant: the app gunicorn serves and the environment it adds. In the order
 # they run (reversed every other round): the pair the cost target compares,
 # driftline and driftline-off, always runs back to back.
@@ -120,10 +126,12 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
 
 
 @contextmanager
-def started(argv: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[Any]:
+def started(
+    argv: list[str], env: dict[str, str], ready: str, log: Path, cwd: Path = REPO
+) -> Iterator[Any]:
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, cwd=REPO)  # fmt: skip
+                                start_new_session=True, cwd=cwd)  # fmt: skip
     try:
         wait_ready(ready, proc, log)
         yield proc
@@ -153,6 +161,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--no-mlflow", action="store_true",
                         help="skip the MLflow baseline (quick iterations only)")  # fmt: skip
+    parser.add_argument(
+        "--baseline-checkout", type=Path, metavar="DIR",
+        help="also serve driftline as another checkout of this repository has it (e.g. a "
+        "`git worktree` of the last release), run next to driftline in every round",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian package wrk)", file=sys.stderr)
@@ -177,10 +190,17 @@ def measure(work: Path, args: argparse.Namespace) -> int:
     theirs.write_text(lua_script("/invocations", [{"dataframe_records": [r]} for r in records]))
 
     targets: list[Target] = []
+    variants = dict(DRIFTLINE_VARIANTS)
+    if args.baseline_checkout is not None:
+        # First, so it runs next to driftline whichever way a round goes.
+        variants = {BASELINE: (AS_SHIPPED, {}), **variants}
     with ExitStack() as stack:
-        for name, (app, switches) in DRIFTLINE_VARIANTS.items():
+        for name, (app, switches) in variants.items():
             port = free_port()
             (work / name).mkdir()
+            checkout = args.baseline_checkout.resolve() if name == BASELINE else REPO
+            if name == BASELINE:
+                switches = {**switches, "PYTHONPATH": str(checkout)}
             env = {
                 **base_env, **store_env, **switches,
                 "DRIFTLINE_PREDICTION_DB": f"sqlite:///{work / name / 'predictions.db'}",
@@ -190,9 +210,12 @@ def measure(work: Path, args: argparse.Namespace) -> int:
                 "DRIFTLINE_SERVE_THREADS": str(args.threads),
                 "DRIFTLINE_SERVE_LOGLEVEL": "warning",
             }  # fmt: skip
-            argv = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG_FILE), app]
+            config = checkout / CONFIG_FILE.relative_to(REPO)
+            argv = [sys.executable, "-m", "gunicorn", "-c", str(config), app]
             url = f"http://127.0.0.1:{port}"
-            proc = stack.enter_context(started(argv, env, f"{url}/ready", work / f"{name}.log"))
+            proc = stack.enter_context(
+                started(argv, env, f"{url}/ready", work / f"{name}.log", cwd=checkout)
+            )
             targets.append(Target(name, f"{url}/predict", ours, proc, ""))
             post_once(f"{url}/predict", {"record": records[0]})
         if not args.no_mlflow:
@@ -286,6 +309,16 @@ def report(targets: list[Target], peaks: dict[str, list[int]], args: argparse.Na
         )
     print("  (driftline-nolog: validation and metrics alone; driftline-inworker: "
           "the workers ingest, no ingestion service)")  # fmt: skip
+    if BASELINE in by_name:
+        base, runs = rows[BASELINE], by_name[BASELINE]
+        paired = [a.requests_per_second / b.requests_per_second - 1
+                  for a, b in zip(by_name["driftline"].runs, runs.runs, strict=True)]  # fmt: skip
+        print(
+            f"driftline against {BASELINE} ({args.baseline_checkout}): throughput "
+            f"{(on['rps'] / base['rps'] - 1) * 100:+.1f}% (medians), {med(paired) * 100:+.1f}% "
+            f"(paired); p99 {on['p99']:.2f} vs {base['p99']:.2f} ms; CPU/request "
+            f"{on['cpu']:.3f} vs {base['cpu']:.3f} ms"
+        )
 
 
 if __name__ == "__main__":
