@@ -4,13 +4,17 @@ dashboards and docs/metrics.md are checked against.
 Names follow Prometheus conventions: a ``driftline_`` prefix, base units
 (seconds, ratios in 0..1), ``_total`` for counters, ``_info`` for constant-1
 info gauges. Label values are bounded: features by the model schema, versions
-by retention, classes by the model, outcomes and stages by the enums below.
+by retention, classes by the model, outcomes and stages by the enums below
+(outcomes that code outside the metrics names too come from driftline/outcomes.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final, Literal
+
+from driftline.outcomes import LABEL_OUTCOMES
+from driftline.outcomes import RELOAD_OUTCOMES as RELOAD_OUTCOMES  # the catalog's own name too
 
 MetricType = Literal["counter", "gauge", "histogram"]
 Component = Literal["serving", "exporter", "receiver"]
@@ -39,8 +43,8 @@ SERVING_FLUSH_SECONDS: Final = 0.1
 BATCH_SIZE_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 # Bounded label values.
-FEEDBACK_OUTCOMES: Final = ("recorded", "duplicate", "conflict", "unknown_prediction", "invalid")
-RELOAD_OUTCOMES: Final = ("swapped", "unchanged", "failed")
+# Each label's outcome, and "invalid" once for a rejected feedback request.
+FEEDBACK_OUTCOMES: Final = (*LABEL_OUTCOMES, "invalid")
 EXPORTER_STAGES: Final = ("registry", "store", "compute")
 WINDOW_KINDS: Final = ("predictions", "labelled")
 WEBHOOK_OUTCOMES: Final = (

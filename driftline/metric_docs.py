@@ -64,9 +64,12 @@ def render() -> str:
         " path, so a scan of random URLs cannot grow the label set.",
         "- `version` of the serving metrics: the version the answering worker served.",
         f"- `outcome` of `driftline_feedback_total`: {', '.join(FEEDBACK_OUTCOMES)}"
-        " (a rejected feedback request counts once as `invalid`).",
+        " (a rejected feedback request counts once as `invalid`; the others are the label"
+        " outcomes `LABEL_OUTCOMES` of `driftline/outcomes.py`, which the prediction log"
+        " answers and `POST /feedback` returns as `status`).",
         f"- `outcome` of `driftline_model_reloads_total`: {', '.join(RELOAD_OUTCOMES)}"
-        " (a worker's first model load counts as `swapped`).",
+        " (`RELOAD_OUTCOMES` of `driftline/outcomes.py`, what a worker's registry check"
+        " returns; a worker's first model load counts as `swapped`).",
         f"- `stage` of `driftline_exporter_errors_total`: {', '.join(EXPORTER_STAGES)}.",
         f"- `kind` of `driftline_window_samples`: {', '.join(WINDOW_KINDS)}.",
         f"- `outcome` of `driftline_webhooks_total`: {', '.join(WEBHOOK_OUTCOMES)}.",

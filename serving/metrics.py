@@ -15,8 +15,9 @@ with a fresh ``MultiProcessCollector``. Gauge modes are chosen per meaning:
 
 The request path's counters and latency histogram (count_request,
 count_predictions) are held in memory and written by ``flush``, every
-SERVING_FLUSH_SECONDS and before each scrape: one locked file write per series
-and flush instead of four per prediction.
+SERVING_FLUSH_SECONDS and before each scrape, off the request thread: one
+locked file write per counter series and flush, and one public ``observe`` per
+held duration (docs/serving.md, Metrics, says why not fewer).
 
 Outside gunicorn (Flask's test client) the metrics live in the app's own registry.
 """
@@ -45,7 +46,7 @@ from driftline.metric_catalog import (
     spec,
 )
 from predictionlog.journal_ingest import BacklogListener, BatchListener
-from serving.pending_counts import LatencyTally, PendingCounts
+from serving.pending_counts import PendingCounts
 
 GaugeMode = Literal["livemax", "livemostrecent", "livesum", "max", "sum"]
 
@@ -69,19 +70,6 @@ def _histogram(
 def _gauge(name: str, mode: GaugeMode, registry: CollectorRegistry | None) -> Gauge:
     s = spec(name)
     return Gauge(s.name, s.help, s.labels, registry=registry, multiprocess_mode=mode)
-
-
-def _observe_tally(child: Histogram, tally: LatencyTally) -> None:
-    """Add many observations to one histogram series at once.
-
-    prometheus_client has no public call for this; these are the values its own
-    ``observe`` writes (the sum and one bucket per observation), and
-    tests/serving/test_metrics.py holds the result equal to observing one by one.
-    """
-    child._sum.inc(tally.total)
-    for value, count in zip(child._buckets, tally.buckets, strict=True):
-        if count:
-            value.inc(count)
 
 
 class IngestionListeners(TypedDict):
@@ -117,7 +105,7 @@ class ServingMetrics:
             "driftline_prediction_log_batch_size", BATCH_SIZE_BUCKETS, reg
         )
         # The request path adds to memory; flush() writes (serving/pending_counts.py).
-        self._pending = PendingCounts(LATENCY_BUCKETS_SECONDS)
+        self._pending = PendingCounts()
 
     def count_request(
         self, model: str, version: str, endpoint: str, status: int, seconds: float
@@ -139,7 +127,8 @@ class ServingMetrics:
             self._pending.add_predictions(model, version, class_keys[winner], count)
 
     def flush(self) -> None:
-        """Write what count_request and count_predictions held: one write per series.
+        """Write what count_request and count_predictions held: one write per counter
+        series, one ``observe`` per request's duration.
 
         The runtime calls this every SERVING_FLUSH_SECONDS and at shutdown; a
         scrape calls it first, so the answering worker's own counts are current.
@@ -149,8 +138,11 @@ class ServingMetrics:
             return
         for (model, version, endpoint, status), count in drained.requests.items():
             self.requests.labels(model, version, endpoint, status).inc(count)
-        for labels, tally in drained.latency.items():
-            _observe_tally(self.latency.labels(*labels), tally)
+        for labels, durations in drained.latency.items():
+            # One by one: a histogram has no public call that adds many observations.
+            observe = self.latency.labels(*labels).observe
+            for seconds in durations:
+                observe(seconds)
         for labels, count in drained.predictions.items():
             self.predictions.labels(*labels).inc(count)
 

@@ -7,11 +7,15 @@ and responses against it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+from driftline.outcomes import LABEL_OUTCOMES, LabelOutcome
 from serving.feature_schema import FeatureSchema
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+# A single label answers 200 only when it is stored now or was before: a conflict
+# is 409 and an unknown id 404 (serving/app.py). A batch answers every outcome.
+SINGLE_LABEL_STATUSES: Final[tuple[LabelOutcome, ...]] = ("recorded", "duplicate")
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -49,7 +53,7 @@ def document(
         "required": ["prediction_id", "status"],
         "properties": {
             "prediction_id": uuid,
-            "status": {"enum": ["recorded", "duplicate", "conflict", "unknown_prediction"]},
+            "status": {"enum": list(LABEL_OUTCOMES)},
         },
         "additionalProperties": False,
     }
@@ -146,7 +150,7 @@ def document(
                                         "required": ["prediction_id", "status"],
                                         "properties": {
                                             "prediction_id": uuid,
-                                            "status": {"enum": ["recorded", "duplicate"]},
+                                            "status": {"enum": list(SINGLE_LABEL_STATUSES)},
                                         },
                                         "additionalProperties": False,
                                     },

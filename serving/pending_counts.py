@@ -4,15 +4,13 @@ In prometheus_client's multiprocess mode every ``inc()`` and ``observe()`` takes
 lock and writes this worker's memory-mapped file: four writes per answered
 prediction, which cost ~35 us of request-thread CPU under load (docs/serving.md,
 Benchmark). A request adds to these tallies instead (one lock, a few dict updates),
-and ServingMetrics.flush writes each series once per flush, however many requests
-it holds.
+and ServingMetrics.flush writes them off the request thread: each counter series
+once per flush, and each held duration through the public ``Histogram.observe``.
 """
 
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 RequestKey = tuple[str, str, str, str]  # model, version, endpoint, status
@@ -21,17 +19,12 @@ PredictionKey = tuple[str, str, str]  # model, version, class
 
 
 @dataclass
-class LatencyTally:
-    """Observations of one latency series: their sum and their count per bucket."""
-
-    total: float
-    buckets: list[int]  # one count per upper bound, then one for above the last bound
-
-
-@dataclass
 class DrainedCounts:
     requests: dict[RequestKey, int] = field(default_factory=dict)
-    latency: dict[LatencyKey, LatencyTally] = field(default_factory=dict)
+    # Every duration, in arrival order, not a count per bucket: prometheus_client has
+    # no public call adding many observations at once, and observing each in order
+    # keeps the histogram's sum the same float as one observe() per request.
+    latency: dict[LatencyKey, list[float]] = field(default_factory=dict)
     predictions: dict[PredictionKey, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
@@ -39,29 +32,28 @@ class DrainedCounts:
 
 
 class PendingCounts:
-    """What requests counted since the last ``drain``. Thread-safe."""
+    """What requests counted since the last ``drain``. Thread-safe.
 
-    def __init__(self, upper_bounds: Sequence[float]) -> None:
-        if list(upper_bounds) != sorted(upper_bounds):
-            raise ValueError(f"bucket bounds must be sorted, got {upper_bounds}")
-        self._bounds = tuple(upper_bounds)
+    The durations grow with the requests between two drains; the runtime drains
+    every SERVING_FLUSH_SECONDS (driftline/metric_catalog.py).
+    """
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending = DrainedCounts()
 
     def add_request(
         self, model: str, version: str, endpoint: str, status: str, seconds: float
     ) -> None:
-        # Bucket i holds what is <= bounds[i] and above bounds[i-1], as Histogram.observe.
-        bucket = bisect_left(self._bounds, seconds)
         with self._lock:
             pending = self._pending
             key = (model, version, endpoint, status)
             pending.requests[key] = pending.requests.get(key, 0) + 1
-            tally = pending.latency.get(key[:3])
-            if tally is None:
-                tally = pending.latency[key[:3]] = LatencyTally(0.0, [0] * (len(self._bounds) + 1))
-            tally.total += seconds
-            tally.buckets[bucket] += 1
+            durations = pending.latency.get(key[:3])
+            if durations is None:
+                pending.latency[key[:3]] = [seconds]
+            else:
+                durations.append(seconds)
 
     def add_predictions(self, model: str, version: str, class_key: str, count: int) -> None:
         with self._lock:

@@ -8,9 +8,23 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.test import EnvironBuilder, TestResponse
 
+from driftline.outcomes import LABEL_OUTCOMES
+
+
+def feedback_statuses(document: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The ``status`` values a 200 of ``POST /feedback`` lists: (single label, batch)."""
+    answer = document["paths"]["/feedback"]["post"]["responses"]["200"]
+    single, batch = answer["content"]["application/json"]["schema"]["oneOf"]
+    result = batch["properties"]["results"]["items"]
+    return single["properties"]["status"]["enum"], result["properties"]["status"]["enum"]
+
 
 class ContractChecker:
     def __init__(self, document: dict[str, Any]) -> None:
+        # The served document's label outcomes are driftline/outcomes.py's, in order.
+        single, batch = feedback_statuses(document)
+        assert tuple(batch) == LABEL_OUTCOMES, f"batch statuses {batch} != {LABEL_OUTCOMES}"
+        assert set(single) < set(LABEL_OUTCOMES), f"single-label statuses {single}"
         self._openapi = OpenAPI.from_dict(document)
 
     def check(

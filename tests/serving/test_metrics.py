@@ -28,6 +28,10 @@ REQUESTS = (
     ("1", "/predict", 200, 0.0012),
     ("1", "/predict", 200, 0.001),  # on a bucket bound: in that bucket, as observe() puts it
     ("1", "/predict", 200, 5.0),
+    # With a first pass's sum in the series, adding this pass's durations one by one
+    # rounds differently from adding their total: the histogram's sum is the same
+    # float as one observe() per request only if a flush observes each.
+    ("1", "/predict", 200, 0.0007),
 )
 # (version, winners): single records and batches with repeated classes.
 PREDICTIONS = (("1", (1,)), ("1", (0,)), ("1", (0, 1, 1, 0, 1)), ("2", (1, 1)))
@@ -66,6 +70,13 @@ def test_methods_export_the_same_samples_as_labels_calls() -> None:
     assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in (
         exposition(fast)
     )
+    total = 0.0
+    for _ in range(2):  # the sum one observe() per request gives, to the last bit
+        for version, endpoint, _status, seconds in REQUESTS:
+            if (version, endpoint) == ("1", "/predict"):
+                total += seconds
+    labels = 'endpoint="/predict",model="churn",version="1"'
+    assert f"driftline_http_request_duration_seconds_sum{{{labels}}} {total!r}" in exposition(fast)
 
 
 # Runs in a fresh interpreter: prometheus_client picks multiprocess mode at import.
@@ -74,8 +85,9 @@ import sys
 from serving.metrics import ServingMetrics
 from tests.serving.test_metrics import drive
 metrics = ServingMetrics()
-drive(metrics, methods=sys.argv[1] == "methods")
-metrics.flush()  # as the runtime does at shutdown
+for _ in range(2):  # the second time onto series a flush already wrote
+    drive(metrics, methods=sys.argv[1] == "methods")
+    metrics.flush()  # as the runtime does every SERVING_FLUSH_SECONDS and at shutdown
 """
 RENDER = "from serving.metrics import ServingMetrics; print(ServingMetrics().render()[0].decode())"
 
@@ -96,10 +108,14 @@ def test_methods_export_the_same_samples_across_processes(tmp_path: Path) -> Non
     plain = multiprocess_exposition(tmp_path / "plain", "labels")
     fast = multiprocess_exposition(tmp_path / "fast", "methods")
     assert fast == plain
-    assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in fast
+    assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 16.0' in fast
     assert (
         'driftline_http_request_duration_seconds_count{endpoint="/predict",model="churn",'
-        'version="1"} 12.0'
+        'version="1"} 28.0'
+    ) in fast
+    assert (
+        'driftline_http_request_duration_seconds_bucket{endpoint="/predict",le="+Inf",'
+        'model="churn",version="1"} 28.0'
     ) in fast
 
 
