@@ -10,8 +10,9 @@ with a fresh ``MultiProcessCollector``. Gauge modes are chosen per meaning:
   while any worker still serves a version, and a dead worker's file is dropped
   (``mark_process_dead``), so a swapped-out version falls to 0.
 - ``driftline_model_load_duration_seconds``: ``livemax``: the slowest live load.
-- ``driftline_prediction_journal_backlog_bytes``: ``livemostrecent``: one worker
-  ingests for all in a round, so the latest value any live worker wrote is the backlog.
+
+The prediction log's own metrics (ingestion commits, the journal backlog) are
+its own: predictionlog/log_metrics.py, given this app's ``registry``.
 
 The request path's counters and latency histogram (count_request,
 count_predictions) are held in memory and written by ``flush``, every
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Literal, TypedDict
+from typing import Literal
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -39,13 +40,11 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from driftline.metric_catalog import (
-    BATCH_SIZE_BUCKETS,
     FEEDBACK_OUTCOMES,
     LATENCY_BUCKETS_SECONDS,
     RELOAD_OUTCOMES,
     spec,
 )
-from predictionlog.journal_ingest import BacklogListener, BatchListener
 from serving.pending_counts import PendingCounts
 
 GaugeMode = Literal["livemax", "livemostrecent", "livesum", "max", "sum"]
@@ -72,11 +71,6 @@ def _gauge(name: str, mode: GaugeMode, registry: CollectorRegistry | None) -> Ga
     return Gauge(s.name, s.help, s.labels, registry=registry, multiprocess_mode=mode)
 
 
-class IngestionListeners(TypedDict):
-    on_batch: BatchListener | None
-    on_backlog: BacklogListener | None
-
-
 class ServingMetrics:
     """The metric objects of one app; ``render`` produces the /metrics answer."""
 
@@ -93,17 +87,7 @@ class ServingMetrics:
         self.feedback = _counter("driftline_feedback_total", reg)
         self.model_info = _gauge("driftline_model_info", "livemax", reg)
         self.load_duration = _gauge("driftline_model_load_duration_seconds", "livemax", reg)
-        # Whichever worker ingested last knows the backlog: the most recent live value.
-        self.journal_backlog = _gauge(
-            "driftline_prediction_journal_backlog_bytes", "livemostrecent", reg
-        )
         self.reloads = _counter("driftline_model_reloads_total", reg)
-        self.commit_duration = _histogram(
-            "driftline_prediction_log_commit_duration_seconds", LATENCY_BUCKETS_SECONDS, reg
-        )
-        self.commit_batch = _histogram(
-            "driftline_prediction_log_batch_size", BATCH_SIZE_BUCKETS, reg
-        )
         # The request path adds to memory; flush() writes (serving/pending_counts.py).
         self._pending = PendingCounts()
 
@@ -153,20 +137,6 @@ class ServingMetrics:
         for outcome in RELOAD_OUTCOMES:
             self.reloads.labels(model, outcome)
 
-    def observe_commit(self, batch_size: int, seconds: float) -> None:
-        self.commit_batch.observe(batch_size)
-        self.commit_duration.observe(seconds)
-
-    def observe_journal_backlog(self, backlog_bytes: int) -> None:
-        self.journal_backlog.set(backlog_bytes)
-
-    def ingestion_listeners(self, instrument: bool) -> IngestionListeners:
-        """The ``on_batch`` and ``on_backlog`` a JournalIngester reports to (none when
-        instrumentation is off), for a worker's and the ingestion service's alike."""
-        if not instrument:
-            return {"on_batch": None, "on_backlog": None}
-        return {"on_batch": self.observe_commit, "on_backlog": self.observe_journal_backlog}
-
     def model_swapped(
         self, model: str, old: tuple[str, str] | None, new: tuple[str, str], load_seconds: float
     ) -> None:
@@ -175,6 +145,11 @@ class ServingMetrics:
             self.model_info.labels(model, old[0], old[1]).set(0)
         self.model_info.labels(model, new[0], new[1]).set(1)
         self.load_duration.labels(model, new[0]).set(load_seconds)
+
+    @property
+    def registry(self) -> CollectorRegistry | None:
+        """The app's own registry; None under gunicorn (multiprocess files instead)."""
+        return self._registry
 
     def render(self) -> tuple[bytes, str]:
         self.flush()

@@ -12,11 +12,11 @@ import logging
 import os
 import threading
 import time
-from typing import Literal
 
 from mlflow.tracking import MlflowClient
 
 from driftline.metric_catalog import SERVING_FLUSH_SECONDS
+from driftline.outcomes import ReloadOutcome
 from predictionlog.log_metrics import LogMetrics
 from predictionlog.prediction_log import PredictionLog
 from serving.config import ServingConfig
@@ -25,8 +25,6 @@ from serving.reload_signal import ReloadSignal
 from serving.served_model import ServedModel, client_for, load_version, resolve_version
 
 log = logging.getLogger(__name__)
-
-ReloadOutcome = Literal["swapped", "unchanged", "failed"]
 
 # How often the watcher looks at the reload signal file, in seconds.
 SIGNAL_POLL_SECONDS = 0.2

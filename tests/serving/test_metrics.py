@@ -135,15 +135,3 @@ def test_counts_wait_in_memory_until_a_flush() -> None:
     )
     assert bucket.format("0.0025", "0.0") in text
     assert bucket.format("0.005", "1.0") in text
-
-
-def test_ingestion_reports_to_the_log_metrics_only_when_instrumented() -> None:
-    metrics = ServingMetrics()
-    assert metrics.ingestion_listeners(False) == {"on_batch": None, "on_backlog": None}
-    listeners = metrics.ingestion_listeners(True)
-    assert listeners["on_batch"] is not None and listeners["on_backlog"] is not None
-    listeners["on_batch"](3, 0.002)
-    listeners["on_backlog"](120)
-    text = metrics.render()[0].decode()
-    assert "driftline_prediction_log_batch_size_count 1.0" in text
-    assert "driftline_prediction_journal_backlog_bytes 120.0" in text
