@@ -103,9 +103,9 @@ def measure(work: Path, rounds: int) -> int:
     sys.path.insert(0, str(REPO))
     from predictionlog.ingest_service import ServiceLock
     from predictionlog.journal_ingest import JournalIngester
-    from predictionlog.settings import LogSettings
     from predictionlog.store import PredictionStore
     from serving.app import create_app, runtime_of
+    from tests.support.log_rows import log_settings
 
     serving_workload.train_churn(os.environ)
     # The bodies wrk sends in serving_throughput.py.
@@ -114,7 +114,7 @@ def measure(work: Path, rounds: int) -> int:
     locks = []
     for name, switches in VARIANTS.items():
         (work / name).mkdir()
-        log = LogSettings.for_database(f"sqlite:///{work / name / 'predictions.db'}", work)
+        log = log_settings(f"sqlite:///{work / name / 'predictions.db'}", work)
         app = create_app({"log": log, "run_dir": work / name}, **switches)
         lock = ServiceLock(log.journal_dir)
         if not lock.acquire():

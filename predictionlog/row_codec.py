@@ -83,16 +83,3 @@ def encode_prediction(record: PredictionRecord) -> EncodedPrediction:
             f"as JSON ({exc})"
         ) from exc
     return row
-
-
-def decode_prediction(row: Mapping[Any, Any]) -> PredictionRecord:
-    """The record of a stored ``predictions`` row (a mapping by column name)."""
-    return PredictionRecord(
-        prediction_id=row["prediction_id"],
-        created_at=float(row["created_at"]),
-        model_name=row["model_name"],
-        model_version=row["model_version"],
-        features=json.loads(row["features"]),
-        predicted_class=row["predicted_class"],
-        probabilities=json.loads(row["probabilities"]),
-    )

@@ -65,12 +65,6 @@ class LogSettings:
             retention=RetentionPolicy.from_env(env),
         ).checked()
 
-    @classmethod
-    def for_database(cls, db_url: str, home: Path, **overrides: object) -> LogSettings:
-        """Defaults for ``db_url``, its journals where journal.py puts them by default."""
-        settings = cls(db_url=db_url, journal_dir=default_journal_dir(db_url, home))
-        return dataclasses.replace(settings, **overrides).checked()  # type: ignore[arg-type]
-
     def checked(self) -> LogSettings:
         if not self.ingest_interval_seconds > 0:
             raise ValueError(

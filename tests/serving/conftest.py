@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from predictionlog.settings import LogSettings
 from serving.app import create_app, runtime_of
+from tests.support.log_rows import log_settings
 from tests.support.model_store import TrainedStore
 
 ADMIN_TOKEN = "test-admin-token"
@@ -23,7 +23,7 @@ def app_config(store: TrainedStore, tmp_path: Path, **overrides: Any) -> dict[st
         "model_name": store.settings.model_name,
         "tracking_uri": store.settings.tracking_uri,
         "registry_uri": store.settings.registry_uri,
-        "log": LogSettings.for_database(f"sqlite:///{tmp_path / 'predictions.db'}", tmp_path),
+        "log": log_settings(f"sqlite:///{tmp_path / 'predictions.db'}", tmp_path),
         "alias": "champion",
         "version": None,
         "run_dir": None,

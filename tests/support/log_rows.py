@@ -6,15 +6,20 @@ then ingestion); these put rows in place or count them without that path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
+from predictionlog.journal import default_journal_dir
 from predictionlog.journal_format import encode_entry
 from predictionlog.records import PredictionRecord
-from predictionlog.row_codec import decode_prediction, encode_prediction
+from predictionlog.row_codec import encode_prediction
 from predictionlog.schema import predictions
+from predictionlog.settings import LogSettings
 from predictionlog.store import PredictionStore
 
 
@@ -30,6 +35,24 @@ def insert_predictions(store: PredictionStore, records: Sequence[PredictionRecor
         return
     with store.engine.begin() as conn:
         conn.execute(predictions.insert(), rows)
+
+
+def decode_prediction(row: Mapping[Any, Any]) -> PredictionRecord:
+    """The record of a stored ``predictions`` row (a mapping by column name)."""
+    return PredictionRecord(
+        prediction_id=row["prediction_id"],
+        created_at=float(row["created_at"]),
+        model_name=row["model_name"],
+        model_version=row["model_version"],
+        features=json.loads(row["features"]),
+        predicted_class=row["predicted_class"],
+        probabilities=json.loads(row["probabilities"]),
+    )
+
+
+def log_settings(db_url: str, home: Path) -> LogSettings:
+    """The log's default settings for ``db_url``, its journals where journal.py puts them."""
+    return LogSettings(db_url=db_url, journal_dir=default_journal_dir(db_url, home))
 
 
 def count_predictions(store: PredictionStore) -> int:
