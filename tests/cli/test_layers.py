@@ -7,25 +7,28 @@ dependency upward.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# From the ground floor up. Packages on one floor may use each other.
-LAYERS: dict[str, int] = {
-    "driftline": 0,  # contracts, settings, registry access
-    "training": 1,
-    "reference": 1,
-    "predictionlog": 1,
-    "serving": 2,
-    "exporter": 2,
-    "retraining": 2,
-    "traffic": 3,
-    "stack": 4,  # runs everything
-    "cli": 5,  # the `driftline` command: registers every package's subcommands
-}
+ARCHITECTURE = REPO / "docs" / "architecture.md"
+
+
+def layers_of_the_architecture_doc() -> dict[str, int]:
+    """Package -> floor, from the Layers table of docs/architecture.md (its one definition)."""
+    section = ARCHITECTURE.read_text().split("## Layers", 1)[1].split("\n## ", 1)[0]
+    layers: dict[str, int] = {}
+    for row in re.finditer(r"^\|\s*(\d+)\s*\|([^|]*)\|", section, re.MULTILINE):
+        for package in re.findall(r"`([a-z_]+)`", row.group(2)):
+            layers[package] = int(row.group(1))
+    return layers
+
+
+# Packages on one floor may use each other.
+LAYERS: dict[str, int] = layers_of_the_architecture_doc()
 
 
 def imported_packages(path: Path) -> Iterator[tuple[int, str]]:
@@ -36,6 +39,12 @@ def imported_packages(path: Path) -> Iterator[tuple[int, str]]:
                 yield node.lineno, alias.name.partition(".")[0]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.lineno, node.module.partition(".")[0]
+
+
+def test_the_doc_names_the_floors_from_the_ground_up() -> None:
+    assert LAYERS["driftline"] == 0
+    assert LAYERS["predictionlog"] < LAYERS["serving"] < LAYERS["traffic"] < LAYERS["stack"]
+    assert max(LAYERS.values()) == LAYERS["cli"]
 
 
 def test_every_installed_package_has_a_layer() -> None:
