@@ -11,6 +11,7 @@ import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from driftline.cli_errors import EXIT_FAILED
 from driftline.config import Settings
 from exporter.settings import ExporterConfig
 
@@ -44,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(
             f"driftline exporter: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
         )
-        return 1
+        return EXIT_FAILED
     done = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:

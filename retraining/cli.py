@@ -8,11 +8,11 @@ import json
 import sys
 import traceback
 
+from driftline.cli_errors import EXIT_FAILED, EXIT_OK
 from driftline.config import Settings
 from driftline.retrain_contract import make_outcome
 
-EXIT_DECIDED = 0
-EXIT_FAILED = 1
+EXIT_DECIDED = EXIT_OK  # promoted or rejected: the job did its work
 
 
 def _alert_names(reason: str) -> tuple[str, ...]:

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from driftline.cli_errors import EXIT_BAD_INPUT
+
 CONFIG_FILE = Path(__file__).resolve().parent / "gunicorn.conf.py"
 
 
@@ -55,7 +57,7 @@ def run_serve(args: argparse.Namespace) -> int:
         argv, env = gunicorn_command(args)
     except ValueError as exc:
         print(f"driftline serve: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     # Replace this process: signals (SIGHUP reload, SIGTERM stop) go straight to gunicorn.
     os.execvpe(argv[0], argv, env)
     return 0  # not reached

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from driftline.cli_errors import EXIT_FAILED
 from traffic.scenarios import SCENARIOS
 
 
@@ -44,7 +45,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             run_story(stack, duration=args.duration, exit_when_done=args.exit_when_done)
     except StartupError as exc:
         print(f"driftline demo: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from driftline.cli_errors import EXIT_BAD_INPUT
 from traffic.scenarios import SCENARIOS
 
 
@@ -20,7 +21,7 @@ def cmd_traffic(args: argparse.Namespace) -> int:
         timing = timing_from_env(os.environ)
     except ValueError as exc:
         print(f"driftline traffic: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     rate = args.rate if args.rate is not None else timing.traffic_rate
     label_delay = args.label_delay if args.label_delay is not None else timing.label_delay_seconds
     steady = args.steady_seconds if args.steady_seconds is not None else timing.steady_seconds
