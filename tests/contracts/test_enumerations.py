@@ -12,6 +12,7 @@ import pytest
 
 from driftline import metric_catalog, outcomes
 from driftline.outcomes import LABEL_OUTCOMES, RELOAD_OUTCOMES, LabelOutcome, ReloadOutcome
+from driftline.tasks import DEFAULT_TASK, TASKS, Task
 from predictionlog import records
 from serving import openapi, runtime
 from tests.serving.openapi_check import feedback_statuses
@@ -60,3 +61,8 @@ def test_the_definitions_import_only_the_standard_typing() -> None:
     with open(source) as module:
         imported = {line.split()[1] for line in module if line.startswith(("import ", "from "))}
     assert imported <= {"__future__", "typing"}, imported
+
+
+def test_tasks_are_one_definition() -> None:
+    assert get_args(Task) == TASKS
+    assert DEFAULT_TASK in TASKS
