@@ -71,8 +71,9 @@ def create_app(
     so nothing runs in the arbiter before fork); the first request starts it otherwise.
 
     ``validate``, ``instrument`` and ``log_predictions`` exist for benchmarks that
-    measure what each costs (bench/serving_variants.py); no setting or environment
-    variable reaches them, so production always validates, counts and logs.
+    measure what each costs (bench/serving_throughput.py, bench/request_path_cost.py);
+    no setting or environment variable reaches them, so production always
+    validates, counts and logs.
     """
     cfg = ServingConfig.from_env().with_overrides(config or {})
     app = Flask(__name__)
@@ -159,11 +160,9 @@ def create_app(
         single_text: str | None,
     ) -> None:
         """Journal the predictions; a RequestError (503) unless they are durable."""
-        prediction_log = rt.prediction_log
         now = time.time()
         try:
-            if prediction_log is None:
-                raise RuntimeError("the prediction log is not open")
+            prediction_log = rt.opened_log()
             entries = model.journal_entries
             lines = [
                 entries.line(
@@ -197,9 +196,7 @@ def create_app(
             metrics.feedback.labels(cfg.model_name, "invalid").inc()
             raise
         try:
-            if rt.prediction_log is None:
-                raise RuntimeError("the prediction log is not open")
-            results = rt.prediction_log.record_labels(pairs)
+            results = rt.opened_log().record_labels(pairs)
         except Exception as exc:
             log.error("labels not recorded: %s", exc)
             raise RequestError(

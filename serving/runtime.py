@@ -91,6 +91,12 @@ class ServingRuntime:
         if self.prediction_log is not None:
             self.prediction_log.close()  # what this worker journaled goes into the database
 
+    def opened_log(self) -> PredictionLog:
+        """This process's prediction log; RuntimeError while it is not open."""
+        if self.prediction_log is None:
+            raise RuntimeError("the prediction log is not open")
+        return self.prediction_log
+
     # --- hot reload ------------------------------------------------------------------------
 
     def request_reload(self) -> None:
