@@ -54,6 +54,7 @@ JOB_STATES: Final = ("queued", "running", "succeeded", "failed")
 
 _MV = ("model", "version")
 _MVF = ("model", "version", "feature")
+_MVC = ("model", "version", "class")
 
 METRICS: Final[tuple[MetricSpec, ...]] = (
     # --- inference server (serving/), multiprocess-safe under gunicorn -------------
@@ -224,21 +225,45 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "driftline_model_precision_ratio",
         "gauge",
         _MV,
-        "Precision of the positive class over the labelled window.",
+        "Precision over the labelled window: of the positive class (the model's last) for a "
+        "binary classifier, the macro average over classes for a multiclass one.",
         "exporter",
     ),
     MetricSpec(
         "driftline_model_recall_ratio",
         "gauge",
         _MV,
-        "Recall of the positive class over the labelled window.",
+        "Recall over the labelled window: of the positive class (the model's last) for a "
+        "binary classifier, the macro average over classes for a multiclass one.",
         "exporter",
     ),
     MetricSpec(
         "driftline_model_f1_ratio",
         "gauge",
         _MV,
-        "F1 score of the positive class over the labelled window.",
+        "F1 score over the labelled window: of the positive class (the model's last) for a "
+        "binary classifier, the macro average over classes for a multiclass one.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_class_precision_ratio",
+        "gauge",
+        _MVC,
+        "Precision of one class (one-vs-rest) over the labelled window; multiclass only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_class_recall_ratio",
+        "gauge",
+        _MVC,
+        "Recall of one class (one-vs-rest) over the labelled window; multiclass only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_class_f1_ratio",
+        "gauge",
+        _MVC,
+        "F1 score of one class (one-vs-rest) over the labelled window; multiclass only.",
         "exporter",
     ),
     MetricSpec(

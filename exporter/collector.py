@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftline.metric_catalog import EXPORTER_STAGES, spec
 from exporter.results import CycleResults, FeatureResult, VersionResult, version_order
+from exporter.stats.performance import ClassFigures
 
 
 def _gauge(name: str) -> GaugeMetricFamily:
@@ -71,6 +72,13 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
 )
 
 
+_CLASS_FIGURES: tuple[tuple[str, Callable[[ClassFigures], float | None]], ...] = (
+    ("driftline_model_class_precision_ratio", lambda c: c.precision),
+    ("driftline_model_class_recall_ratio", lambda c: c.recall),
+    ("driftline_model_class_f1_ratio", lambda c: c.f1),
+)
+
+
 def families(results: CycleResults) -> Iterator[Metric]:
     """Every exporter metric family for ``results`` except the staleness gauge."""
     versions = sorted(results.versions, key=lambda v: version_order(v.model, v.version))
@@ -88,6 +96,14 @@ def families(results: CycleResults) -> Iterator[Metric]:
             value = get_v(v)
             if value is not None:
                 fam.add_metric([v.model, v.version], float(value))
+        yield fam
+    for name, get_c in _CLASS_FIGURES:
+        fam = _gauge(name)
+        for v in versions:
+            for c in () if v.performance is None else v.performance.per_class:
+                value = get_c(c)
+                if value is not None:
+                    fam.add_metric([v.model, v.version, c.name], value)
         yield fam
     samples = _gauge("driftline_window_samples")
     info = _gauge("driftline_reference_info")

@@ -9,7 +9,7 @@ from exporter.results import FeatureResult, VersionResult
 from exporter.settings import ExporterConfig
 from exporter.stats.chi2 import chi_square
 from exporter.stats.ks import ks_from_counts
-from exporter.stats.performance import Performance, performance
+from exporter.stats.performance import Performance, multiclass_performance, performance
 from exporter.stats.psi import psi_from_counts
 from exporter.stats.verdict import FeatureEvidence, decide
 from exporter.window import LabelledData
@@ -90,8 +90,10 @@ def labelled_performance(
 ) -> Performance | None:
     if data.label.size < config.min_labelled:
         return None
+    if len(prepared.classes) > 2:
+        return multiclass_performance(data.predicted, data.label, prepared.classes)
     pos = len(prepared.classes) - 1
-    score = data.positive_score if len(prepared.classes) == 2 else None
+    score = data.positive_score if len(prepared.classes) == 2 else None  # one class: no AUC
     return performance(
         correct=(data.predicted == data.label) & (data.label >= 0),
         actual_positive=data.label == pos,

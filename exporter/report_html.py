@@ -6,6 +6,7 @@ import html
 import time
 
 from exporter.results import CycleResults, VersionResult
+from exporter.stats.performance import Performance
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -22,6 +23,22 @@ def _flag(value: bool | None) -> str:
     return '<b class="drift">DRIFT</b>' if value else "ok"
 
 
+def _performance(perf: Performance | None) -> str:
+    if perf is None:
+        return "fewer labelled predictions than the minimum"
+    which = "positive class" if perf.average == "binary" else "macro average"
+    line = (
+        f"accuracy {_fmt(perf.accuracy)}; {which}: precision {_fmt(perf.precision)}, "
+        f"recall {_fmt(perf.recall)}, F1 {_fmt(perf.f1)}; ROC AUC {_fmt(perf.roc_auc)}"
+    )
+    for c in perf.per_class:
+        line += (
+            f"; class {html.escape(c.name)}: precision {_fmt(c.precision)}, "
+            f"recall {_fmt(c.recall)}, F1 {_fmt(c.f1)}"
+        )
+    return line
+
+
 def _version(v: VersionResult) -> str:
     rows = []
     for f in sorted(v.features, key=lambda f: (f.kind, f.name)):
@@ -34,13 +51,7 @@ def _version(v: VersionResult) -> str:
             f"<td>{_fmt(p)}</td><td>{_fmt(f.adjusted_p_value)}</td>"
             f"<td>{_fmt(f.unseen_ratio)}</td><td>{_flag(f.drift)}</td></tr>"
         )
-    perf = v.performance
-    perf_line = (
-        "fewer labelled predictions than the minimum"
-        if perf is None
-        else f"accuracy {_fmt(perf.accuracy)}, precision {_fmt(perf.precision)}, "
-        f"recall {_fmt(perf.recall)}, F1 {_fmt(perf.f1)}, ROC AUC {_fmt(perf.roc_auc)}"
-    )
+    perf_line = _performance(v.performance)
     return (
         f"<h2>{html.escape(v.model)} version {html.escape(v.version)}: {_flag(v.drift)}</h2>"
         f"<p>Reference run {html.escape(v.run_id)}. Window: {v.window_samples} predictions, "

@@ -1,36 +1,63 @@
 """Classification performance over the labelled part of a window.
 
-The positive class is the model's last class (as training reports F1 and AUC).
+One definition from training to dashboards (training/train.py reports the same):
+
+- binary: precision, recall and F1 of the positive class, the model's last class
+  (scikit-learn's ``average="binary"`` with that ``pos_label``);
+- multiclass: their macro averages over the model's classes, plus each class's
+  own figures (scikit-learn's ``average="macro"`` and ``average=None`` with
+  ``labels=`` the model's classes).
+
 Figures are computed from confusion counts with the same operations as
 scikit-learn (accuracy = correct / n, precision = tp / (tp + fp), recall =
 tp / (tp + fn), F1 = 2 tp / (2 tp + fp + fn)), so they equal sklearn's bit for
-bit. A figure whose denominator is zero is None (undefined), not 0. ROC AUC needs
-both classes among the labels and a score per row; it is computed as the
+bit. A figure whose denominator is zero is None (undefined), not 0; a macro
+average leaves undefined classes out, as sklearn does with
+``zero_division=np.nan`` (so it does not depend on an arbitrary 0 or 1). ROC AUC
+needs both classes among the labels and a score per row; it is computed as the
 Mann-Whitney probability P(score+ > score-) + P(score+ == score-) / 2 from two
 sorts and a merge, which is the area under the ROC curve; it equals sklearn's
 ``roc_auc_score`` up to float rounding (1e-12 relative in the tests) at a
-fraction of its cost on big windows.
+fraction of its cost on big windows. Multiclass versions get no AUC.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# Which figure precision, recall and F1 are: the positive class's, or the macro average.
+Average = Literal["binary", "macro"]
+
+
+@dataclass(frozen=True)
+class ClassFigures:
+    """One class's precision, recall and F1 (one-vs-rest), None where undefined."""
+
+    name: str
+    precision: float | None
+    recall: float | None
+    f1: float | None
 
 
 @dataclass(frozen=True)
 class Performance:
     samples: int
     accuracy: float | None
-    precision: float | None
+    precision: float | None  # binary: of the positive class; multiclass: macro average
     recall: float | None
     f1: float | None
     roc_auc: float | None
+    average: Average = "binary"
+    per_class: tuple[ClassFigures, ...] = ()  # multiclass only, in the model's class order
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -78,4 +105,59 @@ def performance(
         recall=_ratio(tp, true_sum),
         f1=_ratio(2.0 * tp, 1.0 * true_sum + pred_sum),
         roc_auc=auc,
+    )
+
+
+def _ratios(num: FloatArray, den: FloatArray) -> FloatArray:
+    """num / den per class, NaN where den is 0 (sklearn's ``_prf_divide``)."""
+    out: FloatArray = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def _macro(per_class: FloatArray) -> float | None:
+    """Mean over the defined classes: sklearn's ``_nanaverage`` (``np.nanmean``)."""
+    if np.isnan(per_class).all():
+        return None
+    return float(np.nanmean(per_class))
+
+
+def _defined(value: np.float64) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def multiclass_performance(
+    predicted: IntArray, label: IntArray, classes: Sequence[str]
+) -> Performance:
+    """Macro and per-class figures over n labelled rows.
+
+    ``predicted`` / ``label``: index into ``classes`` per row, negative for a
+    class the model does not have (it is never right, and a prediction of class
+    c for it is a false positive of c, as in sklearn with ``labels=classes``).
+    """
+    n = int(label.size)
+    k = len(classes)
+    if n == 0:
+        return Performance(0, None, None, None, None, None, average="macro")
+    known_label = label >= 0
+    hit = (predicted == label) & known_label
+    # Counts as int64 then float64, the dtypes sklearn divides in.
+    tp = np.bincount(label[hit], minlength=k)[:k].astype(np.float64)
+    pred_sum = np.bincount(predicted[predicted >= 0], minlength=k)[:k].astype(np.float64)
+    true_sum = np.bincount(label[known_label], minlength=k)[:k].astype(np.float64)
+    precision = _ratios(tp, pred_sum)
+    recall = _ratios(tp, true_sum)
+    f1 = _ratios(2.0 * tp, 1.0 * true_sum + pred_sum)
+    return Performance(
+        samples=n,
+        accuracy=float(np.count_nonzero(hit) / n),
+        precision=_macro(precision),
+        recall=_macro(recall),
+        f1=_macro(f1),
+        roc_auc=None,
+        average="macro",
+        per_class=tuple(
+            ClassFigures(name, _defined(p), _defined(r), _defined(f))
+            for name, p, r, f in zip(classes, precision, recall, f1, strict=True)
+        ),
     )

@@ -15,7 +15,7 @@ from prometheus_client.registry import CollectorRegistry
 from driftline.metric_catalog import METRICS
 from exporter.collector import DriftCollector
 from exporter.results import CycleResults, FeatureResult, VersionResult
-from exporter.stats.performance import Performance
+from exporter.stats.performance import ClassFigures, Performance
 
 GOLDEN = Path(__file__).parent / "golden" / "exposition.prom"
 
@@ -74,6 +74,33 @@ FIXED = CycleResults(
             performance=None,
             drift=None,
             drifted_features=None,
+        ),
+        # A 3-class model: macro averages on the version series, per-class figures beside.
+        VersionResult(
+            model="tier",
+            version="1",
+            run_id="cccc",
+            window_samples=900,
+            labelled_samples=300,
+            last_label_at=1_700_000_150.0,
+            features=(),
+            prediction_psi=0.02,
+            performance=Performance(
+                samples=300,
+                accuracy=0.7,
+                precision=0.6875,
+                recall=0.5,
+                f1=0.55,
+                roc_auc=None,
+                average="macro",
+                per_class=(
+                    ClassFigures("high", precision=0.75, recall=0.5, f1=0.6),
+                    ClassFigures("low", precision=None, recall=0.0, f1=0.0),
+                    ClassFigures("medium", precision=0.625, recall=1.0, f1=0.7692307692307693),
+                ),
+            ),
+            drift=False,
+            drifted_features=0,
         ),
     ),
     last_run_at=1_700_000_200.0,
@@ -146,3 +173,14 @@ def test_promtool_accepts_the_exposition() -> None:
         timeout=30,
     )
     assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
+
+
+def test_multiclass_versions_export_macro_and_per_class_figures() -> None:
+    text = render(FIXED, 1_700_000_230.0)
+    assert 'driftline_model_f1_ratio{model="tier",version="1"} 0.55' in text
+    assert 'driftline_model_class_f1_ratio{class="medium",model="tier",version="1"} 0.769' in text
+    # undefined (never predicted) is absent, not 0; binary versions have no per-class series
+    assert 'driftline_model_class_precision_ratio{class="low"' not in text
+    assert 'driftline_model_class_recall_ratio{class="low",model="tier",version="1"} 0.0' in text
+    assert 'driftline_model_roc_auc_ratio{model="tier"' not in text
+    assert 'driftline_model_class_f1_ratio{class="1",model="churn"' not in text

@@ -1,6 +1,8 @@
-"""Performance figures equal scikit-learn's on the same labelled rows."""
+"""Performance figures equal scikit-learn's on the same labelled rows (binary and multiclass)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from exporter.stats.performance import performance
+from exporter.stats.performance import multiclass_performance, performance
 
 
 def _data(seed: int, n: int, p_pos: float, skill: float) -> tuple[np.ndarray, ...]:
@@ -85,3 +87,91 @@ def test_auc_with_heavy_ties_and_random_scores() -> None:
             continue
         score = (rng.random(n) + truth * rng.uniform(0, 1)).round(int(rng.integers(0, 4)))
         assert roc_auc(truth, score) == pytest.approx(roc_auc_score(truth, score), rel=1e-12)
+
+
+# --- multiclass: macro averages and per-class figures -------------------------------
+
+
+def _multiclass(
+    seed: int, n: int, k: int, skill: float, unknown: float = 0.0
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Classes, string labels and predictions, and their codes (-1: not a model class)."""
+    rng = np.random.default_rng(seed)
+    classes = [f"c{i:02d}" for i in range(k)]
+    weights = rng.dirichlet(np.ones(k))
+    truth = rng.choice(k, size=n, p=weights)
+    pred = np.where(rng.random(n) < skill, truth, rng.choice(k, size=n, p=weights))
+    truth = np.where(rng.random(n) < unknown, -1, truth)  # labels the model never had
+    names = np.array([*classes, "other"])
+    return classes, names[truth], names[pred], truth.astype(np.int64), pred.astype(np.int64)
+
+
+MULTICLASS_CASES = [
+    (11, 1000, 3, 0.6, 0.0),
+    (12, 57, 4, 0.2, 0.0),
+    (13, 20000, 3, 0.8, 0.0),
+    (14, 300, 12, 0.5, 0.0),  # more classes than numpy's pairwise-sum block of 8
+    (15, 500, 5, 0.4, 0.05),
+    (16, 60, 7, 0.1, 0.0),  # small window: some classes never predicted or never labelled
+]
+
+
+@pytest.mark.parametrize("seed,n,k,skill,unknown", MULTICLASS_CASES)
+def test_multiclass_equal_to_sklearn_macro_and_per_class(
+    seed: int, n: int, k: int, skill: float, unknown: float
+) -> None:
+    classes, y, p, y_code, p_code = _multiclass(seed, n, k, skill, unknown)
+    got = multiclass_performance(p_code, y_code, classes)
+    assert (got.samples, got.average, got.roc_auc) == (n, "macro", None)
+    assert got.accuracy == accuracy_score(y, p)
+    kw: dict[str, Any] = {"labels": classes, "zero_division": np.nan}
+    for figure, score in (
+        ("precision", precision_score),
+        ("recall", recall_score),
+        ("f1", f1_score),
+    ):
+        macro = score(y, p, average="macro", **kw)
+        assert getattr(got, figure) == (None if np.isnan(macro) else macro), figure
+        each = score(y, p, average=None, **kw)
+        assert [c.name for c in got.per_class] == classes
+        assert [getattr(c, figure) for c in got.per_class] == [
+            None if np.isnan(v) else v for v in each
+        ], figure
+
+
+def test_multiclass_macro_equals_what_training_logs() -> None:
+    """training/train.py logs f1_score(y, pred, average="macro") on its holdout."""
+    for seed in range(20):
+        classes, y, p, y_code, p_code = _multiclass(seed, 2000, 3, 0.7)
+        assert set(y) == set(p) == set(classes)
+        got = multiclass_performance(p_code, y_code, classes)
+        assert got.f1 == f1_score(y, p, average="macro")
+        assert got.precision == precision_score(y, p, average="macro")
+        assert got.recall == recall_score(y, p, average="macro")
+
+
+def test_multiclass_is_not_the_last_class() -> None:
+    """The issue's case: the last class's F1 is not the model's F1."""
+    classes = ["high", "low", "medium"]
+    y = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2, 1])
+    p = np.array([0, 1, 1, 1, 2, 2, 2, 0, 2, 1])
+    got = multiclass_performance(p, y, classes)
+    names = np.array(classes)
+    assert got.f1 == f1_score(names[y], names[p], average="macro")
+    assert got.f1 != got.per_class[-1].f1
+
+
+def test_multiclass_undefined_figures_are_none_and_left_out_of_the_average() -> None:
+    classes = ["a", "b", "c"]
+    y = np.array([0, 0, 1, 1])  # c never labelled
+    p = np.array([0, 0, 0, 2])  # b never predicted
+    got = multiclass_performance(p, y, classes)
+    a, b, c = got.per_class
+    assert (b.precision, c.recall) == (None, None)
+    assert b.recall == 0.0 and c.precision == 0.0
+    assert got.precision == (a.precision + c.precision) / 2  # type: ignore[operator]
+    assert got.recall == (a.recall + b.recall) / 2  # type: ignore[operator]
+    empty = multiclass_performance(np.array([], np.int64), np.array([], np.int64), classes)
+    assert (empty.samples, empty.f1, empty.per_class) == (0, None, ())
+    none_known = multiclass_performance(np.array([-1, -1]), np.array([-1, -1]), classes)
+    assert none_known.accuracy == 0.0 and none_known.f1 is None
