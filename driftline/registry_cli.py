@@ -10,7 +10,7 @@ import argparse
 import json
 
 from driftline.cli_errors import EXIT_OK
-from driftline.config import Settings
+from driftline.cli_options import add_name_option, settings_for
 from driftline.registry_contract import PROMOTION_DECISION_TAG
 
 
@@ -18,7 +18,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from driftline import registry
     from driftline.mlflow_setup import connect
 
-    settings = Settings.from_env()
+    settings = settings_for(args)
     client = connect(settings)
     before = registry.promote(client, settings.model_name, args.version)
     print(f"champion of {settings.model_name}: {before or 'none'} -> {args.version}")
@@ -29,7 +29,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from driftline import registry
     from driftline.mlflow_setup import connect
 
-    settings = Settings.from_env()
+    settings = settings_for(args)
     client = connect(settings)
     before, after = registry.rollback(client, settings.model_name, args.to)
     print(f"champion of {settings.model_name}: {before or 'none'} -> {after}")
@@ -40,7 +40,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     from driftline import registry
     from driftline.mlflow_setup import connect
 
-    settings = Settings.from_env()
+    settings = settings_for(args)
     client = connect(settings)
     versions = registry.list_versions(client, settings.model_name)
     if args.json:
@@ -67,12 +67,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add this package's subcommands to the `driftline` parser."""
     p = subparsers.add_parser("promote", help="point the champion alias at VERSION")
     p.add_argument("version")
+    add_name_option(p)
     p.set_defaults(func=cmd_promote)
 
     p = subparsers.add_parser("rollback", help="move champion back to the previous champion")
     p.add_argument("--to", metavar="VERSION", help="roll back to this version instead")
+    add_name_option(p)
     p.set_defaults(func=cmd_rollback)
 
     p = subparsers.add_parser("versions", help="list registered versions with metrics and aliases")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_name_option(p)
     p.set_defaults(func=cmd_versions)

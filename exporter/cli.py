@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from driftline.cli_errors import EXIT_FAILED
+from driftline.cli_options import add_name_option, settings_for
 from driftline.config import Settings
 from exporter.settings import ExporterConfig
 
@@ -89,14 +90,15 @@ def cmd_once(args: argparse.Namespace) -> int:
     from exporter.app import build
 
     config = _config()
-    exporter = build(Settings.from_env(), config, model=args.model)
+    settings = settings_for(args)
+    exporter = build(settings, config, model=settings.model_name)
     results = exporter.engine.run_cycle()
     if args.json:
         print(json.dumps(_as_json(results), indent=2, sort_keys=True))
     else:
         _print_text(results)
         if not results.versions:
-            print(f"no predictions logged for model {args.model!r}")
+            print(f"no predictions logged for model {settings.model_name!r}")
     return 0 if results.last_success_at is not None else 1
 
 
@@ -109,6 +111,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.set_defaults(func=cmd_serve)
     once = sub.add_parser("once", help="run one computation cycle and print the figures")
-    once.add_argument("--model", required=True, help="registered model name")
+    add_name_option(once, old="--model")  # --model (then required): the name's old spelling
     once.add_argument("--json", action="store_true", help="print JSON instead of text")
     once.set_defaults(func=cmd_once)

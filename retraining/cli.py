@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import traceback
 
 from driftline.cli_errors import EXIT_FAILED, EXIT_OK
-from driftline.config import Settings
+from driftline.cli_options import add_name_option, add_renamed_option, settings_for
 from driftline.retrain_contract import make_outcome
 
 EXIT_DECIDED = EXIT_OK  # promoted or rejected: the job did its work
@@ -31,16 +30,14 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from retraining.data_mix import MixPolicy
     from retraining.run import RetrainRequest, outcome_line, retrain
 
-    settings = Settings.from_env()
-    if args.model:
-        settings = dataclasses.replace(settings, model_name=args.model)
+    settings = settings_for(args)
     request = RetrainRequest(
         job_id=args.job_id,
         reason=args.reason or "",
         alerts=_alert_names(args.reason or ""),
         window_seconds=args.window_seconds,
         margin=args.margin,
-        model_kind=args.model_kind,
+        model_kind=args.estimator,
         policy=MixPolicy(
             holdout_share=args.holdout_share,
             original_share=args.original_share,
@@ -66,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Prints one JSON outcome line last (docs/retrain-outcome.md). Exit 0: "
         "promoted or rejected; exit 1: failed, nothing served changed.",
     )
-    p.add_argument("--model", help="registered model name (default DRIFTLINE_MODEL_NAME)")
+    add_name_option(p, old="--model")  # --model: the name's spelling before issue 13
     p.add_argument("--job-id", help="the receiver's job id, stored as a run tag")
     p.add_argument("--reason", help="why: free text or the receiver's JSON (alerts, values)")
     p.add_argument(
@@ -81,7 +78,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=0.01,
         help="accuracy the challenger must gain over champion (default 0.01)",
     )
-    p.add_argument("--model-kind", help="classifier for the challenger (default: champion's)")
+    add_renamed_option(
+        p,
+        "--estimator",
+        "--model-kind",
+        metavar="KIND",
+        help="challenger's algorithm (default: champion's)",
+    )
     p.add_argument("--holdout-share", type=float, default=0.3)
     p.add_argument("--original-share", type=float, default=0.2)
     p.add_argument("--min-recent-rows", type=int, default=200)

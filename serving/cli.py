@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from driftline.cli_errors import EXIT_BAD_INPUT
+from driftline.cli_options import add_name_option
 
 CONFIG_FILE = Path(__file__).resolve().parent / "gunicorn.conf.py"
 
@@ -20,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Serve the registered model over HTTP. By default the server follows "
         "the 'champion' alias and swaps in a new version when the alias moves.",
     )
+    add_name_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -39,6 +41,8 @@ def gunicorn_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str
     if args.model_version is not None and not str(args.model_version).isdigit():
         raise ValueError(f"--version {args.model_version!r} is not a version number")
     env = dict(os.environ)
+    if args.name is not None:  # else the name the environment already carries, or the default
+        env["DRIFTLINE_MODEL_NAME"] = args.name
     env["DRIFTLINE_SERVE_BIND"] = f"{args.host}:{args.port}"
     env["DRIFTLINE_SERVE_WORKERS"] = str(args.workers)
     env["DRIFTLINE_SERVE_THREADS"] = str(args.threads)

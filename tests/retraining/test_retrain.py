@@ -105,3 +105,19 @@ def test_cli_rejects_bad_numbers(tmp_path: Path) -> None:
     result = _cli(environment_for(tmp_path), "--margin", "lots")
     assert result.returncode == 2
     assert "invalid float value" in result.stderr
+
+
+def test_cli_name_picks_the_model_and_the_old_model_spelling_only_adds_a_warning(
+    trained_store: TrainedStore, tmp_path: Path
+) -> None:
+    # The environment names another model: the outcome's model comes from the flag.
+    env = {**trained_store.env, "DRIFTLINE_PREDICTION_DB": f"sqlite:///{tmp_path / 'p.db'}",
+           "DRIFTLINE_MODEL_NAME": "not-registered"}  # fmt: skip
+    new = _cli(env, "--name", "churn", "--job-id", "11", "--min-recent-rows", "100")
+    old = _cli(env, "--model", "churn", "--job-id", "11", "--min-recent-rows", "100")
+    assert new.returncode == old.returncode == 0, old.stderr
+    line = json.loads(new.stdout.strip().splitlines()[-1])
+    assert (line["model"], line["status"], line["champion_before"]) == ("churn", "rejected", "1")
+    assert old.stdout == new.stdout
+    warning = "driftline retrain: --model is deprecated, use --name"
+    assert warning in old.stderr.splitlines() and warning not in new.stderr

@@ -34,6 +34,17 @@ def test_arguments_become_the_gunicorn_environment() -> None:
     assert env["DRIFTLINE_SERVE_ALIAS"] == "challenger" and "DRIFTLINE_SERVE_VERSION" not in env
 
 
+def test_name_becomes_the_servers_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRIFTLINE_MODEL_NAME", "churn")
+    _, env = gunicorn_command(parse("--name", "houses"))
+    assert env["DRIFTLINE_MODEL_NAME"] == "houses"
+    _, env = gunicorn_command(parse())  # without --name the environment's name stands
+    assert env["DRIFTLINE_MODEL_NAME"] == "churn"
+    monkeypatch.delenv("DRIFTLINE_MODEL_NAME")
+    _, env = gunicorn_command(parse())  # and without it the server's default
+    assert "DRIFTLINE_MODEL_NAME" not in env
+
+
 def test_version_and_alias_exclude_each_other() -> None:
     with pytest.raises(SystemExit):
         parse("--version", "1", "--alias", "champion")
@@ -51,9 +62,11 @@ def test_driftline_serve_starts_a_pinned_server(
 ) -> None:
     port = free_port()
     env = {**subprocess_env, "DRIFTLINE_RUN_DIR": str(tmp_path / "run"),
-           "DRIFTLINE_PREDICTION_DB": f"sqlite:///{tmp_path / 'p.db'}"}  # fmt: skip
+           "DRIFTLINE_PREDICTION_DB": f"sqlite:///{tmp_path / 'p.db'}",
+           "DRIFTLINE_MODEL_NAME": "not-registered"}  # fmt: skip
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    argv = [sys.executable, "-m", "cli", "serve", "--port", str(port),
+    # --name, not the environment, names the model the workers load.
+    argv = [sys.executable, "-m", "cli", "serve", "--name", "churn", "--port", str(port),
             "--workers", "1", "--version", "1"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with running(argv, ready_url=f"{url}/ready", log=tmp_path / "serve.log", env=env, cwd=REPO):
