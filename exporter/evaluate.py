@@ -11,7 +11,7 @@ from exporter.stats.chi2 import chi_square
 from exporter.stats.ks import ks_from_counts
 from exporter.stats.performance import Performance, multiclass_performance, performance
 from exporter.stats.psi import psi_from_counts
-from exporter.stats.verdict import FeatureEvidence, decide
+from exporter.stats.verdict import FeatureEvidence, PredictionEvidence, decide
 from exporter.window import LabelledData
 from exporter.window_counts import WindowCounts
 
@@ -126,7 +126,7 @@ def evaluate(
             )
             for f in features
         ]
-        verdict = decide(evidence, pred_psi, config.rule)
+        verdict = decide(evidence, PredictionEvidence(psi=pred_psi), config.rule)
         features = [
             replace(
                 f,

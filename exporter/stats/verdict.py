@@ -9,10 +9,16 @@ feature is flagged only when the evidence is both *significant* and *large*:
 - any feature: PSI >= ``psi_max`` (a shift this large is drift whatever the p-value);
 - categorical: unseen-category ratio >= ``unseen_max``.
 
+The predictions are evidence too (``PredictionEvidence``): a classifier's
+predicted-class PSI, a regression model's predicted-value PSI, KS statistic and
+KS p-value. They show *prediction drift* when the PSI is >= ``prediction_psi_max``,
+or, for predicted values, when the Holm-adjusted KS p-value < ``alpha`` and the KS
+statistic >= ``ks_min`` (the numeric-feature rule).
+
 Holm's step-down correction runs over the p-values of all the model version's
-features that have one, so ``alpha`` is the family-wise error rate of a cycle.
-The model verdict is raised when at least ``min_drifted_features`` features are
-flagged, or the PSI of the predicted classes is >= ``prediction_psi_max``.
+features that have one, and the predicted values' KS p-value when there is one,
+so ``alpha`` is the family-wise error rate of a cycle. The model verdict is raised
+when at least ``min_drifted_features`` features are flagged, or on prediction drift.
 """
 
 from __future__ import annotations
@@ -59,11 +65,19 @@ class FeatureEvidence:
 
 
 @dataclass(frozen=True)
+class PredictionEvidence:
+    psi: float | None  # predicted classes (classifier) or predicted values (regression)
+    p_value: float | None = None  # KS of the predicted values (regression only)
+    ks_statistic: float | None = None
+
+
+@dataclass(frozen=True)
 class Verdict:
     flagged: dict[str, bool]
     adjusted_p_values: dict[str, float]
     prediction_drift: bool
     drift: bool
+    prediction_adjusted_p_value: float | None = None
 
     @property
     def drifted_features(self) -> int:
@@ -87,16 +101,19 @@ def _at_least(value: float | None, threshold: float) -> bool:
 
 
 def decide(
-    features: Sequence[FeatureEvidence], prediction_psi: float | None, rule: VerdictRule
+    features: Sequence[FeatureEvidence],
+    prediction: PredictionEvidence | None,
+    rule: VerdictRule,
 ) -> Verdict:
+    if prediction is None:
+        prediction = PredictionEvidence(psi=None)
     tested = [f for f in features if f.p_value is not None]
-    adjusted = dict(
-        zip(
-            (f.name for f in tested),
-            holm([f.p_value for f in tested if f.p_value is not None]),
-            strict=True,
-        )
-    )
+    p_values = [f.p_value for f in tested if f.p_value is not None]
+    if prediction.p_value is not None:
+        p_values.append(prediction.p_value)  # last: one more test in the same family
+    adjusted_all = holm(p_values)
+    adjusted = dict(zip((f.name for f in tested), adjusted_all[: len(tested)], strict=True))
+    prediction_p = adjusted_all[-1] if prediction.p_value is not None else None
     flagged: dict[str, bool] = {}
     for f in features:
         significant = f.name in adjusted and adjusted[f.name] < rule.alpha
@@ -109,8 +126,16 @@ def decide(
             or _at_least(f.psi, rule.psi_max)
             or (f.kind == "categorical" and _at_least(f.unseen_ratio, rule.unseen_max))
         )
-    prediction_drift = _at_least(prediction_psi, rule.prediction_psi_max)
+    prediction_drift = _at_least(prediction.psi, rule.prediction_psi_max) or (
+        prediction_p is not None
+        and prediction_p < rule.alpha
+        and _at_least(prediction.ks_statistic, rule.ks_min)
+    )
     drift = sum(flagged.values()) >= rule.min_drifted_features or prediction_drift
     return Verdict(
-        flagged=flagged, adjusted_p_values=adjusted, prediction_drift=prediction_drift, drift=drift
+        flagged=flagged,
+        adjusted_p_values=adjusted,
+        prediction_drift=prediction_drift,
+        drift=drift,
+        prediction_adjusted_p_value=prediction_p,
     )
