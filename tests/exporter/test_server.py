@@ -118,7 +118,7 @@ def test_once_prints_json(
 ) -> None:
     log_traffic(log_db, model, generate(500, seed=13))
     out = subprocess.run(
-        [sys.executable, "-m", "cli", "exporter", "once", "--model", "churn", "--json"],
+        [sys.executable, "-m", "cli", "exporter", "once", "--name", "churn", "--json"],
         env=exporter_env(trained_store, log_settings),
         capture_output=True,
         timeout=120,

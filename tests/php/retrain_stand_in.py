@@ -1,6 +1,6 @@
 """A small retraining command for the worker tests, speaking the outcome contract.
 
-Called as `retrain_stand_in.py --model NAME --job-id ID --reason JSON`, like
+Called as `retrain_stand_in.py --name NAME --job-id ID --reason JSON`, like
 `driftline retrain`. STAND_IN_MODE picks the behaviour:
 
 - ``succeed``: print some output and the outcome line, exit 0.
@@ -45,7 +45,7 @@ def outcome(model: str, job_id: str, status: str, message: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--name", required=True)  # what the worker passes
     parser.add_argument("--job-id", required=True)
     parser.add_argument("--reason", required=True)
     args = parser.parse_args()
@@ -55,12 +55,12 @@ def main() -> int:
     attempt_file = state / f"attempts-{args.job_id}"
     attempt = int(attempt_file.read_text()) + 1 if attempt_file.exists() else 1
     attempt_file.write_text(str(attempt))
-    print(f"retraining {args.model} for job {args.job_id}, attempt {attempt}", flush=True)
+    print(f"retraining {args.name} for job {args.job_id}, attempt {attempt}", flush=True)
 
     if mode == "fail":
         print("Traceback (most recent call last):", file=sys.stderr)
         print("ValueError: no labelled rows in the window", file=sys.stderr, flush=True)
-        print(outcome(args.model, args.job_id, "failed", "no labelled rows in the window"))
+        print(outcome(args.name, args.job_id, "failed", "no labelled rows in the window"))
         return 3
     if mode == "hang-once" and attempt == 1:
         parent = os.getppid()
@@ -70,7 +70,7 @@ def main() -> int:
             time.sleep(0.05)
         return 0
     print("challenger roc_auc 0.91 vs champion 0.87", flush=True)
-    print(outcome(args.model, args.job_id, "promoted", "challenger beat champion by 0.04"))
+    print(outcome(args.name, args.job_id, "promoted", "challenger beat champion by 0.04"))
     return 0
 
 

@@ -281,7 +281,7 @@ def test_driftline_commands_parse_with_the_real_cli(services: dict[str, Any]) ->
             checked += 1
     retrain = shlex.split(services["worker"]["environment"]["DRIFTLINE_RETRAIN_COMMAND"])
     assert retrain[:2] == ["driftline", "retrain"]
-    parser.parse_args([*retrain[1:], "--model", "churn", "--job-id", "1", "--reason", "{}"])
+    parser.parse_args([*retrain[1:], "--name", "churn", "--job-id", "1", "--reason", "{}"])
     assert checked >= 6
 
 

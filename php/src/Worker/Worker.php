@@ -12,7 +12,7 @@ use InvalidArgumentException;
 
 /**
  * Takes queued retraining jobs one at a time and runs the retraining
- * command for each: `COMMAND --model NAME --job-id ID --reason JSON`.
+ * command for each: `COMMAND --name NAME --job-id ID --reason JSON`.
  * Exit 0 with a valid outcome line of status promoted or rejected is a
  * success; anything else fails the job, with the reason in `error`.
  */
@@ -81,7 +81,7 @@ final class Worker
         $this->queue->attachLog($job->id(), $logPath);
         $argv = [
             ...$this->command,
-            '--model', $job->model(),
+            '--name', $job->model(),
             '--job-id', (string) $job->id(),
             '--reason', json_encode($job->reason(), JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE),
         ];

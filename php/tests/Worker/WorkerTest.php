@@ -70,7 +70,7 @@ final class WorkerTest extends TestCase
         self::assertFalse($worker->processNext(), 'queue is empty now');
 
         $argv = file((string) "{$this->dir}/argv", FILE_IGNORE_NEW_LINES);
-        self::assertSame(['--verbose', '--model', 'churn', '--job-id', (string) $id, '--reason', '{"alertnames":["DriftlineFeatureDrift"]}'], $argv);
+        self::assertSame(['--verbose', '--name', 'churn', '--job-id', (string) $id, '--reason', '{"alertnames":["DriftlineFeatureDrift"]}'], $argv);
         $job = $this->fixture->queue()->get($id);
         self::assertNotNull($job);
         self::assertSame([JobState::Succeeded, 0, '4', 'promoted'], [$job->state(), $job->exitCode(), $job->modelVersion(), $job->promotion()]);
