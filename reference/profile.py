@@ -2,6 +2,9 @@
 
 The format is documented in docs/reference-profile.md. It is JSON, versioned by
 ``format_version``; a reader refuses versions it does not know rather than guess.
+Version 2 added the model's task and what a regression model needs (the
+distribution of its predicted values, of the target, and its holdout errors);
+version-1 documents still load, as classifiers.
 """
 
 from __future__ import annotations
@@ -15,14 +18,25 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from driftline.tasks import DEFAULT_TASK, TASKS, Task
 from reference.binning import DEFAULT_BINS, bin_counts, quantile_edges
 
 FORMAT: Final = "driftline.reference-profile"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+# Versions this reader understands; version 1 has no task (a classifier).
+READABLE_VERSIONS: Final = (1, 2)
 # Bounded so the profile stays small (a few hundred kB) whatever the training set size.
 DEFAULT_SAMPLE_SIZE: Final = 10_000
 
 FeatureKind = Literal["numeric", "categorical"]
+
+# A regression profile's holdout error figures, in this order. Training logs the same
+# names as MLflow metrics (training/regression_metrics.py): mean absolute error, root
+# mean squared error, R², and mean error = mean(prediction - target), the bias
+# (positive: the model over-predicts).
+HOLDOUT_ERROR_KEYS: Final = ("mae", "rmse", "r2", "mean_error")
+# The ``name`` of a regression profile's predicted-value reference.
+PREDICTED_VALUES_NAME: Final = "prediction"
 
 
 class ProfileFormatError(ValueError):
@@ -54,6 +68,14 @@ FeatureReference = NumericReference | CategoricalReference
 
 @dataclass(frozen=True)
 class ReferenceProfile:
+    """What a version was trained on and predicted on its holdout.
+
+    ``format_version`` is the version of the document the profile was read from
+    (``FORMAT_VERSION`` for one built here); ``dumps`` always writes the current one.
+    A regression profile has ``classes == ()``, ``prediction_class_fractions == {}``
+    and the three regression fields set; a classifier's are None.
+    """
+
     model_name: str
     rows: int
     target: str
@@ -64,6 +86,13 @@ class ReferenceProfile:
     created_at: float
     format_version: int = FORMAT_VERSION
     extra: Mapping[str, Any] = field(default_factory=dict)
+    task: Task = DEFAULT_TASK
+    # Regression: the model's predicted values on the holdout (name PREDICTED_VALUES_NAME).
+    predicted_values: NumericReference | None = None
+    # Regression: the target's values in the training rows (name: the target column).
+    target_values: NumericReference | None = None
+    # Regression: HOLDOUT_ERROR_KEYS -> the figure on the holdout.
+    holdout_errors: Mapping[str, float] | None = None
 
     def feature(self, name: str) -> FeatureReference:
         for f in self.features:
@@ -120,6 +149,25 @@ def build_categorical(name: str, values: pd.Series) -> CategoricalReference:
     )
 
 
+def _feature_references(
+    features: pd.DataFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    n_bins: int,
+    sample_size: int,
+    seed: int,
+) -> tuple[FeatureReference, ...]:
+    refs: list[FeatureReference] = []
+    for col in features.columns:
+        if col in numeric:
+            refs.append(build_numeric(col, features[col], n_bins, sample_size, seed))
+        elif col in categorical:
+            refs.append(build_categorical(col, features[col]))
+        else:
+            raise ValueError(f"column {col!r} is neither numeric nor categorical")
+    return tuple(refs)
+
+
 def build_profile(
     *,
     model_name: str,
@@ -134,15 +182,8 @@ def build_profile(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     seed: int = 0,
 ) -> ReferenceProfile:
-    """Profile ``features`` (the training inputs) and the holdout's predicted classes."""
-    refs: list[FeatureReference] = []
-    for col in features.columns:
-        if col in numeric:
-            refs.append(build_numeric(col, features[col], n_bins, sample_size, seed))
-        elif col in categorical:
-            refs.append(build_categorical(col, features[col]))
-        else:
-            raise ValueError(f"column {col!r} is neither numeric nor categorical")
+    """A classifier's profile: ``features`` (the training inputs) and the holdout's classes."""
+    refs = _feature_references(features, numeric, categorical, n_bins, sample_size, seed)
     preds = pd.Series([category_key(p) for p in holdout_predictions])
     class_keys = tuple(category_key(c) for c in classes)
     counts = preds.value_counts()
@@ -153,28 +194,86 @@ def build_profile(
         rows=len(features),
         target=target,
         classes=class_keys,
-        features=tuple(refs),
+        features=refs,
         prediction_class_fractions=fractions,
         prediction_rows=n_pred,
         created_at=created_at,
+        task="classification",
     )
 
 
+def _checked_errors(errors: Mapping[str, float], where: str) -> dict[str, float]:
+    if set(errors) != set(HOLDOUT_ERROR_KEYS):
+        raise ProfileFormatError(
+            f"{where} must have exactly {', '.join(HOLDOUT_ERROR_KEYS)}, got {sorted(errors)}"
+        )
+    return {k: _finite(errors[k], f"{where}.{k}") for k in HOLDOUT_ERROR_KEYS}
+
+
+def build_regression_profile(
+    *,
+    model_name: str,
+    features: pd.DataFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    target: str,
+    target_values: pd.Series,
+    holdout_predictions: Sequence[float],
+    holdout_errors: Mapping[str, float],
+    created_at: float,
+    n_bins: int = DEFAULT_BINS,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    seed: int = 0,
+) -> ReferenceProfile:
+    """A regression model's profile.
+
+    ``features`` and ``target_values`` are the training rows; ``holdout_predictions``
+    the model's predicted values on the holdout, binned and sampled like a numeric
+    feature; ``holdout_errors`` the figures training computed on the same holdout
+    (HOLDOUT_ERROR_KEYS), so the profile and the run's metrics are the same numbers.
+    """
+    refs = _feature_references(features, numeric, categorical, n_bins, sample_size, seed)
+    predicted = build_numeric(
+        PREDICTED_VALUES_NAME,
+        pd.Series(np.asarray(holdout_predictions, dtype=np.float64)),
+        n_bins,
+        sample_size,
+        seed,
+    )
+    return ReferenceProfile(
+        model_name=model_name,
+        rows=len(features),
+        target=target,
+        classes=(),
+        features=refs,
+        prediction_class_fractions={},
+        prediction_rows=predicted.count,
+        created_at=created_at,
+        task="regression",
+        predicted_values=predicted,
+        target_values=build_numeric(target, target_values, n_bins, sample_size, seed),
+        holdout_errors=_checked_errors(holdout_errors, "holdout_errors"),
+    )
+
+
+def _numeric_to_dict(f: NumericReference) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "kind": "numeric",
+        "missing_ratio": f.missing_ratio,
+        "count": f.count,
+        "bin_edges": list(f.bin_edges),
+        "bin_fractions": list(f.bin_fractions),
+        "sample": list(f.sample),
+    }
+
+
 def to_dict(profile: ReferenceProfile) -> dict[str, Any]:
+    """A document in the current format, whatever version ``profile`` was read from."""
     feats: list[dict[str, Any]] = []
     for f in profile.features:
         if isinstance(f, NumericReference):
-            feats.append(
-                {
-                    "name": f.name,
-                    "kind": "numeric",
-                    "missing_ratio": f.missing_ratio,
-                    "count": f.count,
-                    "bin_edges": list(f.bin_edges),
-                    "bin_fractions": list(f.bin_fractions),
-                    "sample": list(f.sample),
-                }
-            )
+            feats.append(_numeric_to_dict(f))
         else:
             feats.append(
                 {
@@ -187,7 +286,7 @@ def to_dict(profile: ReferenceProfile) -> dict[str, Any]:
             )
     return {
         "format": FORMAT,
-        "format_version": profile.format_version,
+        "format_version": FORMAT_VERSION,
         "model_name": profile.model_name,
         "created_at": profile.created_at,
         "rows": profile.rows,
@@ -199,7 +298,18 @@ def to_dict(profile: ReferenceProfile) -> dict[str, Any]:
             "class_fractions": dict(profile.prediction_class_fractions),
         },
         "extra": dict(profile.extra),
+        # Version 2. Written as null for a classifier, so every reader sees every key.
+        "task": profile.task,
+        "predicted_values": _optional_numeric(profile.predicted_values),
+        "target_values": _optional_numeric(profile.target_values),
+        "holdout_errors": (
+            None if profile.holdout_errors is None else dict(profile.holdout_errors)
+        ),
     }
+
+
+def _optional_numeric(ref: NumericReference | None) -> dict[str, Any] | None:
+    return None if ref is None else _numeric_to_dict(ref)
 
 
 def dumps(profile: ReferenceProfile) -> str:
@@ -213,52 +323,93 @@ def _finite(value: Any, where: str) -> float:
     return x
 
 
+def _numeric_from_dict(f: Mapping[str, Any]) -> NumericReference:
+    return NumericReference(
+        name=f["name"],
+        missing_ratio=_finite(f["missing_ratio"], f"{f['name']}.missing_ratio"),
+        count=int(f["count"]),
+        bin_edges=tuple(float(e) for e in f["bin_edges"]),
+        bin_fractions=tuple(float(x) for x in f["bin_fractions"]),
+        sample=tuple(float(x) for x in f["sample"]),
+    )
+
+
+def _feature_from_dict(f: Mapping[str, Any]) -> FeatureReference:
+    if f["kind"] == "numeric":
+        return _numeric_from_dict(f)
+    if f["kind"] == "categorical":
+        return CategoricalReference(
+            name=f["name"],
+            missing_ratio=_finite(f["missing_ratio"], f"{f['name']}.missing_ratio"),
+            count=int(f["count"]),
+            frequencies={str(k): float(v) for k, v in f["frequencies"].items()},
+        )
+    raise ProfileFormatError(f"feature {f['name']!r} has unknown kind {f['kind']!r}")
+
+
+@dataclass(frozen=True)
+class _TaskPart:
+    task: Task
+    predicted_values: NumericReference | None
+    target_values: NumericReference | None
+    holdout_errors: Mapping[str, float] | None
+
+
+def _task_part(doc: Mapping[str, Any], version: int) -> _TaskPart:
+    """The version-2 keys; a version-1 document is a classifier without them."""
+    if version == 1:
+        return _TaskPart(DEFAULT_TASK, None, None, None)
+    task = doc["task"]
+    if task not in TASKS:
+        raise ProfileFormatError(f"reference profile has unknown task {task!r}")
+    regression_keys = ("predicted_values", "target_values", "holdout_errors")
+    if task == "classification":
+        present = [k for k in regression_keys if doc[k] is not None]
+        if present:
+            raise ProfileFormatError(f"a classification profile has regression keys {present}")
+        return _TaskPart("classification", None, None, None)
+    absent = [k for k in regression_keys if doc[k] is None]
+    if absent:
+        raise ProfileFormatError(f"a regression profile lacks {absent}")
+    if doc["classes"] or doc["predictions"]["class_fractions"]:
+        raise ProfileFormatError("a regression profile has classes")
+    return _TaskPart(
+        "regression",
+        _numeric_from_dict(doc["predicted_values"]),
+        _numeric_from_dict(doc["target_values"]),
+        _checked_errors(doc["holdout_errors"], "holdout_errors"),
+    )
+
+
 def from_dict(doc: Mapping[str, Any]) -> ReferenceProfile:
     if doc.get("format") != FORMAT:
         raise ProfileFormatError(f"not a reference profile (format={doc.get('format')!r})")
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    # bool is an int to Python; a document saying ``true`` is not version 1.
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise ProfileFormatError(
             f"reference profile format_version {version!r} is not supported "
-            f"(this driftline reads {FORMAT_VERSION})"
+            f"(this driftline reads {', '.join(map(str, READABLE_VERSIONS))})"
         )
     try:
-        refs: list[FeatureReference] = []
-        for f in doc["features"]:
-            if f["kind"] == "numeric":
-                refs.append(
-                    NumericReference(
-                        name=f["name"],
-                        missing_ratio=_finite(f["missing_ratio"], f"{f['name']}.missing_ratio"),
-                        count=int(f["count"]),
-                        bin_edges=tuple(float(e) for e in f["bin_edges"]),
-                        bin_fractions=tuple(float(x) for x in f["bin_fractions"]),
-                        sample=tuple(float(x) for x in f["sample"]),
-                    )
-                )
-            elif f["kind"] == "categorical":
-                refs.append(
-                    CategoricalReference(
-                        name=f["name"],
-                        missing_ratio=_finite(f["missing_ratio"], f"{f['name']}.missing_ratio"),
-                        count=int(f["count"]),
-                        frequencies={str(k): float(v) for k, v in f["frequencies"].items()},
-                    )
-                )
-            else:
-                raise ProfileFormatError(f"feature {f['name']!r} has unknown kind {f['kind']!r}")
+        part = _task_part(doc, int(version))
         return ReferenceProfile(
             model_name=str(doc["model_name"]),
             rows=int(doc["rows"]),
             target=str(doc["target"]),
             classes=tuple(str(c) for c in doc["classes"]),
-            features=tuple(refs),
+            features=tuple(_feature_from_dict(f) for f in doc["features"]),
             prediction_class_fractions={
                 str(k): float(v) for k, v in doc["predictions"]["class_fractions"].items()
             },
             prediction_rows=int(doc["predictions"]["rows"]),
             created_at=float(doc["created_at"]),
+            format_version=int(version),
             extra=dict(doc.get("extra", {})),
+            task=part.task,
+            predicted_values=part.predicted_values,
+            target_values=part.target_values,
+            holdout_errors=part.holdout_errors,
         )
     except (KeyError, TypeError) as exc:
         raise ProfileFormatError(f"reference profile is missing or mistypes {exc}") from exc

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -8,13 +10,21 @@ import pytest
 
 from reference.binning import bin_counts, bin_indices, quantile_edges
 from reference.profile import (
+    FORMAT_VERSION,
+    HOLDOUT_ERROR_KEYS,
+    PREDICTED_VALUES_NAME,
     CategoricalReference,
     NumericReference,
     ProfileFormatError,
+    ReferenceProfile,
+    build_numeric,
     build_profile,
+    build_regression_profile,
     dumps,
     loads,
 )
+
+V1_FIXTURE = Path(__file__).parent / "fixtures" / "profile_v1.json"
 
 
 def test_bin_rule_is_left_open_right_closed_with_open_outer_bins() -> None:
@@ -93,10 +103,144 @@ def test_profile_round_trips_through_json() -> None:
 
 def test_reader_refuses_other_formats_and_versions() -> None:
     doc = json.loads(dumps(_profile()))  # type: ignore[arg-type]
-    with pytest.raises(ProfileFormatError, match="format_version 2"):
-        loads(json.dumps({**doc, "format_version": 2}))
+    for unknown in (3, 0, True, "2", None):
+        with pytest.raises(ProfileFormatError, match=f"format_version {unknown!r}"):
+            loads(json.dumps({**doc, "format_version": unknown}))
     with pytest.raises(ProfileFormatError, match="not a reference profile"):
         loads(json.dumps({**doc, "format": "other"}))
     broken = {**doc, "features": [{"name": "x", "kind": "numeric"}]}
     with pytest.raises(ProfileFormatError, match="missing"):
         loads(json.dumps(broken))
+
+
+def test_a_classifier_profile_is_version_2_with_task_classification() -> None:
+    p = _profile()
+    assert isinstance(p, ReferenceProfile)
+    assert (p.format_version, p.task) == (FORMAT_VERSION, "classification") == (2, "classification")
+    assert (p.predicted_values, p.target_values, p.holdout_errors) == (None, None, None)
+    doc = json.loads(dumps(p))
+    assert doc["format_version"] == 2
+    assert doc["task"] == "classification"
+    # Every reader sees every key: a classifier's regression keys are null.
+    assert doc["predicted_values"] is doc["target_values"] is doc["holdout_errors"] is None
+
+
+def test_the_committed_version_1_document_still_loads_as_a_classifier() -> None:
+    text = V1_FIXTURE.read_text()
+    assert json.loads(text)["format_version"] == 1
+    assert "task" not in json.loads(text)
+    p = loads(text)
+    assert p.format_version == 1
+    assert p.task == "classification"
+    assert (p.predicted_values, p.target_values, p.holdout_errors) == (None, None, None)
+    assert (p.model_name, p.target, p.rows, p.created_at) == ("churn", "churned", 40, 1795000000.0)
+    assert p.classes == ("0", "1")
+    assert p.prediction_rows == 14
+    assert p.prediction_class_fractions == pytest.approx({"0": 9 / 14, "1": 5 / 14})
+    tenure = p.feature("tenure_months")
+    assert isinstance(tenure, NumericReference)
+    assert (tenure.count, len(tenure.sample), len(tenure.bin_edges)) == (38, 20, 9)
+    assert tenure.missing_ratio == pytest.approx(2 / 40)
+    contract = p.feature("contract_type")
+    assert isinstance(contract, CategoricalReference)
+    assert sum(contract.frequencies.values()) == pytest.approx(1.0)
+    assert p.extra == {"note": "written by driftline format version 1"}
+    # Written again, it is a version-2 document that reads back as the same classifier.
+    again = loads(dumps(p))
+    assert again.format_version == 2
+    assert again == ReferenceProfile(**{**p.__dict__, "format_version": 2})
+
+
+def _regression_profile(sample_size: int = 50) -> ReferenceProfile:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"size": rng.normal(80, 20, 300), "kind": rng.choice(["a", "b"], 300)})
+    target = pd.Series(frame["size"] * 3000 + rng.normal(0, 100, 300), name="price")
+    preds = (frame["size"] * 3000).to_numpy()[:120]
+    errors = {"mae": 80.5, "rmse": 100.25, "r2": 0.99, "mean_error": -1.5}
+    return build_regression_profile(
+        model_name="houses",
+        features=frame,
+        numeric=["size"],
+        categorical=["kind"],
+        target="price",
+        target_values=target,
+        holdout_predictions=list(preds),
+        holdout_errors=errors,
+        created_at=5.0,
+        sample_size=sample_size,
+    )
+
+
+def test_regression_profile_contents() -> None:
+    p = _regression_profile()
+    assert p.task == "regression"
+    assert p.classes == ()
+    assert p.prediction_class_fractions == {}
+    assert p.prediction_rows == 120
+    assert p.rows == 300
+    assert p.holdout_errors == {"mae": 80.5, "rmse": 100.25, "r2": 0.99, "mean_error": -1.5}
+    assert p.predicted_values is not None and p.target_values is not None
+    assert p.predicted_values.name == PREDICTED_VALUES_NAME
+    assert p.target_values.name == "price"
+    # The same bins and bounded KS sample as a numeric feature, from build_numeric.
+    rng = np.random.default_rng(3)
+    frame_size = rng.normal(80, 20, 300)
+    assert p.predicted_values == build_numeric(
+        PREDICTED_VALUES_NAME, pd.Series(frame_size[:120] * 3000), sample_size=50
+    )
+    assert p.target_values.count == 300
+    assert len(p.target_values.sample) == 50
+    assert len(p.target_values.bin_fractions) == 10
+    assert p.feature_names == ("size", "kind")
+
+
+def test_regression_profile_round_trips_through_json() -> None:
+    p = _regression_profile()
+    doc = json.loads(dumps(p))
+    assert doc["task"] == "regression"
+    assert doc["classes"] == []
+    assert doc["predictions"] == {"rows": 120, "class_fractions": {}}
+    assert doc["predicted_values"]["kind"] == "numeric"
+    assert list(doc["holdout_errors"]) == list(HOLDOUT_ERROR_KEYS)
+    assert loads(dumps(p)) == p
+
+
+def test_regression_profile_needs_exactly_the_four_errors() -> None:
+    with pytest.raises(ProfileFormatError, match="exactly mae, rmse, r2, mean_error"):
+        build_regression_profile(
+            model_name="m",
+            features=pd.DataFrame({"x": [1.0, 2.0]}),
+            numeric=["x"],
+            categorical=[],
+            target="y",
+            target_values=pd.Series([1.0, 2.0]),
+            holdout_predictions=[1.5],
+            holdout_errors={"mae": 1.0, "rmse": 1.0, "r2": 0.5},
+            created_at=0.0,
+        )
+
+
+def _mutated(doc: dict[str, Any], **changes: Any) -> str:
+    return json.dumps({**doc, **changes})
+
+
+def test_reader_refuses_inconsistent_version_2_documents() -> None:
+    reg = json.loads(dumps(_regression_profile()))
+    cls = json.loads(dumps(_profile()))  # type: ignore[arg-type]
+    cases = [
+        (_mutated(reg, task="ranking"), "unknown task 'ranking'"),
+        (_mutated(reg, predicted_values=None), r"lacks \['predicted_values'\]"),
+        (_mutated(reg, holdout_errors=None), r"lacks \['holdout_errors'\]"),
+        (_mutated(reg, classes=["0"]), "regression profile has classes"),
+        (_mutated(reg, holdout_errors={"mae": 1.0}), "must have exactly"),
+        (
+            _mutated(reg, holdout_errors={**reg["holdout_errors"], "rmse": "NaN"}),
+            "holdout_errors.rmse is not a finite number",
+        ),
+        (_mutated(cls, target_values=reg["target_values"]), "classification profile has"),
+        (json.dumps({k: v for k, v in reg.items() if k != "task"}), "missing"),
+        (json.dumps({k: v for k, v in cls.items() if k != "holdout_errors"}), "missing"),
+    ]
+    for text, message in cases:
+        with pytest.raises(ProfileFormatError, match=message):
+            loads(text)
