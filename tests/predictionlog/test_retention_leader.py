@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from predictionlog.records import PredictionRecord
 from predictionlog.retention import RetentionPolicy
 from predictionlog.retention_leader import RetentionLeader
 from predictionlog.store import PredictionStore
+from tests.support.eventually import eventually
 from tests.support.log_rows import count_predictions, get_predictions, insert_predictions
-
-
-def eventually(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _prediction(created_at: float) -> PredictionRecord:

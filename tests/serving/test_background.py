@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from driftline import registry
@@ -12,18 +10,10 @@ from serving.app import create_app, runtime_of
 from serving.reload_signal import ReloadSignal
 from tests.serving.conftest import app_config
 from tests.serving.records import one_record
+from tests.support.eventually import eventually
 from tests.support.model_store import make_trained_store
 from training.dataset import load
 from training.train import TrainOptions, fit_and_log
-
-
-def eventually(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_reload_signal_reaches_every_watcher_once(tmp_path: Path) -> None:
