@@ -197,7 +197,24 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "driftline_prediction_psi",
         "gauge",
         _MV,
-        "PSI of the predicted-class distribution against the reference.",
+        "PSI of the predictions against the reference: the predicted-class shares of a "
+        "classifier, the predicted values (binned like a numeric feature) of a regression model.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_prediction_ks_statistic",
+        "gauge",
+        _MV,
+        "Two-sample Kolmogorov-Smirnov statistic of a regression model's predicted values "
+        "against its holdout's.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_prediction_ks_p_value",
+        "gauge",
+        _MV,
+        "P-value of the KS test of a regression model's predicted values (lower means "
+        "stronger evidence of drift).",
         "exporter",
     ),
     MetricSpec(
@@ -271,6 +288,44 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "gauge",
         _MV,
         "ROC AUC over the labelled window, when both classes are present.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_mean_absolute_error",
+        "gauge",
+        _MV,
+        "Mean absolute error over the labelled window, in the target's unit; regression only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_root_mean_squared_error",
+        "gauge",
+        _MV,
+        "Root mean squared error over the labelled window, in the target's unit; regression only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_r2",
+        "gauge",
+        _MV,
+        "Coefficient of determination (R², 1 is perfect, below 0 is worse than the mean) over "
+        "the labelled window; regression only, absent when every label is the same.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_mean_error",
+        "gauge",
+        _MV,
+        "Mean of prediction minus label (bias; above 0: predicts too high) over the labelled "
+        "window, in the target's unit; regression only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_reference_mean_absolute_error",
+        "gauge",
+        _MV,
+        "Mean absolute error of the version on its training holdout (reference profile), in "
+        "the target's unit: what the labelled window's is compared with; regression only.",
         "exporter",
     ),
     MetricSpec(

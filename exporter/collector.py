@@ -56,8 +56,17 @@ def _perf(v: VersionResult, figure: str) -> float | None:
     return value
 
 
+def _errors(v: VersionResult, figure: str) -> float | None:
+    if v.regression_errors is None:
+        return None
+    value: float | None = getattr(v.regression_errors, figure)
+    return value
+
+
 _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...] = (
     ("driftline_prediction_psi", lambda v: v.prediction_psi),
+    ("driftline_prediction_ks_statistic", lambda v: v.prediction_ks_statistic),
+    ("driftline_prediction_ks_p_value", lambda v: v.prediction_ks_p_value),
     ("driftline_model_drift_detected", lambda v: None if v.drift is None else float(v.drift)),
     (
         "driftline_model_drifted_features",
@@ -68,6 +77,11 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
     ("driftline_model_recall_ratio", lambda v: _perf(v, "recall")),
     ("driftline_model_f1_ratio", lambda v: _perf(v, "f1")),
     ("driftline_model_roc_auc_ratio", lambda v: _perf(v, "roc_auc")),
+    ("driftline_model_mean_absolute_error", lambda v: _errors(v, "mean_absolute_error")),
+    ("driftline_model_root_mean_squared_error", lambda v: _errors(v, "root_mean_squared_error")),
+    ("driftline_model_r2", lambda v: _errors(v, "r2")),
+    ("driftline_model_mean_error", lambda v: _errors(v, "mean_error")),
+    ("driftline_reference_mean_absolute_error", lambda v: v.holdout_mean_absolute_error),
     ("driftline_window_last_label_timestamp_seconds", lambda v: v.last_label_at),
 )
 

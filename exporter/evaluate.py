@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from exporter.prepared import PreparedProfile
+from exporter.prepared import PreparedNumeric, PreparedProfile
 from exporter.results import FeatureResult, VersionResult
 from exporter.settings import ExporterConfig
 from exporter.stats.chi2 import chi_square
 from exporter.stats.ks import ks_from_counts
 from exporter.stats.performance import Performance, multiclass_performance, performance
 from exporter.stats.psi import psi_from_counts
+from exporter.stats.regression import RegressionErrors, regression_errors
 from exporter.stats.verdict import FeatureEvidence, PredictionEvidence, decide
-from exporter.window import LabelledData
-from exporter.window_counts import WindowCounts
+from exporter.window import LabelledData, LabelledValues
+from exporter.window_counts import NumericCounts, WindowCounts
 
 
 def _missing_ratio(missing: int, size: int, config: ExporterConfig) -> float | None:
     return missing / size if size >= config.min_samples else None
+
+
+def numeric_drift(
+    ref: PreparedNumeric, c: NumericCounts, config: ExporterConfig
+) -> tuple[float, float | None, float | None]:
+    """PSI, KS statistic and KS p-value of one numeric quantity (a feature, predicted values)."""
+    psi = psi_from_counts(ref.fractions, c.bins, config.psi_epsilon)
+    if ref.ks is None or c.ks_le is None or c.ks_lt is None:
+        return psi, None, None
+    ks = ks_from_counts(ref.ks, c.ks_le, c.ks_lt, c.samples)
+    return psi, ks.statistic, ks.p_value
 
 
 def numeric_features(
@@ -35,11 +47,7 @@ def numeric_features(
         if n < config.min_samples:
             out.append(base)
             continue
-        psi = psi_from_counts(ref.fractions, c.bins, config.psi_epsilon)
-        ks_stat = ks_p = None
-        if ref.ks is not None and c.ks_le is not None and c.ks_lt is not None:
-            ks = ks_from_counts(ref.ks, c.ks_le, c.ks_lt, n)
-            ks_stat, ks_p = ks.statistic, ks.p_value
+        psi, ks_stat, ks_p = numeric_drift(ref, c, config)
         out.append(replace(base, psi=psi, ks_statistic=ks_stat, ks_p_value=ks_p))
     return out
 
@@ -85,6 +93,19 @@ def prediction_psi(
     return psi_from_counts(prepared.class_shares, counts.predicted, config.psi_epsilon)
 
 
+def prediction_evidence(
+    prepared: PreparedProfile, counts: WindowCounts, config: ExporterConfig
+) -> PredictionEvidence:
+    """Predicted-class PSI (classifier), or PSI and KS of the predicted values (regression)."""
+    if prepared.task == "classification":
+        return PredictionEvidence(psi=prediction_psi(prepared, counts, config))
+    ref, c = prepared.predicted_values, counts.predicted_values
+    if ref is None or c is None or c.samples < config.min_samples:
+        return PredictionEvidence(psi=None)
+    psi, ks_stat, ks_p = numeric_drift(ref, c, config)
+    return PredictionEvidence(psi=psi, p_value=ks_p, ks_statistic=ks_stat)
+
+
 def labelled_performance(
     prepared: PreparedProfile, data: LabelledData, config: ExporterConfig
 ) -> Performance | None:
@@ -102,18 +123,31 @@ def labelled_performance(
     )
 
 
+def labelled_errors(data: LabelledValues, config: ExporterConfig) -> RegressionErrors | None:
+    if data.label.size < config.min_labelled:
+        return None
+    return regression_errors(data.predicted, data.label)
+
+
+def holdout_mae(prepared: PreparedProfile) -> float | None:
+    errors = prepared.profile.holdout_errors
+    return None if errors is None else errors.get("mae")
+
+
 def evaluate(
     prepared: PreparedProfile,
     window: WindowCounts,
-    labelled: LabelledData,
+    labelled: LabelledData | LabelledValues,
     last_label_at: float | None,
     config: ExporterConfig,
 ) -> VersionResult:
     features = numeric_features(prepared, window, config)
     features += categorical_features(prepared, window, config)
-    pred_psi = prediction_psi(prepared, window, config)
+    prediction = prediction_evidence(prepared, window, config)
     drift: bool | None = None
     drifted: int | None = None
+    prediction_drift: bool | None = None
+    prediction_adjusted: float | None = None
     if window.size >= config.min_samples:
         evidence = [
             FeatureEvidence(
@@ -126,7 +160,7 @@ def evaluate(
             )
             for f in features
         ]
-        verdict = decide(evidence, PredictionEvidence(psi=pred_psi), config.rule)
+        verdict = decide(evidence, prediction, config.rule)
         features = [
             replace(
                 f,
@@ -136,6 +170,12 @@ def evaluate(
             for f in features
         ]
         drift, drifted = verdict.drift, verdict.drifted_features
+        prediction_drift = verdict.prediction_drift
+        prediction_adjusted = verdict.prediction_adjusted_p_value
+    if isinstance(labelled, LabelledValues):
+        perf, errors = None, labelled_errors(labelled, config)
+    else:
+        perf, errors = labelled_performance(prepared, labelled, config), None
     return VersionResult(
         model=prepared.model,
         version=prepared.version,
@@ -144,8 +184,15 @@ def evaluate(
         labelled_samples=int(labelled.label.size),
         last_label_at=last_label_at,
         features=tuple(features),
-        prediction_psi=pred_psi,
-        performance=labelled_performance(prepared, labelled, config),
+        prediction_psi=prediction.psi,
+        performance=perf,
         drift=drift,
         drifted_features=drifted,
+        task=prepared.task,
+        prediction_ks_statistic=prediction.ks_statistic,
+        prediction_ks_p_value=prediction.p_value,
+        prediction_adjusted_p_value=prediction_adjusted,
+        prediction_drift=prediction_drift,
+        regression_errors=errors,
+        holdout_mean_absolute_error=holdout_mae(prepared),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from driftline.tasks import DEFAULT_TASK, Task
 from exporter.stats.ks import KsReference
 from reference.profile import CategoricalReference, NumericReference, ReferenceProfile
 
@@ -40,8 +41,11 @@ class PreparedProfile:
     profile: ReferenceProfile
     numeric: tuple[PreparedNumeric, ...]
     categorical: tuple[PreparedCategorical, ...]
-    classes: tuple[str, ...]
+    classes: tuple[str, ...]  # empty for a regression model
     class_shares: FloatArray  # reference predicted-class shares, then 0 for other classes
+    task: Task = DEFAULT_TASK
+    # Regression: the holdout's predicted values, binned and sampled like a numeric feature.
+    predicted_values: PreparedNumeric | None = None
 
     @property
     def positive_class(self) -> str:
@@ -74,6 +78,7 @@ def prepare(model: str, version: str, run_id: str, profile: ReferenceProfile) ->
         [profile.prediction_class_fractions.get(c, 0.0) for c in classes] + [0.0],
         dtype=np.float64,
     )
+    predicted = profile.predicted_values
     return PreparedProfile(
         model=model,
         version=version,
@@ -83,4 +88,6 @@ def prepare(model: str, version: str, run_id: str, profile: ReferenceProfile) ->
         categorical=categorical,
         classes=classes,
         class_shares=shares,
+        task=profile.task,
+        predicted_values=None if predicted is None else _numeric(predicted),
     )

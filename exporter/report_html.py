@@ -39,6 +39,27 @@ def _performance(perf: Performance | None) -> str:
     return line
 
 
+def _errors(v: VersionResult) -> str:
+    e = v.regression_errors
+    holdout = f" (holdout MAE {_fmt(v.holdout_mean_absolute_error)})"
+    if e is None:
+        return "fewer labelled predictions than the minimum" + holdout
+    return (
+        f"MAE {_fmt(e.mean_absolute_error)}{holdout}, RMSE {_fmt(e.root_mean_squared_error)}, "
+        f"R&sup2; {_fmt(e.r2)}, mean error {_fmt(e.mean_error)}"
+    )
+
+
+def _prediction(v: VersionResult) -> str:
+    if v.task == "regression":
+        return (
+            f"Predicted-value PSI: {_fmt(v.prediction_psi)}, KS {_fmt(v.prediction_ks_statistic)}"
+            f" (p {_fmt(v.prediction_ks_p_value)}, Holm p {_fmt(v.prediction_adjusted_p_value)})"
+            f": {_flag(v.prediction_drift)}."
+        )
+    return f"Predicted-class PSI: {_fmt(v.prediction_psi)}."
+
+
 def _version(v: VersionResult) -> str:
     rows = []
     for f in sorted(v.features, key=lambda f: (f.kind, f.name)):
@@ -51,12 +72,12 @@ def _version(v: VersionResult) -> str:
             f"<td>{_fmt(p)}</td><td>{_fmt(f.adjusted_p_value)}</td>"
             f"<td>{_fmt(f.unseen_ratio)}</td><td>{_flag(f.drift)}</td></tr>"
         )
-    perf_line = _performance(v.performance)
+    perf_line = _errors(v) if v.task == "regression" else _performance(v.performance)
     return (
         f"<h2>{html.escape(v.model)} version {html.escape(v.version)}: {_flag(v.drift)}</h2>"
         f"<p>Reference run {html.escape(v.run_id)}. Window: {v.window_samples} predictions, "
         f"{v.labelled_samples} labelled. Drifted features: {v.drifted_features}. "
-        f"Predicted-class PSI: {_fmt(v.prediction_psi)}.</p>"
+        f"{_prediction(v)}</p>"
         f"<p>Performance: {perf_line}.</p>"
         "<table><tr><th>feature</th><th>kind</th><th>samples</th><th>missing</th>"
         "<th>PSI</th><th>KS / &chi;&sup2;</th><th>p-value</th><th>Holm p</th>"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from driftline.tasks import DEFAULT_TASK, Task
 from exporter.stats.performance import Performance
+from exporter.stats.regression import RegressionErrors
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,18 @@ class VersionResult:
     labelled_samples: int
     last_label_at: float | None
     features: tuple[FeatureResult, ...]
+    # Predicted classes (classifier) or predicted values (regression) against the reference.
     prediction_psi: float | None
-    performance: Performance | None  # None: fewer labelled samples than the minimum
+    performance: Performance | None  # classifiers; None: fewer labelled samples than the minimum
     drift: bool | None  # None: window below the minimum, no verdict
     drifted_features: int | None
+    task: Task = DEFAULT_TASK
+    prediction_ks_statistic: float | None = None  # regression: KS of the predicted values
+    prediction_ks_p_value: float | None = None
+    prediction_adjusted_p_value: float | None = None  # Holm-adjusted, as the verdict used it
+    prediction_drift: bool | None = None  # None: no verdict
+    regression_errors: RegressionErrors | None = None  # regression; None: below the minimum
+    holdout_mean_absolute_error: float | None = None  # regression: the profile's holdout MAE
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ everything with one ``bincount`` per column and no masking: it only selects
 slots and counts. The ring keeps the ``capacity`` newest rows
 in arrival (``seq``) order; the drift and the labelled windows are subsets of
 it selected by count and by prediction time.
+
+What a version predicts is kept by its task's columns: a classifier's predicted
+class code, positive-class score and label code (``ClassColumns``); a regression
+model's predicted value and label as floats, with the predicted value's PSI bin
+and KS positions against the profile's predicted-value reference
+(``ValueColumns``). A version only allocates its own task's columns.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from exporter.prepared import PreparedProfile
+from driftline.regression_values import parse_value_text
+from exporter.prepared import PreparedNumeric, PreparedProfile
 from exporter.records import LoggedPrediction
 from exporter.stats.ks import positions
 from reference.binning import bin_indices
@@ -32,6 +39,7 @@ OTHER_CLASS: Final = -1  # a class (predicted or true) the reference does not li
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 I32Array = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
 
 
 Selection = IntArray | slice
@@ -48,6 +56,15 @@ def missing_position(distinct: int) -> int:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """One numeric quantity placed against its reference, one entry per row (1-D)."""
+
+    bins: IntArray  # PSI bin, missing_bin() when the value is missing
+    ks_below: IntArray  # distinct reference values < value, missing_position() if missing
+    ks_at_or_below: IntArray  # distinct reference values <= value, idem
+
+
+@dataclass(frozen=True)
 class WindowData:
     """The drift window's columns, one entry per prediction (rows: features)."""
 
@@ -57,15 +74,24 @@ class WindowData:
     ks_at_or_below: IntArray  # distinct reference values <= value, idem
     categorical_codes: IntArray  # 0..K-1 known, K unseen, K+1 missing
     predicted: IntArray  # class index, OTHER_CLASS for a class not in the reference
+    predicted_values: Placed | None = None  # regression: the predicted values, placed
 
 
 @dataclass(frozen=True)
 class LabelledData:
-    """The labelled window's columns: only predictions whose label has arrived."""
+    """A classifier's labelled window: only predictions whose label has arrived."""
 
     predicted: IntArray
     label: IntArray
     positive_score: FloatArray  # NaN when the probability was not logged
+
+
+@dataclass(frozen=True)
+class LabelledValues:
+    """A regression model's labelled window: finite predicted values and their labels."""
+
+    predicted: FloatArray
+    label: FloatArray
 
 
 def _to_float(value: object) -> float:
@@ -87,6 +113,135 @@ def parse_numeric(values: list[object]) -> FloatArray:
     return arr
 
 
+def value_or_nan(text: str | None) -> float:
+    """A regression value from its log text (driftline/regression_values.py), NaN if none."""
+    if text is None:
+        return math.nan
+    try:
+        return parse_value_text(text)
+    except ValueError:  # a row not written by value_text: counted as missing
+        return math.nan
+
+
+def place(ref: PreparedNumeric, values: FloatArray) -> Placed:
+    """PSI bins and KS positions of ``values`` (NaN: missing) against ``ref``."""
+    finite = np.isfinite(values)
+    bins = np.full(values.size, missing_bin(ref.edges), dtype=np.int64)
+    bins[finite] = bin_indices(values[finite], ref.edges)
+    distinct = 0 if ref.ks is None else ref.ks.distinct.size
+    below = np.full(values.size, missing_position(distinct), dtype=np.int64)
+    at_or_below = below.copy()
+    if ref.ks is not None:
+        below[finite], at_or_below[finite] = positions(ref.ks, values[finite])
+    return Placed(bins=bins, ks_below=below, ks_at_or_below=at_or_below)
+
+
+class TaskColumns(Protocol):
+    """The columns of what a version predicts, and its labels."""
+
+    def add(self, slots: IntArray, rows: Sequence[LoggedPrediction]) -> None: ...
+    def set_label(self, slot: int, label: str) -> None: ...
+    def has_label(self) -> BoolArray: ...
+    def predicted(self, slots: Selection) -> IntArray: ...
+    def predicted_values(self, slots: Selection) -> Placed | None: ...
+    def labelled(self, slots: Selection) -> LabelledData | LabelledValues: ...
+
+
+class ClassColumns:
+    """A classifier's predicted class code, positive-class score and label code per slot."""
+
+    def __init__(self, prepared: PreparedProfile, capacity: int) -> None:
+        self._predicted = np.full(capacity, OTHER_CLASS, dtype=np.int32)
+        self._score = np.full(capacity, np.nan, dtype=np.float64)
+        self._label = np.full(capacity, NO_LABEL, dtype=np.int32)
+        self._code = {c: i for i, c in enumerate(prepared.classes)}
+        self._positive = prepared.positive_class if prepared.classes else None
+
+    def _class(self, value: str) -> int:
+        return self._code.get(value, OTHER_CLASS)
+
+    def add(self, slots: IntArray, rows: Sequence[LoggedPrediction]) -> None:
+        self._predicted[slots] = [self._class(r.predicted_class) for r in rows]
+        positive = self._positive
+        self._score[slots] = parse_numeric(
+            [None if positive is None else r.probabilities.get(positive) for r in rows]
+        )
+        self._label[slots] = [NO_LABEL if r.label is None else self._class(r.label) for r in rows]
+
+    def set_label(self, slot: int, label: str) -> None:
+        self._label[slot] = self._class(label)
+
+    def has_label(self) -> BoolArray:
+        mask: BoolArray = self._label != NO_LABEL
+        return mask
+
+    def predicted(self, slots: Selection) -> IntArray:
+        return self._predicted[slots].astype(np.int64)
+
+    def predicted_values(self, slots: Selection) -> Placed | None:
+        return None
+
+    def labelled(self, slots: Selection) -> LabelledData:
+        return LabelledData(
+            predicted=self._predicted[slots].astype(np.int64),
+            label=self._label[slots].astype(np.int64),
+            positive_score=self._score[slots],
+        )
+
+
+class ValueColumns:
+    """A regression model's predicted value and label per slot (NaN: none), and the
+    predicted value's PSI bin and KS positions against the profile's reference."""
+
+    def __init__(self, ref: PreparedNumeric | None, capacity: int) -> None:
+        self._ref = ref
+        self._value = np.full(capacity, np.nan, dtype=np.float64)
+        self._label = np.full(capacity, np.nan, dtype=np.float64)
+        n = 0 if ref is None else capacity  # no reference: nothing to place against
+        self._bins = np.zeros(n, dtype=np.int64)
+        self._below = np.zeros(n, dtype=np.int64)
+        self._at_or_below = np.zeros(n, dtype=np.int64)
+
+    def add(self, slots: IntArray, rows: Sequence[LoggedPrediction]) -> None:
+        values = np.array([value_or_nan(r.predicted_class) for r in rows], dtype=np.float64)
+        self._value[slots] = values
+        self._label[slots] = [value_or_nan(r.label) for r in rows]
+        if self._ref is not None:
+            placed = place(self._ref, values)
+            self._bins[slots] = placed.bins
+            self._below[slots] = placed.ks_below
+            self._at_or_below[slots] = placed.ks_at_or_below
+
+    def set_label(self, slot: int, label: str) -> None:
+        self._label[slot] = value_or_nan(label)
+
+    def has_label(self) -> BoolArray:
+        # A label is usable only beside a prediction that parsed.
+        mask: BoolArray = np.isfinite(self._label) & np.isfinite(self._value)
+        return mask
+
+    def predicted(self, slots: Selection) -> IntArray:
+        return np.zeros(0, dtype=np.int64)  # no classes
+
+    def predicted_values(self, slots: Selection) -> Placed | None:
+        if self._ref is None:
+            return None
+        return Placed(
+            bins=self._bins[slots],
+            ks_below=self._below[slots],
+            ks_at_or_below=self._at_or_below[slots],
+        )
+
+    def labelled(self, slots: Selection) -> LabelledValues:
+        return LabelledValues(predicted=self._value[slots], label=self._label[slots])
+
+
+def task_columns(prepared: PreparedProfile, capacity: int) -> TaskColumns:
+    if prepared.task == "regression":
+        return ValueColumns(prepared.predicted_values, capacity)
+    return ClassColumns(prepared, capacity)
+
+
 class VersionWindow:
     def __init__(self, prepared: PreparedProfile, capacity: int) -> None:
         if capacity < 1:
@@ -96,9 +251,7 @@ class VersionWindow:
         n_num, n_cat = len(prepared.numeric), len(prepared.categorical)
         self._order = np.full(capacity, -1, dtype=np.int64)  # arrival index per slot
         self._created_at = np.zeros(capacity, dtype=np.float64)
-        self._predicted = np.full(capacity, OTHER_CLASS, dtype=np.int32)
-        self._score = np.full(capacity, np.nan, dtype=np.float64)
-        self._label = np.full(capacity, NO_LABEL, dtype=np.int32)
+        self._outputs = task_columns(prepared, capacity)
         # int64 because bincount works on intp; smaller types cost a conversion per cycle.
         self._bins = np.zeros((n_num, capacity), dtype=np.int64)
         self._below = np.zeros((n_num, capacity), dtype=np.int64)
@@ -106,7 +259,6 @@ class VersionWindow:
         self._cat = np.zeros((n_cat, capacity), dtype=np.int64)
         self._ids: list[str | None] = [None] * capacity
         self._slot_of: dict[str, int] = {}
-        self._class_code = {c: i for i, c in enumerate(prepared.classes)}
         self._category_code = [
             {c: i for i, c in enumerate(p.categories)} for p in prepared.categorical
         ]
@@ -119,9 +271,6 @@ class VersionWindow:
 
     def __contains__(self, prediction_id: str) -> bool:
         return prediction_id in self._slot_of
-
-    def _class(self, value: str) -> int:
-        return self._class_code.get(value, OTHER_CLASS)
 
     def add(self, rows: Sequence[LoggedPrediction]) -> int:
         """Append rows in arrival order, skipping ids already held; returns rows added."""
@@ -146,23 +295,12 @@ class VersionWindow:
             self._slot_of[r.prediction_id] = s
         self._order[slots] = self.total + np.arange(b)
         self._created_at[slots] = [r.created_at for r in fresh]
-        self._predicted[slots] = [self._class(r.predicted_class) for r in fresh]
-        positive = self.prepared.positive_class
-        self._score[slots] = parse_numeric([r.probabilities.get(positive) for r in fresh])
-        self._label[slots] = [NO_LABEL if r.label is None else self._class(r.label) for r in fresh]
+        self._outputs.add(slots, fresh)
         for j, ref in enumerate(self.prepared.numeric):
-            values = parse_numeric([r.features.get(ref.name) for r in fresh])
-            finite = np.isfinite(values)
-            bins = np.full(b, missing_bin(ref.edges), dtype=np.int64)
-            bins[finite] = bin_indices(values[finite], ref.edges)
-            self._bins[j, slots] = bins
-            distinct = 0 if ref.ks is None else ref.ks.distinct.size
-            below = np.full(b, missing_position(distinct), dtype=np.int64)
-            at_or_below = below.copy()
-            if ref.ks is not None:
-                below[finite], at_or_below[finite] = positions(ref.ks, values[finite])
-            self._below[j, slots] = below
-            self._at_or_below[j, slots] = at_or_below
+            placed = place(ref, parse_numeric([r.features.get(ref.name) for r in fresh]))
+            self._bins[j, slots] = placed.bins
+            self._below[j, slots] = placed.ks_below
+            self._at_or_below[j, slots] = placed.ks_at_or_below
         for j, cat in enumerate(self.prepared.categorical):
             codes = self._category_code[j]
             unseen = cat.unseen_code
@@ -190,7 +328,7 @@ class VersionWindow:
         slot = self._slot_of.get(prediction_id)
         if slot is None:
             return False
-        self._label[slot] = self._class(label)
+        self._outputs.set_label(slot, label)
         self._note_label(received_at)
         return True
 
@@ -203,7 +341,7 @@ class VersionWindow:
         if since is not None:
             mask &= self._created_at >= since
         if labelled:
-            mask &= self._label != NO_LABEL
+            mask &= self._outputs.has_label()
         held = len(self)
         picked = int(np.count_nonzero(mask))
         if picked == held and (held == self.capacity or bool(mask[:held].all())):
@@ -223,12 +361,9 @@ class VersionWindow:
             ks_below=self._below[:, slots],
             ks_at_or_below=self._at_or_below[:, slots],
             categorical_codes=self._cat[:, slots],
-            predicted=self._predicted[slots].astype(np.int64),
+            predicted=self._outputs.predicted(slots),
+            predicted_values=self._outputs.predicted_values(slots),
         )
 
-    def labelled(self, slots: Selection) -> LabelledData:
-        return LabelledData(
-            predicted=self._predicted[slots].astype(np.int64),
-            label=self._label[slots].astype(np.int64),
-            positive_score=self._score[slots],
-        )
+    def labelled(self, slots: Selection) -> LabelledData | LabelledValues:
+        return self._outputs.labelled(slots)

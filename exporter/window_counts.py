@@ -39,15 +39,29 @@ class WindowCounts:
     numeric: tuple[NumericCounts, ...]  # in the order of PreparedProfile.numeric
     categorical: tuple[IntArray, ...]  # per feature: counts of codes 0..K-1, then unseen
     predicted: IntArray  # counts per reference class, then other classes
+    predicted_values: NumericCounts | None = None  # regression: the predicted values
+
+
+def _numeric_from_placed(
+    ref: PreparedNumeric, bins_at: IntArray, below: IntArray, at_or_below: IntArray
+) -> NumericCounts:
+    n_bins = ref.edges.size + 1
+    bins = np.bincount(bins_at, minlength=n_bins + 1)[:n_bins]
+    if ref.ks is None:
+        return NumericCounts(bins=bins, ks_le=None, ks_lt=None)
+    le, lt = counts_from_positions(ref.ks, below, at_or_below)
+    return NumericCounts(bins=bins, ks_le=le, ks_lt=lt)
 
 
 def _numeric_from_window(ref: PreparedNumeric, data: WindowData, j: int) -> NumericCounts:
-    n_bins = ref.edges.size + 1
-    bins = np.bincount(data.numeric_bins[j], minlength=n_bins + 1)[:n_bins]
-    if ref.ks is None:
-        return NumericCounts(bins=bins, ks_le=None, ks_lt=None)
-    le, lt = counts_from_positions(ref.ks, data.ks_below[j], data.ks_at_or_below[j])
-    return NumericCounts(bins=bins, ks_le=le, ks_lt=lt)
+    return _numeric_from_placed(ref, data.numeric_bins[j], data.ks_below[j], data.ks_at_or_below[j])
+
+
+def _values_from_window(prepared: PreparedProfile, data: WindowData) -> NumericCounts | None:
+    ref, placed = prepared.predicted_values, data.predicted_values
+    if ref is None or placed is None:
+        return None
+    return _numeric_from_placed(ref, placed.bins, placed.ks_below, placed.ks_at_or_below)
 
 
 def _categorical(ref: PreparedCategorical, codes: IntArray) -> IntArray:
@@ -70,6 +84,7 @@ def from_window(prepared: PreparedProfile, data: WindowData) -> WindowCounts:
             _categorical(r, data.categorical_codes[j]) for j, r in enumerate(prepared.categorical)
         ),
         predicted=_predicted(prepared, data.predicted),
+        predicted_values=_values_from_window(prepared, data),
     )
 
 
@@ -83,13 +98,22 @@ def numeric_from_values(ref: PreparedNumeric, values: FloatArray) -> NumericCoun
 
 
 def from_columns(
-    prepared: PreparedProfile, numeric: FloatArray, codes: IntArray, predicted: IntArray
+    prepared: PreparedProfile,
+    numeric: FloatArray,
+    codes: IntArray,
+    predicted: IntArray,
+    predicted_values: FloatArray | None = None,
 ) -> WindowCounts:
     """``numeric``: (features, n) floats, NaN missing; ``codes``: (features, n) with
-    0..K-1 known, K unseen, K+1 missing; ``predicted``: class index or -1."""
+    0..K-1 known, K unseen, K+1 missing; ``predicted``: class index or -1 (a classifier),
+    ``predicted_values``: floats, NaN missing (a regression model; ``predicted`` empty)."""
+    values = None
+    if predicted_values is not None and prepared.predicted_values is not None:
+        values = numeric_from_values(prepared.predicted_values, predicted_values)
     return WindowCounts(
-        size=int(predicted.size),
+        size=int(predicted.size if predicted_values is None else predicted_values.size),
         numeric=tuple(numeric_from_values(r, numeric[j]) for j, r in enumerate(prepared.numeric)),
         categorical=tuple(_categorical(r, codes[j]) for j, r in enumerate(prepared.categorical)),
         predicted=_predicted(prepared, predicted),
+        predicted_values=values,
     )

@@ -104,3 +104,34 @@ def log_labels(
     ]
     with engine.begin() as conn:
         conn.execute(insert(labels), rows)
+
+
+def log_rows(
+    engine: Engine,
+    frame: pd.DataFrame,
+    predicted: Sequence[str],
+    *,
+    model_name: str,
+    version: str = "1",
+    created_at: float = 1_700_000_000.0,
+    probabilities: Sequence[dict[str, float]] | None = None,
+) -> list[str]:
+    """Log ``frame``'s rows with the given predicted texts (a class, or a regression value's
+    ``value_text``) as the serving side does; returns the prediction ids."""
+    ids = [str(uuid.uuid4()) for _ in range(len(frame))]
+    records = frame.to_dict(orient="records")
+    rows = [
+        {
+            "prediction_id": ids[i],
+            "created_at": created_at,
+            "model_name": model_name,
+            "model_version": version,
+            "features": json.dumps({k: _json_value(v) for k, v in records[i].items()}),
+            "predicted_class": predicted[i],
+            "probabilities": json.dumps({} if probabilities is None else probabilities[i]),
+        }
+        for i in range(len(frame))
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(predictions), rows)
+    return ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from driftline.metric_catalog import METRICS
 from exporter.collector import DriftCollector
 from exporter.results import CycleResults, FeatureResult, VersionResult
 from exporter.stats.performance import ClassFigures, Performance
+from exporter.stats.regression import RegressionErrors
 
 GOLDEN = Path(__file__).parent / "golden" / "exposition.prom"
 
@@ -102,6 +104,45 @@ FIXED = CycleResults(
             drift=False,
             drifted_features=0,
         ),
+        # A regression model: error figures and the predicted values' PSI and KS.
+        VersionResult(
+            model="houses",
+            version="4",
+            run_id="dddd",
+            window_samples=2000,
+            labelled_samples=800,
+            last_label_at=1_700_000_160.0,
+            features=(
+                FeatureResult(
+                    name="area_m2",
+                    kind="numeric",
+                    samples=2000,
+                    missing_ratio=0.0,
+                    psi=0.01,
+                    ks_statistic=0.02,
+                    ks_p_value=0.4,
+                    adjusted_p_value=0.8,
+                    drift=False,
+                ),
+            ),
+            prediction_psi=0.31,
+            performance=None,
+            drift=True,
+            drifted_features=0,
+            task="regression",
+            prediction_ks_statistic=0.21,
+            prediction_ks_p_value=3e-40,
+            prediction_adjusted_p_value=6e-40,
+            prediction_drift=True,
+            regression_errors=RegressionErrors(
+                samples=800,
+                mean_absolute_error=21500.5,
+                root_mean_squared_error=30250.25,
+                r2=-0.125,
+                mean_error=-18000.0,
+            ),
+            holdout_mean_absolute_error=16000.0,
+        ),
     ),
     last_run_at=1_700_000_200.0,
     last_success_at=1_700_000_170.0,
@@ -184,3 +225,38 @@ def test_multiclass_versions_export_macro_and_per_class_figures() -> None:
     assert 'driftline_model_class_recall_ratio{class="low",model="tier",version="1"} 0.0' in text
     assert 'driftline_model_roc_auc_ratio{model="tier"' not in text
     assert 'driftline_model_class_f1_ratio{class="1",model="churn"' not in text
+
+
+def test_regression_versions_export_error_figures_and_prediction_ks() -> None:
+    text = render(FIXED, 1_700_000_230.0)
+    mv = 'model="houses",version="4"'
+    assert f"driftline_model_mean_absolute_error{{{mv}}} 21500.5" in text
+    assert f"driftline_model_root_mean_squared_error{{{mv}}} 30250.25" in text
+    assert f"driftline_model_r2{{{mv}}} -0.125" in text
+    assert f"driftline_model_mean_error{{{mv}}} -18000.0" in text
+    assert f"driftline_reference_mean_absolute_error{{{mv}}} 16000.0" in text
+    assert f"driftline_prediction_psi{{{mv}}} 0.31" in text
+    assert f"driftline_prediction_ks_statistic{{{mv}}} 0.21" in text
+    assert f"driftline_prediction_ks_p_value{{{mv}}} 3e-40" in text
+    assert f"driftline_model_drift_detected{{{mv}}} 1.0" in text
+    # no classifier figures for a regression version, no error figures for a classifier
+    assert f"driftline_model_accuracy_ratio{{{mv}}}" not in text
+    assert 'driftline_model_mean_absolute_error{model="churn"' not in text
+    assert 'driftline_prediction_ks_statistic{model="churn"' not in text
+
+
+def test_regression_figures_below_the_minimum_are_absent() -> None:
+    houses = next(v for v in FIXED.versions if v.model == "houses")
+    few = replace(houses, labelled_samples=10, regression_errors=None)
+    no_r2 = replace(
+        houses,
+        version="5",
+        regression_errors=replace(houses.regression_errors, r2=None),  # type: ignore[type-var]
+    )
+    text = render(CycleResults(versions=(few, no_r2)), 1_700_000_230.0)
+    assert 'driftline_model_mean_absolute_error{model="houses",version="4"}' not in text
+    assert 'driftline_window_samples{kind="labelled",model="houses",version="4"} 10.0' in text
+    assert 'driftline_model_mean_absolute_error{model="houses",version="5"} 21500.5' in text
+    assert 'driftline_model_r2{model="houses",version="5"}' not in text
+    # the holdout's figure is the profile's: there whatever the labelled count
+    assert 'driftline_reference_mean_absolute_error{model="houses",version="4"} 16000.0' in text
