@@ -1,14 +1,21 @@
-"""Load a user's tabular data set and decide which columns are numeric or categorical."""
+"""Load a user's tabular data set: which columns are numeric or categorical, and the task."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
 import pandas as pd
 
-from training import synthetic
+from driftline.tasks import Task
+from training import house_prices, synthetic
+from training.task_choice import TaskChoice, TaskChoiceError, choose_task
+
+# The built-in data sets `driftline train` uses without --data.
+SyntheticName = Literal["churn", "houses"]
+SYNTHETIC_SETS: Final[tuple[SyntheticName, ...]] = ("churn", "houses")
 
 
 class DatasetError(ValueError):
@@ -22,10 +29,15 @@ class Dataset:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     source: str
+    task_choice: TaskChoice  # the task, and whether it was given or inferred from the target
 
     @property
     def target_name(self) -> str:
         return str(self.target.name)
+
+    @property
+    def task(self) -> Task:
+        return self.task_choice.task
 
 
 def _as_categorical(column: pd.Series) -> pd.Series:
@@ -65,11 +77,13 @@ def from_frame(
     source: str,
     numeric: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
+    task: Task | None = None,
 ) -> Dataset:
-    """Split ``frame`` into features and target; infer column kinds unless overridden.
+    """Split ``frame`` into features and target; infer column kinds and task unless given.
 
     A column is numeric when pandas reads it as a number or boolean and it is not
-    named in ``categorical``; every other column is categorical.
+    named in ``categorical``; every other column is categorical. The task rules are
+    training/task_choice.py's; a target that does not fit the task is a DatasetError.
     """
     if frame.empty:
         raise DatasetError(f"{source}: the data set has no rows")
@@ -81,8 +95,10 @@ def from_frame(
         raise DatasetError(
             f"{source}: target column {target!r} has {int(y.isna().sum())} missing values"
         )
-    if y.nunique() < 2:
-        raise DatasetError(f"{source}: target column {target!r} has only one class")
+    try:
+        choice = choose_task(y, task, where=f"{source}: target column {target!r}")
+    except TaskChoiceError as exc:
+        raise DatasetError(str(exc)) from exc
     x = frame.drop(columns=[target])
     if x.shape[1] == 0:
         raise DatasetError(f"{source}: no feature columns besides the target")
@@ -116,6 +132,7 @@ def from_frame(
         numeric=tuple(num),
         categorical=tuple(cat),
         source=source,
+        task_choice=choice,
     )
 
 
@@ -127,19 +144,44 @@ def load(
     categorical: Sequence[str] | None = None,
     rows: int = 20_000,
     seed: int = 0,
+    task: Task | None = None,
+    synthetic_set: SyntheticName = "churn",
 ) -> Dataset:
-    """The user's file when ``path`` is given, else the synthetic churn data set."""
+    """The user's file when ``path`` is given, else the synthetic data set ``synthetic_set``.
+
+    ``task`` None infers it from the target (the synthetic sets infer theirs:
+    classification for churn, regression for houses).
+    """
     if path is None:
-        frame = synthetic.generate(rows, seed=seed)
+        if synthetic_set == "houses":
+            return from_frame(
+                house_prices.generate(rows, seed=seed),
+                house_prices.TARGET,
+                source="synthetic house-price data",
+                numeric=house_prices.NUMERIC_FEATURES,
+                categorical=house_prices.CATEGORICAL_FEATURES,
+                task=task,
+            )
+        if synthetic_set != "churn":
+            raise DatasetError(
+                f"unknown synthetic data set {synthetic_set!r} "
+                f"(choose from {', '.join(SYNTHETIC_SETS)})"
+            )
         return from_frame(
-            frame,
+            synthetic.generate(rows, seed=seed),
             synthetic.TARGET,
             source="synthetic churn data",
             numeric=synthetic.NUMERIC_FEATURES,
             categorical=synthetic.CATEGORICAL_FEATURES,
+            task=task,
         )
     if not target:
         raise DatasetError("--target is required with --data")
     return from_frame(
-        read_table(path), target, source=str(path), numeric=numeric, categorical=categorical
+        read_table(path),
+        target,
+        source=str(path),
+        numeric=numeric,
+        categorical=categorical,
+        task=task,
     )
