@@ -1,4 +1,9 @@
-"""Train a pipeline, log it to MLflow with its reference profile, and register it."""
+"""Train a pipeline, log it to MLflow with its reference profile, and register it.
+
+The task comes with the data set (training/dataset.py): a classifier logs accuracy,
+F1 and ROC AUC on the holdout, a regression model MAE, RMSE, R² and mean error.
+Every run logs the run parameter ``task`` (driftline/tasks.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import mlflow
 import pandas as pd
 import skops.io as skops_io
 from mlflow.models import infer_signature
+from sklearn.base import is_regressor
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
@@ -22,9 +28,12 @@ from driftline import registry
 from driftline.config import Settings
 from driftline.mlflow_setup import connect, ensure_experiment
 from driftline.registry_contract import MODEL_ARTIFACT_NAME, PROFILE_ARTIFACT_PATH
-from reference.profile import build_profile, dumps
+from driftline.tasks import DEFAULT_TASK, TASK_PARAM, Task
+from reference.profile import ReferenceProfile, build_profile, build_regression_profile, dumps
 from training import pipeline
 from training.dataset import Dataset
+from training.estimators import DEFAULT_ESTIMATOR, check_estimator
+from training.regression_metrics import regression_errors
 
 # The training table (features + target) stored with every run, so retraining can
 # start from what the champion saw without the user's original file.
@@ -40,11 +49,14 @@ class TrainResult:
     metrics: dict[str, float]
     promoted: bool
     previous_champion: str | None
+    task: Task = DEFAULT_TASK
+    model_kind: str = "logreg"
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    model_kind: str = "logreg"
+    # The estimator (training/estimators.py); None: the task's default (logreg, ridge).
+    model_kind: str | None = None
     seed: int = 0
     promote: bool = False
     run_tags: Mapping[str, str] = field(default_factory=dict)
@@ -64,7 +76,13 @@ def model_requirements() -> list[str]:
 
 
 def holdout_metrics(model: Pipeline, x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
-    """Accuracy, F1 and ROC AUC of ``model`` on ``x``; F1 and AUC for the last class."""
+    """``model``'s figures on ``x`` against ``y``, by its task.
+
+    A regression model: MAE, RMSE, R² and mean error (training/regression_metrics.py).
+    A classifier: accuracy, F1 and ROC AUC; F1 and AUC for the last class.
+    """
+    if is_regressor(model):
+        return regression_errors(y.to_numpy(dtype="float64"), model.predict(x))
     pred = model.predict(x)
     classes = list(model.classes_)
     out = {"accuracy": float(accuracy_score(y, pred))}
@@ -87,48 +105,45 @@ def fit_and_log(
     evaluate_on: tuple[pd.DataFrame, pd.Series] | None = None,
     extra_params: Mapping[str, Any] | None = None,
 ) -> tuple[TrainResult, Pipeline]:
-    """Fit on ``data`` (less a stratified holdout), log, register and maybe promote.
+    """Fit on ``data`` (less a holdout, stratified for a classifier), log, register, maybe promote.
 
-    ``evaluate_on`` adds metrics on a second data set (retraining's recent holdout),
-    logged with a ``recent_`` prefix.
+    The task is ``data.task``; ``options.model_kind`` must be one of its estimators
+    (ValueError otherwise, before anything is logged). ``evaluate_on`` adds metrics on a
+    second data set (retraining's recent holdout), logged with a ``recent_`` prefix.
     """
+    task = data.task
+    kind = check_estimator(options.model_kind or DEFAULT_ESTIMATOR[task], task)
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
     # Numeric columns are float64 already (training/dataset.py), so the logged
     # signature says ``double`` for every one of them.
     x = data.frame
-    y = data.target
-    stratify = y if y.value_counts().min() >= 2 else None
+    y = data.target.astype("float64") if task == "regression" else data.target
+    # Stratify classes only: a regression target's values are not groups.
+    stratify = y if task == "classification" and y.value_counts().min() >= 2 else None
     x_train, x_hold, y_train, y_hold = train_test_split(
         x, y, test_size=HOLDOUT_SHARE, random_state=options.seed, stratify=stratify
     )
-    model = pipeline.build(options.model_kind, data.numeric, data.categorical, options.seed)
+    model = pipeline.build(kind, data.numeric, data.categorical, options.seed, task)
     started = time.perf_counter()
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - started
     metrics = holdout_metrics(model, x_hold, y_hold)
+    profile = _profile(settings, data, options, model, x_train, y_train, x_hold, metrics)
     metrics["fit_seconds"] = fit_seconds
     if evaluate_on is not None:
         metrics.update({f"recent_{k}": v for k, v in holdout_metrics(model, *evaluate_on).items()})
-    profile = build_profile(
-        model_name=settings.model_name,
-        features=x_train,
-        numeric=data.numeric,
-        categorical=data.categorical,
-        target=data.target_name,
-        classes=list(model.classes_),
-        holdout_predictions=list(model.predict(x_hold)),
-        created_at=time.time(),
-        seed=options.seed,
-    )
     example = x_train.head(3)
-    signature = infer_signature(example, model.predict_proba(example))
+    # A classifier serves its probabilities; a regression model one number per row.
+    predict_fn = "predict" if task == "regression" else "predict_proba"
+    signature = infer_signature(example, getattr(model, predict_fn)(example))
     with mlflow.start_run(
         experiment_id=experiment_id, run_name=options.run_name, tags=dict(options.run_tags)
     ) as run:
         mlflow.log_params(
             {
-                "model_kind": options.model_kind,
+                TASK_PARAM: task,
+                "model_kind": kind,
                 "seed": options.seed,
                 "data_source": data.source,
                 "target": data.target_name,
@@ -157,7 +172,7 @@ def fit_and_log(
             # fitted just now by this process, so its own types are the trust list.
             serialization_format="skops",
             skops_trusted_types=skops_io.get_untrusted_types(data=skops_io.dumps(model)),
-            pyfunc_predict_fn="predict_proba",
+            pyfunc_predict_fn=predict_fn,
             pip_requirements=model_requirements(),
         )
         run_id = run.info.run_id
@@ -173,6 +188,42 @@ def fit_and_log(
             metrics=metrics,
             promoted=options.promote,
             previous_champion=previous,
+            task=task,
+            model_kind=kind,
         ),
         model,
+    )
+
+
+def _profile(
+    settings: Settings,
+    data: Dataset,
+    options: TrainOptions,
+    model: Pipeline,
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    x_hold: pd.DataFrame,
+    holdout_figures: Mapping[str, float],
+) -> ReferenceProfile:
+    """The version's reference profile; a regression model's holds ``holdout_figures``."""
+    common: dict[str, Any] = {
+        "model_name": settings.model_name,
+        "features": x_train,
+        "numeric": data.numeric,
+        "categorical": data.categorical,
+        "target": data.target_name,
+        "created_at": time.time(),
+        "seed": options.seed,
+    }
+    if data.task == "regression":
+        return build_regression_profile(
+            **common,
+            target_values=y_train,
+            holdout_predictions=model.predict(x_hold).tolist(),
+            holdout_errors=holdout_figures,
+        )
+    return build_profile(
+        **common,
+        classes=list(model.classes_),
+        holdout_predictions=list(model.predict(x_hold)),
     )
