@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from driftline.regression_values import value_text
 from predictionlog.records import PredictionRecord
 from predictionlog.row_codec import EncodedPrediction, check_stored_string, encode_prediction
 
@@ -53,6 +54,8 @@ FIELDS: Final = (
     JournalField("probabilities", "object"),
 )
 COLUMNS: Final = tuple(field.column for field in FIELDS)
+# The probabilities of a prediction that has none (a regression version's).
+NO_PROBABILITIES: Final = "{}"
 
 # Built once: json.dumps with non-default options builds a new encoder per call.
 _STRING: Final = json.JSONEncoder(ensure_ascii=True)
@@ -87,6 +90,20 @@ def encode_entry(record: PredictionRecord) -> bytes:
     """One journal line for ``record``; ValueError names the field that cannot be stored."""
     row = encode_prediction(record)
     return (_ANY_LINE % tuple(_field_text(f, row[f.column]) for f in FIELDS)).encode()
+
+
+def _check_id_and_features(prediction_id: str, features_json: str) -> None:
+    """What every encoder checks of a line's own id and features text."""
+    check_stored_string("prediction_id", prediction_id, prediction_id)
+    if not (
+        features_json.startswith("{")
+        and features_json.endswith("}")
+        and "\t" not in features_json
+        and "\n" not in features_json
+    ):
+        raise ValueError(
+            f"prediction {prediction_id!r}: features must be one JSON object on one line"
+        )
 
 
 class EntryEncoder:
@@ -129,16 +146,7 @@ class EntryEncoder:
         ``winner`` indexes the class keys and ``probabilities`` follow their order;
         ``features_json`` is one JSON object without tabs or newlines.
         """
-        check_stored_string("prediction_id", prediction_id, prediction_id)
-        if not (
-            features_json.startswith("{")
-            and features_json.endswith("}")
-            and "\t" not in features_json
-            and "\n" not in features_json
-        ):
-            raise ValueError(
-                f"prediction {prediction_id!r}: features must be one JSON object on one line"
-            )
+        _check_id_and_features(prediction_id, features_json)
         values = tuple(map(float, probabilities))
         total = sum(values)  # NaN or infinity anywhere makes the sum so
         if len(values) != len(self._classes) or total - total != 0.0:
@@ -152,6 +160,43 @@ class EntryEncoder:
             self._classes[winner],
             features_json,
             self._probabilities % values,
+        )
+
+
+class ValueEntryEncoder:
+    """Journal lines for the predictions of one regression model version.
+
+    The same line as EntryEncoder's, from the same template: the predicted value's
+    canonical text (driftline/regression_values.py) in ``predicted_class`` and no
+    probabilities (``{}``), so a regression prediction is a row of the same table
+    that encode_entry makes of a PredictionRecord holding that text.
+    """
+
+    def __init__(self, model_name: str, model_version: str) -> None:
+        check_stored_string("model_name", model_name)
+        check_stored_string("model_version", model_version)
+        # The slots left: prediction_id, created_at, predicted_class, features.
+        self._line = line_template(
+            {
+                "model_name": _STRING.encode(model_name),
+                "model_version": _STRING.encode(model_version),
+                "probabilities": NO_PROBABILITIES,
+            }
+        )
+
+    def line(self, prediction_id: str, created_at: float, features_json: str, value: float) -> str:
+        """The line of one prediction of ``value``; ValueError names what cannot be stored
+        (NaN or infinity among them: value_text refuses them)."""
+        _check_id_and_features(prediction_id, features_json)
+        try:
+            text = value_text(value)
+        except ValueError as exc:
+            raise ValueError(f"prediction {prediction_id!r}: predicted value: {exc}") from exc
+        return self._line % (
+            _STRING.encode(prediction_id),
+            repr(float(created_at)),
+            _STRING.encode(text),
+            features_json,
         )
 
 

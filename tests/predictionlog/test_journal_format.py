@@ -1,5 +1,6 @@
 """Journal lines: encode_entry and decode_entry give back exactly the stored row, and
-EntryEncoder makes the same lines as encode_entry."""
+EntryEncoder (a classifier's) and ValueEntryEncoder (a regression version's) make the
+same lines as encode_entry."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from driftline.regression_values import parse_value_text, value_text
 from predictionlog.journal_format import (
     COLUMNS,
     FIELDS,
     HEADER,
     MALFORMED_JSON,
+    NO_PROBABILITIES,
     EntryEncoder,
     JournalFormatError,
+    ValueEntryEncoder,
     decode_entry,
     encode_entry,
     line_template,
@@ -356,3 +360,79 @@ def test_a_line_written_by_version_1_still_reads_the_same() -> None:
         "features": '{"tenure_months":12,"contract_type":"monthly"}',
         "probabilities": '{"0":0.25,"1":0.75}',
     }
+
+
+# --- regression versions: ValueEntryEncoder -------------------------------------------
+
+
+def _value_record(value: float, **changes: Any) -> PredictionRecord:
+    """The row a regression prediction of ``value`` is: its text, no probabilities."""
+    return dataclasses.replace(
+        make_record(**changes), predicted_class=value_text(value), probabilities={}
+    )
+
+
+def _value_line(record: PredictionRecord, value: float) -> str:
+    encoder = ValueEntryEncoder(record.model_name, record.model_version)
+    return encoder.line(
+        record.prediction_id, record.created_at, features_json(record.features), value
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1234.5, "1234.5"), (3, "3.0"), (-0.0, "0.0"), (0.1 + 0.2, "0.30000000000000004"),
+     (-1e300, "-1e+300"), (5e-324, "5e-324")],
+)  # fmt: skip
+def test_a_regression_line_decodes_to_the_row_of_the_value_text(value: float, text: str) -> None:
+    record = _value_record(value)
+    line = _value_line(record, value)
+    assert line.encode() == encode_entry(record)  # the line encode_entry makes of that row
+    row = decode_entry(line[:-1])
+    assert row == encode_prediction(record)
+    assert (row["predicted_class"], row["probabilities"]) == (text, NO_PROBABILITIES)
+    assert parse_value_text(row["predicted_class"]) == float(value)
+
+
+def test_sqlite_unpacks_regression_lines_beside_classifier_lines() -> None:
+    values = [17.25, -3.0, 1e-9]
+    regression = [_value_record(v, model_name="revenue", model_version=str(i))
+                  for i, v in enumerate(values)]  # fmt: skip
+    block = encode_entry(make_record()) + b"".join(
+        _value_line(r, v).encode() for r, v in zip(regression, values, strict=True)
+    )
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE {predictions.name} ({', '.join(COLUMNS)}, UNIQUE (prediction_id))")
+    conn.execute(sqlite_insert_from_json(predictions.name), {"rows": lines_as_json(block)})
+    stored = [
+        dict(zip(COLUMNS, row, strict=True))
+        for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {predictions.name}")
+    ]
+    conn.close()
+    decoded = [decode_entry(line) for line in block[:-1].decode().split("\n")]
+    assert stored[1:] == decoded[1:] == [encode_prediction(r) for r in regression]
+    assert stored[0] == decoded[0]
+    assert [row["predicted_class"] for row in stored[1:]] == ["17.25", "-3.0", "1e-09"]
+    assert {row["probabilities"] for row in stored[1:]} == {"{}"}
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, True, "3.5"])
+def test_the_value_encoder_refuses_what_is_not_a_finite_number(value: Any) -> None:
+    with pytest.raises(ValueError, match="predicted value"):
+        ValueEntryEncoder("revenue", "1").line("id", 1.0, "{}", value)
+
+
+@pytest.mark.parametrize(("name", "version"), [("", "1"), ("m" * 201, "1"), ("revenue", "v" * 51)])
+def test_the_value_encoder_refuses_names_the_store_refuses_when_it_is_made(
+    name: str, version: str
+) -> None:
+    with pytest.raises(ValueError, match="model_name" if name != "revenue" else "model_version"):
+        ValueEntryEncoder(name, version)
+
+
+@pytest.mark.parametrize("features_text", ["[1]", "", '{"a":\t1}', '{"a":\n1}'])
+def test_the_value_encoder_refuses_features_that_are_not_one_object_on_one_line(
+    features_text: str,
+) -> None:
+    with pytest.raises(ValueError, match="one JSON object on one line"):
+        ValueEntryEncoder("revenue", "1").line("id", 1.0, features_text, 2.5)
