@@ -51,6 +51,9 @@ WEBHOOK_OUTCOMES: Final = (
     "queued", "duplicate", "cooldown", "resolved", "ignored", "unauthorized", "rejected",
 )  # fmt: skip
 JOB_STATES: Final = ("queued", "running", "succeeded", "failed")
+# The ``class`` of driftline_predictions_total for every prediction of a regression
+# version, which has no classes; parenthesised so it does not read as a class name.
+REGRESSION_CLASS: Final = "(regression)"
 
 _MV = ("model", "version")
 _MVF = ("model", "version", "feature")
@@ -76,7 +79,8 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "driftline_predictions_total",
         "counter",
         ("model", "version", "class"),
-        "Records predicted, by predicted class.",
+        "Records predicted, by predicted class; a regression version's under "
+        f'class="{REGRESSION_CLASS}".',
         "serving",
     ),
     MetricSpec(

@@ -12,6 +12,7 @@ from driftline.metric_catalog import (
     JOB_STATES,
     LATENCY_BUCKETS_SECONDS,
     METRICS,
+    REGRESSION_CLASS,
     RELOAD_OUTCOMES,
     SERVING_FLUSH_SECONDS,
     WEBHOOK_OUTCOMES,
@@ -63,6 +64,9 @@ def render() -> str:
         " `/ready`, `/metrics`, `/openapi.json`, `/admin/reload`), or `unmatched` for any other"
         " path, so a scan of random URLs cannot grow the label set.",
         "- `version` of the serving metrics: the version the answering worker served.",
+        "- `class` of `driftline_predictions_total`: the predicted class of a classifier (its"
+        f" classes bound it); `{REGRESSION_CLASS}` for every prediction of a regression version,"
+        " which has none, so a regression version is one series.",
         f"- `outcome` of `driftline_feedback_total`: {', '.join(FEEDBACK_OUTCOMES)}"
         " (a rejected feedback request counts once as `invalid`; the others are the label"
         " outcomes `LABEL_OUTCOMES` of `driftline/outcomes.py`, which the prediction log"
