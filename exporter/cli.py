@@ -84,6 +84,12 @@ def _print_text(results: CycleResults) -> None:
             )
         if v.performance is not None:
             print(f"  performance: {v.performance}")
+        if v.regression_errors is not None:
+            print(
+                f"  errors: {v.regression_errors} "
+                f"(holdout mae={v.holdout_mean_absolute_error}) "
+                f"prediction_ks={v.prediction_ks_statistic} drift={v.prediction_drift}"
+            )
 
 
 def cmd_once(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ from sklearn.metrics import (
 from sqlalchemy import Engine
 
 from driftline.regression_values import value_text
-from exporter.cli import _as_json
+from exporter.cli import _as_json, _print_text
 from exporter.collector import DriftCollector
 from exporter.engine import Engine as DriftEngine
 from exporter.prepared import PreparedProfile, prepare
@@ -396,3 +396,18 @@ def test_once_json_carries_regression_and_per_class_figures(db_url: str, db: Eng
     assert houses_doc["holdout_mean_absolute_error"] is not None
     assert tier_doc["performance"]["average"] == "macro"
     assert [c["name"] for c in tier_doc["performance"]["per_class"]] == list(TIERS)
+
+
+def test_once_text_shows_a_regression_versions_errors(
+    db_url: str, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = houses(300, seed=9)
+    predicted = predict_price(live)
+    ids = log_houses(db, live, predicted)
+    log_labels(db, ids, [value_text(y) for y in live["price"]])
+    results = engine_for(db_url, {("houses", "1"): dumps(regression_profile())}).run_cycle()
+    _print_text(results)
+    out = capsys.readouterr().out
+    mae = mean_absolute_error(live["price"], predicted)
+    assert f"mean_absolute_error={mae}" in out
+    assert "holdout mae=" in out and "prediction_ks=" in out
