@@ -27,19 +27,21 @@ from tests.monitoring.monitoring_stack import PROMTOOL
 pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package) missing")
 
 # Decided in alerting/rules/driftline-alerts.yml (header comment) and docs/alerting.md.
-RETRAIN_ALERTS = {"DriftlineModelAccuracyLow"}
+RETRAIN_ALERTS = {"DriftlineModelAccuracyLow", "DriftlineModelErrorHigh"}
 # Alerts about the pipeline as a whole rather than one model.
 NOT_MODEL_LEVEL = {"DriftlineExporterDown", "DriftlineExporterStale", "DriftlineReceiverDown"}
 VERSION_LEVEL = {
-    "DriftlineModelAccuracyLow", "DriftlineLabelsStopped", "DriftlineFeatureDriftPSI",
-    "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected", "DriftlinePredictionDrift",
-    "DriftlineHighErrorRatio", "DriftlineHighLatencyP99",
+    "DriftlineModelAccuracyLow", "DriftlineModelErrorHigh", "DriftlineLabelsStopped",
+    "DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected",
+    "DriftlinePredictionDrift", "DriftlineHighErrorRatio", "DriftlineHighLatencyP99",
 }  # fmt: skip
 FEATURE_LEVEL = {"DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS"}
 # thresholds.yml key -> the (alert, severity) whose expression must contain its value.
 THRESHOLD_USES: dict[str, list[tuple[str, str | None]]] = {
     "accuracy_min": [("DriftlineModelAccuracyLow", None)],
     "accuracy_min_labelled_samples": [("DriftlineModelAccuracyLow", None)],
+    "mae_ratio_max": [("DriftlineModelErrorHigh", None)],
+    "mae_min_labelled_samples": [("DriftlineModelErrorHigh", None)],
     "psi_warning": [("DriftlineFeatureDriftPSI", "warning")],
     "psi_critical": [("DriftlineFeatureDriftPSI", "critical")],
     "drift_min_feature_samples": [

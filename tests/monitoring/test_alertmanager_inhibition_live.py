@@ -71,6 +71,21 @@ def test_inhibitions_suppress_exactly_the_intended_alerts(tmp_path: Path) -> Non
             retrain="true",
         ),
         _alert(
+            case="houses-service-down",
+            alertname="DriftlineInferenceServiceDown",
+            model="houses",
+            deployment="champion",
+            severity="critical",
+        ),
+        _alert(
+            case="houses-error",
+            alertname="DriftlineModelErrorHigh",
+            model="houses",
+            version="2",
+            severity="critical",
+            retrain="true",
+        ),
+        _alert(
             case="churn-latency",
             alertname="DriftlineHighLatencyP99",
             model="churn",
@@ -117,6 +132,8 @@ def test_inhibitions_suppress_exactly_the_intended_alerts(tmp_path: Path) -> Non
         "service-down": "active",
         "churn-drift": "suppressed",
         "churn-accuracy": "suppressed",
+        "houses-service-down": "active",
+        "houses-error": "suppressed",
         "churn-latency": "active",  # serving alerts are not inhibited by the outage
         "other-drift": "active",  # another model
         "psi-critical": "active",

@@ -19,8 +19,9 @@ RETRAIN_RECEIVER = "driftline-retrain"
 NOTIFY_RECEIVER = "driftline-notify"
 DEFAULT_RECEIVER = "default"
 INHIBITED_WHILE_SERVICE_DOWN = {
-    "DriftlineModelAccuracyLow", "DriftlineLabelsStopped", "DriftlineFeatureDriftPSI",
-    "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected", "DriftlinePredictionDrift",
+    "DriftlineModelAccuracyLow", "DriftlineModelErrorHigh", "DriftlineLabelsStopped",
+    "DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected",
+    "DriftlinePredictionDrift",
 }  # fmt: skip
 
 
