@@ -63,7 +63,7 @@ def live_server(
     prediction log and differ by ``name`` (run directory, log file)."""
     port = free_port()
     args = argparse.Namespace(host="127.0.0.1", port=port, workers=workers, threads=threads,
-                              model_version=version, alias=None)  # fmt: skip
+                              model_version=version, alias=None, name=None)  # fmt: skip
     argv, _ = gunicorn_command(args)
     db_url = f"sqlite:///{tmp_path / 'predictions.db'}"
     run_dir = tmp_path / f"run-{name}"
