@@ -5,8 +5,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -16,12 +17,13 @@ from werkzeug.exceptions import HTTPException
 from predictionlog.ids import new_prediction_id
 from predictionlog.row_codec import features_json
 from serving.config import ServingConfig
+from serving.labels import LabelError, class_label, value_label
 from serving.metrics import ServingMetrics
 from serving.openapi import document
 from serving.record_text import single_record_text
 from serving.request_metrics import SERVED_VERSION, CountedApp
 from serving.runtime import ServingRuntime
-from serving.served_model import ServedModel
+from serving.served_model import ClassifierHead, RegressorHead, ServedModel
 from serving.validation import RequestError, parse_json
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,6 @@ def _json_bytes() -> bytes:
             415, "unsupported_media_type", f"Content-Type must be {JSON_MIMETYPE}, got {got}"
         )
     return request.get_data(cache=False)
-
-
-def _json_body() -> Any:
-    return parse_json(_json_bytes())
 
 
 def runtime_of(app: Flask) -> ServingRuntime:
@@ -127,9 +125,29 @@ def create_app(
         raw = _json_bytes()
         body = parse_json(raw)
         records = model.validator.records(body, validate=validate)
-        probabilities = model.predictor.predict_proba(records)
+        head = model.head
+        if isinstance(head, RegressorHead):
+            answers = _predict_values(model, head, raw, body, records)
+        else:
+            answers = _predict_classes(model, head, raw, body, records)
+        return _json_response(
+            {"model": {"name": model.name, "version": model.version}, "predictions": answers}
+        )
+
+    def _own_text(raw: bytes, body: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+        # The request's own text of a single record, when that is the record (record_text.py).
+        return single_record_text(raw, records[0]) if "record" in body else None
+
+    def _predict_classes(
+        model: ServedModel,
+        head: ClassifierHead,
+        raw: bytes,
+        body: dict[str, Any],
+        records: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        probabilities = head.predictor.predict_proba(records)
         winners = probabilities.argmax(axis=1).tolist()
-        keys = model.class_keys
+        keys = head.class_keys
         answers: list[dict[str, Any]] = []
         logged: list[tuple[str, dict[str, Any], int, list[float]]] = []
         for record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
@@ -138,43 +156,87 @@ def create_app(
             answers.append(
                 {
                     "prediction_id": prediction_id,
-                    "predicted_class": model.classes[winner],
+                    "predicted_class": head.classes[winner],
                     "probabilities": probs,
                 }
             )
             if log_predictions:
                 logged.append((prediction_id, record, winner, row))
         if log_predictions:
-            # The request's own text of a single record, when that is the record (record_text.py).
-            text = single_record_text(raw, records[0]) if "record" in body else None
-            _make_durable(model, logged, text)
+            text = _own_text(raw, body, records)
+            entries = head.journal_entries
+            _make_durable(
+                lambda now: [
+                    entries.line(
+                        prediction_id,
+                        now,
+                        features_json(record) if text is None else text,
+                        winner,
+                        row,
+                    )
+                    for prediction_id, record, winner, row in logged
+                ]
+            )
         if instrument:
             metrics.count_predictions(model.name, model.version, keys, winners)
-        return _json_response(
-            {"model": {"name": model.name, "version": model.version}, "predictions": answers}
-        )
+        return answers
 
-    def _make_durable(
+    def _predict_values(
         model: ServedModel,
-        logged: list[tuple[str, dict[str, Any], int, list[float]]],
-        single_text: str | None,
-    ) -> None:
-        """Journal the predictions; a RequestError (503) unless they are durable."""
-        now = time.time()
+        head: RegressorHead,
+        raw: bytes,
+        body: dict[str, Any],
+        records: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        predicted = head.predictor.predict(records)
+        if predicted.shape != (len(records),):
+            raise RequestError(
+                500,
+                "prediction_not_a_number",
+                f"the model answered an array of shape {predicted.shape} for {len(records)} "
+                "record(s), not one number per record; nothing was logged",
+            )
+        # + 0.0 turns -0.0 into 0.0, so the answer reads as the logged text does.
+        values: list[float] = (predicted + 0.0).tolist()
+        if not all(map(math.isfinite, values)):
+            # JSON has no NaN and the log refuses it: a failure of the model, not the request.
+            bad = next(i for i, v in enumerate(values) if not math.isfinite(v))
+            raise RequestError(
+                500,
+                "prediction_not_finite",
+                f"the model predicted {values[bad]!r} for record {bad}; a prediction must be "
+                "a finite number, so nothing of this request was logged",
+                index=bad,
+            )
+        answers: list[dict[str, Any]] = []
+        ids: list[str] = []
+        for value in values:
+            prediction_id = new_prediction_id()
+            answers.append({"prediction_id": prediction_id, "prediction": value})
+            ids.append(prediction_id)
+        if log_predictions:
+            text = _own_text(raw, body, records)
+            entries = head.journal_entries
+            _make_durable(
+                lambda now: [
+                    entries.line(
+                        prediction_id,
+                        now,
+                        features_json(record) if text is None else text,
+                        value,
+                    )
+                    for prediction_id, record, value in zip(ids, records, values, strict=True)
+                ]
+            )
+        if instrument:
+            metrics.count_values(model.name, model.version, len(values))
+        return answers
+
+    def _make_durable(lines_at: Callable[[float], list[str]]) -> None:
+        """Journal the lines ``lines_at(now)`` makes; a RequestError (503) unless durable."""
         try:
             prediction_log = rt.opened_log()
-            entries = model.journal_entries
-            lines = [
-                entries.line(
-                    prediction_id,
-                    now,
-                    features_json(record) if single_text is None else single_text,
-                    winner,
-                    row,
-                )
-                for prediction_id, record, winner, row in logged
-            ]
-            prediction_log.append("".join(lines).encode())
+            prediction_log.append("".join(lines_at(time.time())).encode())
         except Exception as exc:
             log.error("predictions not logged, not acknowledged: %s", exc)
             raise RequestError(
@@ -187,7 +249,8 @@ def create_app(
     def feedback() -> Response:
         model = served()
         try:
-            body = _json_body()
+            # NaN or Infinity as a label is named as the label's problem (labels.py).
+            body = parse_json(_json_bytes(), mark_constants=True)
             single = isinstance(body, dict) and "labels" not in body
             items = [body] if single else _label_items(body)
             pairs = [_label_pair(item, i, model, single) for i, item in enumerate(items)]
@@ -270,15 +333,15 @@ def create_app(
                 "field 'prediction_id' must be a prediction id string",
                 "prediction_id",
             )
-        if isinstance(label, bool) or not isinstance(label, int | str):
-            raise invalid("wrong_type", "field 'label' must be an integer or a string", "label")
-        if str(label) not in model.class_keys:
-            raise invalid(
-                "invalid_label",
-                f"label {label!r} is not a class of the model ({', '.join(model.class_keys)})",
-                "label",
-            )
-        return prediction_id, str(label)
+        head = model.head
+        try:
+            if isinstance(head, RegressorHead):
+                text = value_label(label)
+            else:
+                text = class_label(label, head.class_keys)
+        except LabelError as exc:
+            raise invalid(exc.code, exc.message, "label") from None
+        return prediction_id, text
 
     @app.get("/health")
     def health() -> Response:
@@ -295,6 +358,7 @@ def create_app(
             "follows": cfg.model_uri,
             "loaded_at": None if model is None else model.loaded_at,
             "load_seconds": None if model is None else model.load_seconds,
+            "task": None if model is None else model.task,
             "fast_path": None if model is None else model.fast_path,
             "pid": rt.pid,
             "last_error": rt.last_error,
@@ -309,11 +373,11 @@ def create_app(
     @app.get("/openapi.json")
     def openapi() -> Response:
         model = rt.model
-        return _json_response(document(
-            cfg.model_name,
-            None if model is None else model.schema,
-            None if model is None else model.classes,
-        ))  # fmt: skip
+        if model is None:
+            return _json_response(document(cfg.model_name))
+        head = model.head
+        classes = head.classes if isinstance(head, ClassifierHead) else None
+        return _json_response(document(cfg.model_name, model.schema, model.task, classes))
 
     @app.post("/admin/reload")
     def admin_reload() -> Response:

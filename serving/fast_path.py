@@ -1,20 +1,24 @@
-"""Compile a fitted scikit-learn churn pipeline into plain numpy work on one row.
+"""Compile a fitted scikit-learn pipeline into plain numpy work on one row.
 
-``Pipeline.predict_proba`` on a one-row pandas DataFrame spends about a
-millisecond in input checks and column dispatch. The shapes driftline trains
-(training/pipeline.py) are simple enough to replay directly:
+``Pipeline.predict_proba`` (or ``predict``) on a one-row pandas DataFrame spends
+about a millisecond in input checks and column dispatch. The shapes driftline
+trains (training/pipeline.py) are simple enough to replay directly:
 
 - numeric block: ``SimpleImputer`` then ``StandardScaler`` -> ``(x - mean) / scale``,
 - categorical block: ``SimpleImputer`` then ``OneHotEncoder(handle_unknown="ignore")``
   -> a dict lookup from category to output column,
 - classifier: ``LogisticRegression`` as a dot product plus logistic/softmax; any
-  other classifier gets the transformed numpy matrix.
+  other classifier gets the transformed numpy matrix;
+- regressor: a linear model whose ``predict`` is ``x @ coef_ + intercept_``
+  (``Ridge``, ``LinearRegression``, ...) as that dot product; any other regressor
+  gets the transformed numpy matrix.
 
 What a missing value (None) turns into is not re-derived: it is probed once by
 running the fitted blocks themselves on an all-missing row, so the compiled form
 agrees with scikit-learn even on its quirks (a None category is not NaN to
 SimpleImputer, so it encodes as unknown). Any other shape returns None from
-:func:`compile_pipeline` and the caller keeps the sklearn pipeline.
+:func:`compile_classifier` / :func:`compile_regressor` and the caller keeps the
+sklearn pipeline.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -30,11 +34,23 @@ from numpy.typing import NDArray
 from scipy.special import expit
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import (
+    BayesianRidge,
+    ElasticNet,
+    ElasticNetCV,
+    HuberRegressor,
+    Lasso,
+    LassoCV,
+    LinearRegression,
+    LogisticRegression,
+    Ridge,
+    RidgeCV,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 Matrix = NDArray[np.float64]
+Vector = NDArray[np.float64]  # one value per record
 
 
 @dataclass(frozen=True)
@@ -125,24 +141,18 @@ def _categorical_block(
     return result
 
 
-class CompiledPipeline:
-    """predict_proba over JSON records without pandas; same probabilities as sklearn."""
+class CompiledTransform:
+    """The pipeline's ColumnTransformer replayed on JSON records: the model's input matrix."""
 
     def __init__(
         self,
         numeric: Sequence[_NumericColumn],
         categorical: Sequence[_CategoricalColumn],
         width: int,
-        classifier: Any,
     ) -> None:
         self._numeric = tuple((c.name, c.out, c.mean, c.scale, c.if_missing) for c in numeric)
         self._categorical = tuple((c.name, c.positions, c.if_missing) for c in categorical)
         self._width = width
-        self._classifier = classifier
-        self._linear = isinstance(classifier, LogisticRegression)
-        if self._linear:
-            self._coef_t = np.ascontiguousarray(classifier.coef_.T, dtype=np.float64)
-            self._intercept = np.asarray(classifier.intercept_, dtype=np.float64)
         self._local = threading.local()
 
     def _row_buffer(self) -> Matrix:
@@ -155,7 +165,7 @@ class CompiledPipeline:
             buf.fill(0.0)
         return buf
 
-    def transform(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
+    def __call__(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
         x = self._row_buffer() if len(records) == 1 else np.zeros((len(records), self._width))
         for i, record in enumerate(records):
             row = x[i]
@@ -173,6 +183,18 @@ class CompiledPipeline:
                         row[j] = 1.0
         return x
 
+
+class CompiledClassifier:
+    """predict_proba over JSON records without pandas; same probabilities as sklearn."""
+
+    def __init__(self, transform: CompiledTransform, classifier: Any) -> None:
+        self.transform = transform
+        self._classifier = classifier
+        self._linear = isinstance(classifier, LogisticRegression)
+        if self._linear:
+            self._coef_t = np.ascontiguousarray(classifier.coef_.T, dtype=np.float64)
+            self._intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
         x = self.transform(records)
         if not self._linear:
@@ -187,14 +209,48 @@ class CompiledPipeline:
         return scores
 
 
-def compile_pipeline(model: Any, feature_names: Sequence[str]) -> CompiledPipeline | None:
-    """The compiled form of ``model``, or None when its shape is not one we know."""
-    if not isinstance(model, Pipeline) or len(model.steps) != 2:
+# Regressors whose predict is exactly ``x @ coef_ + intercept_`` (sklearn's
+# LinearModel.predict). Not every model with coef_: the generalised linear models
+# (PoissonRegressor, GammaRegressor, TweedieRegressor) predict through a link
+# function, so they, like any other regressor, get the transformed matrix.
+_LINEAR_REGRESSORS: Final = (
+    LinearRegression, Ridge, RidgeCV, Lasso, LassoCV, ElasticNet, ElasticNetCV,
+    BayesianRidge, HuberRegressor,
+)  # fmt: skip
+
+
+class CompiledRegressor:
+    """predict over JSON records without pandas; the same values as sklearn's predict."""
+
+    def __init__(self, transform: CompiledTransform, regressor: Any) -> None:
+        self.transform = transform
+        self._regressor = regressor
+        # One target only: a multi-output model has a 2-D coef_ and goes the general way.
+        self._linear = isinstance(regressor, _LINEAR_REGRESSORS) and np.ndim(regressor.coef_) == 1
+        if self._linear:
+            self._coef = np.ascontiguousarray(regressor.coef_, dtype=np.float64)
+            self._intercept = float(regressor.intercept_)
+
+    @property
+    def dot_product(self) -> bool:
+        """True when the regressor is replayed as ``x @ coef_ + intercept_``."""
+        return self._linear
+
+    def predict(self, records: Sequence[Mapping[str, Any]]) -> Vector:
+        """One value per record, in order."""
+        x = self.transform(records)
+        if self._linear:
+            return x @ self._coef + self._intercept
+        return np.asarray(self._regressor.predict(x), dtype=np.float64)
+
+
+def _compile_transform(
+    pre: Any, estimator: Any, feature_names: Sequence[str]
+) -> CompiledTransform | None:
+    """The compiled ColumnTransformer ``pre`` feeding ``estimator``, or None."""
+    if not isinstance(pre, ColumnTransformer):
         return None
-    pre, clf = model.steps[0][1], model.steps[1][1]
-    if not isinstance(pre, ColumnTransformer) or not hasattr(clf, "predict_proba"):
-        return None
-    if getattr(clf, "feature_names_in_", None) is not None or pre.sparse_output_:
+    if getattr(estimator, "feature_names_in_", None) is not None or pre.sparse_output_:
         return None
     known = set(feature_names)
     numeric: list[_NumericColumn] = []
@@ -220,6 +276,30 @@ def compile_pipeline(model: Any, feature_names: Sequence[str]) -> CompiledPipeli
             return None
         categorical.extend(cat)
     width = max((s.stop for s in pre.output_indices_.values()), default=0)
-    if width != getattr(clf, "n_features_in_", width):
+    if width != getattr(estimator, "n_features_in_", width):
         return None
-    return CompiledPipeline(numeric, categorical, width, clf)
+    return CompiledTransform(numeric, categorical, width)
+
+
+def _two_steps(model: Any) -> tuple[Any, Any] | None:
+    if not isinstance(model, Pipeline) or len(model.steps) != 2:
+        return None
+    return model.steps[0][1], model.steps[1][1]
+
+
+def compile_classifier(model: Any, feature_names: Sequence[str]) -> CompiledClassifier | None:
+    """The compiled form of the classifier pipeline ``model``, or None for another shape."""
+    steps = _two_steps(model)
+    if steps is None or not hasattr(steps[1], "predict_proba"):
+        return None
+    transform = _compile_transform(*steps, feature_names)
+    return None if transform is None else CompiledClassifier(transform, steps[1])
+
+
+def compile_regressor(model: Any, feature_names: Sequence[str]) -> CompiledRegressor | None:
+    """The compiled form of the regression pipeline ``model``, or None for another shape."""
+    steps = _two_steps(model)
+    if steps is None or not hasattr(steps[1], "predict"):
+        return None
+    transform = _compile_transform(*steps, feature_names)
+    return None if transform is None else CompiledRegressor(transform, steps[1])

@@ -42,6 +42,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from driftline.metric_catalog import (
     FEEDBACK_OUTCOMES,
     LATENCY_BUCKETS_SECONDS,
+    REGRESSION_CLASS,
     RELOAD_OUTCOMES,
     spec,
 )
@@ -109,6 +110,11 @@ class ServingMetrics:
             tally[winner] = tally.get(winner, 0) + 1
         for winner, count in tally.items():
             self._pending.add_predictions(model, version, class_keys[winner], count)
+
+    def count_values(self, model: str, version: str, count: int) -> None:
+        """Records predicted by a regression version: counted under the one ``class``
+        value the catalog gives them (REGRESSION_CLASS)."""
+        self._pending.add_predictions(model, version, REGRESSION_CLASS, count)
 
     def flush(self) -> None:
         """Write what count_request and count_predictions held: one write per counter

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from driftline.outcomes import LABEL_OUTCOMES, LabelOutcome
+from driftline.tasks import TASKS, Task
 from serving.feature_schema import FeatureSchema
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -26,9 +27,70 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ERROR, description)
 
 
+def _class_prediction(classes: tuple[Any, ...] | None) -> dict[str, Any]:
+    predicted: dict[str, Any] = {"description": "The class with the highest probability."}
+    if classes is not None:
+        predicted["enum"] = list(classes)
+    return {
+        "type": "object",
+        "required": ["prediction_id", "predicted_class", "probabilities"],
+        "additionalProperties": False,
+        "properties": {
+            "prediction_id": {"type": "string", "format": "uuid"},
+            "predicted_class": predicted,
+            "probabilities": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        },
+    }
+
+
+_VALUE_PREDICTION: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["prediction_id", "prediction"],
+    "additionalProperties": False,
+    "properties": {
+        "prediction_id": {"type": "string", "format": "uuid"},
+        "prediction": {"type": "number", "description": "The predicted value (finite)."},
+    },
+}
+
+
+def _class_label(classes: tuple[Any, ...] | None) -> dict[str, Any]:
+    label: dict[str, Any] = {
+        "type": ["integer", "string"],
+        "description": "The true class: a class of the served model, or its string form.",
+    }
+    if classes is not None:
+        label["description"] += f" Classes: {', '.join(map(str, classes))}."
+    return label
+
+
+_VALUE_LABEL: Final[dict[str, Any]] = {
+    "type": "number",
+    "description": "The true value: a finite JSON number (not a string); 3 and 3.0 are the "
+    "same label.",
+}
+
+
+def _by_task(task: Task | None, classification: Any, regression: Any) -> Any:
+    """What describes the served model's task; either while no model is loaded."""
+    if task == "classification":
+        return classification
+    if task == "regression":
+        return regression
+    return {"anyOf": [classification, regression]}
+
+
 def document(
-    model_name: str, schema: FeatureSchema | None, classes: tuple[Any, ...] | None
+    model_name: str,
+    schema: FeatureSchema | None = None,
+    task: Task | None = None,
+    classes: tuple[Any, ...] | None = None,
 ) -> dict[str, Any]:
+    """The document of the served model: its ``schema`` and ``task`` (a classifier's
+    ``classes``); all None while no model is loaded."""
     record: dict[str, Any] = (
         schema.json_schema()
         if schema is not None
@@ -38,15 +100,12 @@ def document(
         "One record: every input column of the model's signature, no others; "
         "null is a missing value (imputed by the pipeline)."
     )
-    class_values = list(classes) if classes is not None else None
-    label: dict[str, Any] = {
-        "type": ["integer", "string"],
-        "description": "The true class: a class of the served model, or its string form.",
-    }
-    predicted: dict[str, Any] = {"description": "The class with the highest probability."}
-    if class_values is not None:
-        predicted["enum"] = class_values
-        label["description"] += f" Classes: {', '.join(map(str, class_values))}."
+    prediction = _by_task(task, _class_prediction(classes), _VALUE_PREDICTION)
+    label = _by_task(task, _class_label(classes), _VALUE_LABEL)
+    bad_label = {
+        "classification": "a label that is not a class of the model",
+        "regression": "a label that is not a finite number (NaN and Infinity included)",
+    }.get(task or "", "a label the served model cannot take")
     uuid = {"type": "string", "minLength": 1, "maxLength": 36}
     status_result = {
         "type": "object",
@@ -110,6 +169,11 @@ def document(
                         ),
                         "413": _error("Body over the size limit, or batch over the record limit."),
                         "415": _error("Content-Type is not application/json."),
+                        "500": _error(
+                            "The model failed: an unexpected error, or a regression model "
+                            "predicted a value that is not a finite number (index names the "
+                            "record); nothing of the request was logged."
+                        ),
                         "503": _error("No model loaded yet, or the prediction log is unavailable."),
                     },
                 }
@@ -168,9 +232,7 @@ def document(
                             "one result per label, in order, including conflicts and unknown "
                             "ids.",
                         ),
-                        "400": _error(
-                            "Not JSON, wrong shape, or a label that is not a class of the model."
-                        ),
+                        "400": _error(f"Not JSON, wrong shape, or {bad_label}."),
                         "404": _error("Single label: no prediction with that id."),
                         "409": _error("Single label: a different label was recorded before."),
                         "413": _error("Body over the size limit, or batch over the record limit."),
@@ -289,26 +351,7 @@ def document(
                                 "version": {"type": "string"},
                             },
                         },
-                        "predictions": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["prediction_id", "predicted_class", "probabilities"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "prediction_id": {"type": "string", "format": "uuid"},
-                                    "predicted_class": predicted,
-                                    "probabilities": {
-                                        "type": "object",
-                                        "additionalProperties": {
-                                            "type": "number",
-                                            "minimum": 0,
-                                            "maximum": 1,
-                                        },
-                                    },
-                                },
-                            },
-                        },
+                        "predictions": {"type": "array", "items": prediction},
                     },
                 },
                 "Ready": {
@@ -325,6 +368,7 @@ def document(
                         },
                         "loaded_at": {"type": ["number", "null"]},
                         "load_seconds": {"type": ["number", "null"]},
+                        "task": {"enum": [*TASKS, None]},
                         "fast_path": {"type": ["boolean", "null"]},
                         "pid": {"type": "integer"},
                         "last_error": {"type": ["string", "null"]},

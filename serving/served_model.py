@@ -14,15 +14,22 @@ import pandas as pd
 from mlflow.models import get_model_info
 from mlflow.tracking import MlflowClient
 
-from predictionlog.journal_format import EntryEncoder
+from driftline.tasks import Task
+from predictionlog.journal_format import EntryEncoder, ValueEntryEncoder
 from serving.config import ServingConfig
-from serving.fast_path import Matrix, compile_pipeline
+from serving.fast_path import Matrix, Vector, compile_classifier, compile_regressor
 from serving.feature_schema import FeatureSchema, SignatureError, from_signature_inputs
+from serving.model_task import task_of
 from serving.validation import RecordValidator
 
 
-class Predictor(Protocol):
+class ProbabilityPredictor(Protocol):
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix: ...
+
+
+class ValuePredictor(Protocol):
+    # One value per record for a model of one target (the app checks the shape).
+    def predict(self, records: Sequence[Mapping[str, Any]]) -> Vector: ...
 
 
 class PandasPredictor:
@@ -32,7 +39,7 @@ class PandasPredictor:
         self._model = model
         self._schema = schema
 
-    def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
+    def _frame(self, records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         columns: dict[str, Any] = {}
         for feature in self._schema.features:
             values = [r.get(feature.name) for r in records]
@@ -42,8 +49,31 @@ class PandasPredictor:
                 )
             else:
                 columns[feature.name] = pd.Series(values, dtype=object)
-        frame = pd.DataFrame(columns)
-        return np.asarray(self._model.predict_proba(frame), dtype=np.float64)
+        return pd.DataFrame(columns)
+
+    def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
+        return np.asarray(self._model.predict_proba(self._frame(records)), dtype=np.float64)
+
+    def predict(self, records: Sequence[Mapping[str, Any]]) -> Vector:
+        return np.asarray(self._model.predict(self._frame(records)), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ClassifierHead:
+    """What a classifier version answers with: probabilities of its classes."""
+
+    predictor: ProbabilityPredictor
+    classes: tuple[Any, ...]  # JSON-native class values, in predict_proba column order
+    class_keys: tuple[str, ...]  # str() of each class: keys of "probabilities"
+    journal_entries: EntryEncoder  # the prediction log's lines for this version
+
+
+@dataclass(frozen=True)
+class RegressorHead:
+    """What a regression version answers with: one number per record."""
+
+    predictor: ValuePredictor
+    journal_entries: ValueEntryEncoder  # the prediction log's lines for this version
 
 
 @dataclass(frozen=True)
@@ -52,14 +82,15 @@ class ServedModel:
     version: str
     run_id: str
     schema: FeatureSchema
-    classes: tuple[Any, ...]  # JSON-native class values, in predict_proba column order
-    class_keys: tuple[str, ...]  # str() of each class: keys of "probabilities"
     validator: RecordValidator
-    predictor: Predictor
-    journal_entries: EntryEncoder  # the prediction log's lines for this version
+    head: ClassifierHead | RegressorHead
     fast_path: bool
     loaded_at: float
     load_seconds: float
+
+    @property
+    def task(self) -> Task:
+        return "regression" if isinstance(self.head, RegressorHead) else "classification"
 
 
 # mlflow resolves models:/ URIs through process-wide URIs; loads hold this lock.
@@ -81,10 +112,34 @@ def _native(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _classifier_head(
+    model: Any, schema: FeatureSchema, config: ServingConfig, version: str
+) -> tuple[ClassifierHead, bool]:
+    classes = tuple(_native(c) for c in model.classes_)
+    compiled = compile_classifier(model, schema.names) if config.fast_path else None
+    predictor: ProbabilityPredictor = (
+        compiled if compiled is not None else PandasPredictor(model, schema)
+    )
+    class_keys = tuple(str(c) for c in classes)
+    # A name, version or class the log cannot store fails the load, not every request.
+    entries = EntryEncoder(config.model_name, version, class_keys)
+    return ClassifierHead(predictor, classes, class_keys, entries), compiled is not None
+
+
+def _regressor_head(
+    model: Any, schema: FeatureSchema, config: ServingConfig, version: str
+) -> tuple[RegressorHead, bool]:
+    compiled = compile_regressor(model, schema.names) if config.fast_path else None
+    predictor: ValuePredictor = compiled if compiled is not None else PandasPredictor(model, schema)
+    entries = ValueEntryEncoder(config.model_name, version)
+    return RegressorHead(predictor, entries), compiled is not None
+
+
 def load_version(client: MlflowClient, config: ServingConfig, version: str) -> ServedModel:
     """Load ``version`` of the configured model; raises on any problem (caller keeps the old)."""
     started = time.perf_counter()
     mv = client.get_model_version(config.model_name, version)
+    run_id = str(mv.run_id or "")
     uri = f"models:/{config.model_name}/{version}"
     with _MLFLOW_URIS:
         mlflow.set_tracking_uri(config.tracking_uri)
@@ -94,22 +149,22 @@ def load_version(client: MlflowClient, config: ServingConfig, version: str) -> S
     if info.signature is None or info.signature.inputs is None:
         raise SignatureError(f"{uri} was logged without an input signature")
     schema = from_signature_inputs(info.signature.inputs.to_dict())
-    classes = tuple(_native(c) for c in model.classes_)
-    compiled = compile_pipeline(model, schema.names) if config.fast_path else None
-    predictor: Predictor = compiled if compiled is not None else PandasPredictor(model, schema)
-    class_keys = tuple(str(c) for c in classes)
+    # The task is the training run's parameter (driftline/tasks.py); a version
+    # registered without a run has none, and is judged by its model alone.
+    params = client.get_run(run_id).data.params if run_id else {}
+    head: ClassifierHead | RegressorHead
+    if task_of(params, model) == "regression":
+        head, fast = _regressor_head(model, schema, config, str(version))
+    else:
+        head, fast = _classifier_head(model, schema, config, str(version))
     return ServedModel(
         name=config.model_name,
         version=str(version),
-        run_id=str(mv.run_id or ""),
+        run_id=run_id,
         schema=schema,
-        classes=classes,
-        class_keys=class_keys,
         validator=RecordValidator(schema, config.max_batch),
-        predictor=predictor,
-        # A name, version or class the log cannot store fails the load, not every request.
-        journal_entries=EntryEncoder(config.model_name, str(version), class_keys),
-        fast_path=compiled is not None,
+        head=head,
+        fast_path=fast,
         loaded_at=time.time(),
         load_seconds=time.perf_counter() - started,
     )

@@ -34,19 +34,33 @@ class RequestError(Exception):
         return {"error": error}
 
 
+@dataclass(frozen=True)
+class NonFiniteConstant:
+    """``NaN``, ``Infinity`` or ``-Infinity`` in a body (parse_json's ``mark_constants``)."""
+
+    text: str
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(body: bytes) -> Any:
-    """Strict JSON: Python's json accepts NaN and Infinity by default, HTTP clients must not."""
+def parse_json(body: bytes, *, mark_constants: bool = False) -> Any:
+    """Strict JSON: Python's json accepts NaN and Infinity by default, HTTP clients must not.
+
+    ``mark_constants``: the three constants parse as NonFiniteConstant instead of
+    failing the whole body, so the caller can name the field that held one (a
+    feedback label); any check of that field's type then refuses it.
+    """
+    constant = NonFiniteConstant if mark_constants else _reject_constant
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return json.loads(body, parse_constant=constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(400, "invalid_json", f"request body is not valid JSON: {exc}") from exc
 
 
-def _type_name(value: object) -> str:
+def json_type_name(value: object) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -57,6 +71,8 @@ def _type_name(value: object) -> str:
         return "array"
     if isinstance(value, dict):
         return "object"
+    if isinstance(value, NonFiniteConstant):
+        return value.text
     return type(value).__name__
 
 
@@ -70,7 +86,7 @@ def _check_number(value: object) -> str | None:
         return None if math.isfinite(value) else "must be a finite number"  # type: ignore[arg-type]
     if kind is int:
         return None
-    return f"must be a number, got {_type_name(value)}"
+    return f"must be a number, got {json_type_name(value)}"
 
 
 def _check_integer(value: object) -> str | None:
@@ -80,15 +96,15 @@ def _check_integer(value: object) -> str | None:
         return None
     if type(value) is float and not math.isfinite(value):  # type: ignore[arg-type]
         return "must be a finite number"
-    return f"must be an integer, got {_type_name(value)}"
+    return f"must be an integer, got {json_type_name(value)}"
 
 
 def _check_string(value: object) -> str | None:
-    return None if type(value) is str else f"must be a string, got {_type_name(value)}"
+    return None if type(value) is str else f"must be a string, got {json_type_name(value)}"
 
 
 def _check_boolean(value: object) -> str | None:
-    return None if type(value) is bool else f"must be a boolean, got {_type_name(value)}"
+    return None if type(value) is bool else f"must be a boolean, got {json_type_name(value)}"
 
 
 _CHECKS: dict[str, Check] = {

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from serving.app import create_app, runtime_of
 from tests.support.log_rows import log_settings
-from tests.support.model_store import TrainedStore
+from tests.support.model_store import RegressionStore, TrainedStore, make_regression_store
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -46,3 +46,21 @@ def app(trained_store: TrainedStore, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def regression_store(tmp_path_factory: pytest.TempPathFactory) -> RegressionStore:
+    """One MLflow store with a regression champion (``revenue`` version 1), shared read-only."""
+    return make_regression_store(tmp_path_factory.mktemp("regression-store"))
+
+
+@pytest.fixture
+def regression_app(regression_store: RegressionStore, tmp_path: Path) -> Iterator[Flask]:
+    flask_app = create_app(app_config(regression_store, tmp_path))
+    yield flask_app
+    runtime_of(flask_app).shutdown()
+
+
+@pytest.fixture
+def regression_client(regression_app: Flask) -> FlaskClient:
+    return regression_app.test_client()

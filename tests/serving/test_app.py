@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,8 @@ def test_feedback_records_once_is_idempotent_and_refuses_conflicts(
         ({"prediction_id": "x", "label": 2}, "invalid_label", "label", None),
         ({"prediction_id": "x", "label": True}, "wrong_type", "label", None),
         ({"prediction_id": "x", "label": 1.0}, "wrong_type", "label", None),
+        # Python's json writes NaN; the label, not the body, is named (serving/labels.py).
+        ({"prediction_id": "x", "label": math.nan}, "wrong_type", "label", None),
         ({"prediction_id": "x"}, "missing_field", "label", None),
         ({"prediction_id": 5, "label": 1}, "wrong_type", "prediction_id", None),
         ({"prediction_id": "x", "label": 1, "note": "hi"}, "unknown_field", "note", None),
@@ -292,6 +295,7 @@ def test_health_ready_and_openapi(client: FlaskClient, contract: ContractChecker
     assert (ready["status"], ready["model"], ready["version"]) == ("ready", "churn", "1")
     assert ready["follows"] == "models:/churn@champion"
     assert ready["fast_path"] is True and ready["loaded_at"] > 0
+    assert ready["task"] == "classification"
 
 
 def test_request_metrics_count_every_answer(

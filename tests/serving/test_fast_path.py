@@ -1,21 +1,25 @@
-"""The compiled pipeline gives the same probabilities as sklearn's predict_proba."""
+"""The compiled pipeline gives the same probabilities as sklearn's predict_proba, and the
+same values as its predict for a regression pipeline."""
 
 from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LinearRegression, PoissonRegressor, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
-from serving.fast_path import compile_pipeline
+from serving.fast_path import compile_classifier, compile_regressor
 from serving.feature_schema import Feature, FeatureSchema
 from serving.served_model import PandasPredictor
 from tests.serving.records import records
+from tests.support.model_store import regression_data, regression_pipeline
 from training import pipeline
 from training.dataset import load
 from training.synthetic import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES
@@ -65,7 +69,7 @@ def edge_records(rng: random.Random, n: int) -> list[dict[str, Any]]:
                                                 ("forest", 2)])  # fmt: skip
 def test_compiled_probabilities_match_sklearn(kind: str, classes: int) -> None:
     model = fitted(kind, classes)
-    compiled = compile_pipeline(model, SCHEMA.names)
+    compiled = compile_classifier(model, SCHEMA.names)
     assert compiled is not None
     reference = PandasPredictor(model, SCHEMA)
     batch = edge_records(random.Random(kind), 300)
@@ -79,7 +83,7 @@ def test_compiled_probabilities_match_sklearn(kind: str, classes: int) -> None:
 
 def test_reused_row_buffer_does_not_leak_between_records() -> None:
     model = fitted("logreg")
-    compiled = compile_pipeline(model, SCHEMA.names)
+    compiled = compile_classifier(model, SCHEMA.names)
     assert compiled is not None
     batch = edge_records(random.Random(5), 40)
     singles = np.vstack([compiled.predict_proba([r]) for r in batch])
@@ -101,6 +105,64 @@ def _with_numeric_step(step: Any) -> Pipeline:
 
 
 def test_unknown_shapes_are_not_compiled() -> None:
-    assert compile_pipeline(_with_numeric_step(MinMaxScaler()), SCHEMA.names) is None
-    assert compile_pipeline(fitted("logreg")[-1], SCHEMA.names) is None
-    assert compile_pipeline(fitted("logreg"), SCHEMA.names[:-1]) is None
+    assert compile_classifier(_with_numeric_step(MinMaxScaler()), SCHEMA.names) is None
+    assert compile_classifier(fitted("logreg")[-1], SCHEMA.names) is None
+    assert compile_classifier(fitted("logreg"), SCHEMA.names[:-1]) is None
+
+
+# --- regression -----------------------------------------------------------------------
+
+# Beside the estimators training builds (ridge, gbm, forest: training/pipeline.py),
+# two more shapes of the fast path's rule.
+OTHER_REGRESSORS: dict[str, Callable[[], Any]] = {
+    "linear": LinearRegression,
+    # Has coef_ and intercept_ but predicts exp(x @ coef_ + intercept_): not a dot product.
+    "poisson": lambda: PoissonRegressor(max_iter=300),
+}
+REGRESSORS = ("ridge", "gbm", "forest", *OTHER_REGRESSORS)
+DOT_PRODUCT = {"ridge", "linear"}
+
+
+@functools.cache
+def fitted_regressor(kind: str) -> Pipeline:
+    data = regression_data(rows=1500, seed=3)
+    if kind in OTHER_REGRESSORS:
+        model = regression_pipeline(data, OTHER_REGRESSORS[kind]())
+    else:
+        model = pipeline.build(kind, data.numeric, data.categorical, seed=0, task="regression")
+    return model.fit(data.frame, data.target)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
+@pytest.mark.parametrize("kind", REGRESSORS)
+def test_compiled_regression_values_match_sklearn(kind: str) -> None:
+    model = fitted_regressor(kind)
+    compiled = compile_regressor(model, SCHEMA.names)
+    assert compiled is not None
+    assert compiled.dot_product == (kind in DOT_PRODUCT)
+    reference = PandasPredictor(model, SCHEMA)
+    batch = edge_records(random.Random(kind), 300)
+    expected = reference.predict(batch)
+    assert expected.shape == (len(batch),)  # inf too, where exp overflows (poisson, 1e9)
+    np.testing.assert_allclose(compiled.predict(batch), expected, rtol=1e-12, atol=0)
+    # One record at a time goes through the preallocated row buffer.
+    singles = np.array([compiled.predict([record])[0] for record in batch])
+    np.testing.assert_allclose(singles, expected, rtol=1e-12, atol=0)
+
+
+def test_a_regression_pipeline_is_not_compiled_as_a_classifier_and_back() -> None:
+    assert compile_classifier(fitted_regressor("ridge"), SCHEMA.names) is None
+    assert compile_regressor(fitted_regressor("ridge")[-1], SCHEMA.names) is None
+    assert compile_regressor(fitted_regressor("ridge"), SCHEMA.names[:-1]) is None
+
+
+def test_a_multi_output_linear_model_is_not_a_dot_product_of_one_target() -> None:
+    data = regression_data(rows=300, seed=4)
+    targets = np.column_stack((data.target, -data.target))
+    model = regression_pipeline(data, Ridge()).fit(data.frame, targets)
+    compiled = compile_regressor(model, SCHEMA.names)
+    assert compiled is not None and not compiled.dot_product
+    batch = edge_records(random.Random(4), 20)
+    expected = PandasPredictor(model, SCHEMA).predict(batch)
+    assert expected.shape == (len(batch), 2)  # the app refuses this shape (test_regression)
+    np.testing.assert_allclose(compiled.predict(batch), expected, rtol=1e-12, atol=0)

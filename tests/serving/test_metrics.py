@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from driftline.metric_catalog import REGRESSION_CLASS
 from serving.metrics import ServingMetrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +36,8 @@ REQUESTS = (
 )
 # (version, winners): single records and batches with repeated classes.
 PREDICTIONS = (("1", (1,)), ("1", (0,)), ("1", (0, 1, 1, 0, 1)), ("2", (1, 1)))
+# (version, records) of a regression model "revenue": counted under REGRESSION_CLASS.
+VALUES = (("3", 1), ("3", 4), ("4", 1))
 
 
 def drive(metrics: ServingMetrics, methods: bool) -> None:
@@ -51,6 +54,12 @@ def drive(metrics: ServingMetrics, methods: bool) -> None:
         else:
             for winner in winners:
                 metrics.predictions.labels("churn", version, CLASSES[winner]).inc()
+    for version, count in VALUES:
+        if methods:
+            metrics.count_values("revenue", version, count)
+        else:
+            for _ in range(count):
+                metrics.predictions.labels("revenue", version, REGRESSION_CLASS).inc()
 
 
 def exposition(metrics: ServingMetrics) -> list[str]:
@@ -70,6 +79,8 @@ def test_methods_export_the_same_samples_as_labels_calls() -> None:
     assert 'driftline_predictions_total{class="yes",model="churn",version="1"} 8.0' in (
         exposition(fast)
     )
+    regression = 'driftline_predictions_total{class="(regression)",model="revenue",version="3"}'
+    assert f"{regression} 10.0" in exposition(fast)
     total = 0.0
     for _ in range(2):  # the sum one observe() per request gives, to the last bit
         for version, endpoint, _status, seconds in REQUESTS:
