@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from driftline.tasks import DEFAULT_TASK, Task
+
 
 class NotEnoughData(ValueError):
     """Too few labelled recent rows to train or to judge a challenger."""
@@ -45,6 +47,7 @@ def mix(
     target: str,
     time_column: str,
     policy: MixPolicy,
+    task: Task = DEFAULT_TASK,
 ) -> RetrainingSet:
     """``original`` and ``recent`` hold the same feature columns and ``target``."""
     if len(recent) < policy.min_recent_rows:
@@ -56,7 +59,10 @@ def mix(
     holdout = ordered.iloc[len(ordered) - n_holdout :]
     recent_train = ordered.iloc[: len(ordered) - n_holdout]
     if holdout[target].nunique() < 2 and recent_train[target].nunique() < 2:
-        raise NotEnoughData("recent labels hold a single class; a holdout could not judge a model")
+        what = "class" if task == "classification" else "value"
+        raise NotEnoughData(
+            f"recent labels hold a single {what}; a holdout could not judge a model"
+        )
     columns = [c for c in original.columns]
     recent_train = recent_train[columns]
     holdout = holdout[columns]

@@ -23,15 +23,23 @@ from driftline import registry
 from driftline.config import Settings
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import RUN_TAG_ALERTS, RUN_TAG_JOB_ID, RUN_TAG_TRIGGER
-from driftline.retrain_contract import RetrainOutcome, Status, make_outcome
+from driftline.retrain_contract import (
+    FIGURE_BETTER,
+    FIGURE_MARGIN_KIND,
+    FIGURE_METRIC,
+    GATE_METRICS,
+    RetrainOutcome,
+    Status,
+    make_outcome,
+)
+from driftline.tasks import DEFAULT_TASK, TASK_PARAM, TASKS, Task
 from predictionlog.store import PredictionStore
 from retraining.data_mix import MixPolicy, NotEnoughData, mix
 from retraining.gate import decide
-from training.dataset import coerce_features, from_frame
+from retraining.labels import BadLabels, training_targets
+from training.dataset import DatasetError, coerce_features, from_frame
+from training.estimators import DEFAULT_ESTIMATOR, ESTIMATORS
 from training.train import TRAINING_DATA_ARTIFACT, TrainOptions, fit_and_log, holdout_metrics
-
-# The score the gate compares; accuracy is what the dashboards and alerts watch.
-GATE_METRIC = "accuracy"
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class RetrainRequest:
     # has held for its `for:`, the last 20 minutes are traffic of the new population;
     # reaching further back mixes in the old rule the challenger should unlearn.
     window_seconds: float = 1200.0
+    # Classifier: accuracy points to gain; regression: the share of MAE to remove
+    # (retraining/gate.py).
     margin: float = 0.01
     model_kind: str | None = None  # default: the champion's kind
     policy: MixPolicy = field(default_factory=MixPolicy)
@@ -60,11 +70,27 @@ def _champion_training_table(client: MlflowClient, run_id: str) -> pd.DataFrame:
         return pd.read_parquet(Path(path))
 
 
-def _align_labels(labels: pd.Series, like: pd.Series) -> pd.Series:
-    """Labels are stored as text; give them the training target's type back."""
-    if pd.api.types.is_numeric_dtype(like):
-        return pd.to_numeric(labels).astype(like.dtype)
-    return labels.astype(like.dtype)
+def champion_task(params: dict[str, str]) -> Task:
+    """The task the champion was trained for (its run parameter), not re-inferred from data.
+
+    Recent labels alone can look like another task (a few distinct prices, say); the
+    champion's run says what the model is. Runs from before the parameter are classifiers.
+    """
+    task = params.get(TASK_PARAM, DEFAULT_TASK)
+    for known in TASKS:
+        if task == known:
+            return known
+    raise ValueError(f"the champion's run names an unknown task {task!r}")
+
+
+def _estimator(request: RetrainRequest, params: dict[str, str], task: Task) -> str:
+    """The challenger's estimator: asked for, else the champion's, else the task's default."""
+    kind = request.model_kind or params.get("model_kind") or DEFAULT_ESTIMATOR[task]
+    if kind not in ESTIMATORS[task]:
+        raise ValueError(
+            f"estimator {kind!r} is not one for {task} (choose from {', '.join(ESTIMATORS[task])})"
+        )
+    return kind
 
 
 def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
@@ -77,6 +103,13 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         return _outcome(settings, request, "failed", message=f"v{champion} has no run")
     champion_run = client.get_run(mv.run_id)
     params = champion_run.data.params
+    try:
+        task = champion_task(params)
+        kind = _estimator(request, params, task)
+    except ValueError as exc:
+        return _outcome(settings, request, "failed", champion_before=champion,
+                        champion_after=champion, message=str(exc))  # fmt: skip
+    gate = GATE_METRICS[task]
     target = params["target"]
     numeric = [c for c in params.get("numeric_features", "").split(",") if c]
     categorical = [c for c in params.get("categorical_features", "").split(",") if c]
@@ -90,16 +123,35 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
     finally:
         store.close()
     recent = recent.rename(columns={"label": target})
-    figures: dict[str, float | int | str] = {"metric": GATE_METRIC, "recent_rows": len(recent)}
+    figures: dict[str, float | int | str] = {
+        FIGURE_METRIC: gate.name,
+        FIGURE_BETTER: gate.better,
+        FIGURE_MARGIN_KIND: gate.margin_kind,
+        "recent_rows": len(recent),
+    }
     try:
         if len(recent):
-            recent[target] = _align_labels(recent[target], original[target])
+            recent[target] = training_targets(
+                recent[target], recent["prediction_id"], task=task, like=original[target]
+            )
         dataset = mix(
             original,
             recent.reindex(columns=[*original.columns, "created_at"]),
             target=target,
             time_column="created_at",
             policy=request.policy,
+            task=task,
+        )
+    except BadLabels as exc:
+        # Bad data, not a decision: the job fails, nothing is trained or changed.
+        return _outcome(
+            settings,
+            request,
+            status="failed",
+            champion_before=champion,
+            champion_after=champion,
+            figures=figures,
+            message=f"not retrained: {exc}",
         )
     except NotEnoughData as exc:
         return _outcome(
@@ -117,13 +169,19 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         recent_train_rows=dataset.recent_train_rows,
         holdout_rows=len(dataset.holdout),
     )
-    train_set = from_frame(
-        dataset.train,
-        target,
-        source=f"retraining job {request.job_id or '-'}",
-        numeric=numeric,
-        categorical=categorical,
-    )
+    try:
+        train_set = from_frame(
+            dataset.train,
+            target,
+            source=f"retraining job {request.job_id or '-'}",
+            numeric=numeric,
+            categorical=categorical,
+            task=task,
+        )
+    except DatasetError as exc:
+        return _outcome(settings, request, "failed", champion_before=champion,
+                        champion_after=champion, figures=figures,
+                        message=f"not retrained: {exc}")  # fmt: skip
     holdout_x = coerce_features(dataset.holdout.drop(columns=[target]), numeric, categorical)
     holdout_y = dataset.holdout[target]
     tags = {
@@ -136,7 +194,7 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         settings,
         train_set,
         TrainOptions(
-            model_kind=request.model_kind or params.get("model_kind", "logreg"),
+            model_kind=kind,
             seed=request.policy.seed,
             promote=False,
             run_tags=tags,
@@ -148,14 +206,21 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
     champion_model: Pipeline = mlflow.sklearn.load_model(
         f"models:/{settings.model_name}/{champion}"
     )
-    challenger_score = holdout_metrics(challenger, holdout_x, holdout_y)[GATE_METRIC]
-    champion_score = holdout_metrics(champion_model, holdout_x, holdout_y)[GATE_METRIC]
-    decision = decide(challenger_score, champion_score, request.margin)
+    challenger_figures = holdout_metrics(challenger, holdout_x, holdout_y)
+    champion_figures = holdout_metrics(champion_model, holdout_x, holdout_y)
+    challenger_score = challenger_figures[gate.name]
+    champion_score = champion_figures[gate.name]
+    decision = decide(challenger_score, champion_score, request.margin, gate)
     figures.update(
         challenger_score=round(challenger_score, 6),
         champion_score=round(champion_score, 6),
         margin=request.margin,
     )
+    if task == "regression":
+        # The other error figures beside the gate's, e.g. the bias (mean_error) that
+        # shows a stale price model under-predicting.
+        figures.update(_both("challenger", challenger_figures, gate.name))
+        figures.update(_both("champion", champion_figures, gate.name))
     status: Status
     if decision.promote:
         registry.promote(client, settings.model_name, result.version)
@@ -175,6 +240,10 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         figures=figures,
         message=decision.reason,
     )
+
+
+def _both(who: str, values: dict[str, float], skip: str) -> dict[str, float | int | str]:
+    return {f"{who}_{k}": round(v, 6) for k, v in values.items() if k != skip}
 
 
 def outcome_line(outcome: RetrainOutcome) -> str:

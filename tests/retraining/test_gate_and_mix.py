@@ -5,8 +5,9 @@ import math
 import pandas as pd
 import pytest
 
+from driftline.retrain_contract import GATE_METRICS
 from retraining.data_mix import MixPolicy, NotEnoughData, mix
-from retraining.gate import decide
+from retraining.gate import decide, improvement
 
 
 def test_gate_promotes_only_past_the_margin() -> None:
@@ -68,3 +69,43 @@ def test_too_few_or_single_class_recent_rows_are_refused() -> None:
     recent["y"] = 1
     with pytest.raises(NotEnoughData, match="single class"):
         mix(original, recent, target="y", time_column="created_at", policy=MixPolicy())
+
+
+MAE = GATE_METRICS["regression"]
+
+
+def test_the_error_gate_needs_the_mae_lower_by_a_share_of_the_champions() -> None:
+    assert decide(900.0, 1000.0, 0.05, MAE).promote  # 10% lower
+    assert decide(950.0, 1000.0, 0.05, MAE).promote  # exactly 5% lower
+    assert not decide(960.0, 1000.0, 0.05, MAE).promote
+    assert not decide(1000.0, 1000.0, 0.01, MAE).promote  # a tie buys nothing
+    assert decide(1000.0, 1000.0, 0.0, MAE).promote
+    assert not decide(1100.0, 1000.0, 0.01, MAE).promote
+    # The same share whatever the unit: euros or thousands of euros.
+    assert decide(0.9, 1.0, 0.05, MAE).promote == decide(900.0, 1000.0, 0.05, MAE).promote
+
+
+def test_the_error_gate_says_which_way_and_by_how_much() -> None:
+    assert decide(900.0, 1000.0, 0.05, MAE).reason.startswith("challenger mae lower by 10.00%")
+    worse = decide(1100.0, 1000.0, 0.01, MAE).reason
+    assert worse.startswith("challenger mae higher by 10.00%, needs 1.00% lower")
+    assert "challenger 1100 vs champion 1000" in worse
+
+
+def test_a_perfect_champion_leaves_no_share_to_win() -> None:
+    assert improvement(0.0, 0.0, MAE) == 0.0
+    assert improvement(1.0, 0.0, MAE) == -math.inf
+    assert not decide(0.0, 0.0, 0.01, MAE).promote
+
+
+def test_accuracy_stays_an_absolute_gain() -> None:
+    assert decide(0.80, 0.70, 0.01) == decide(0.80, 0.70, 0.01, GATE_METRICS["classification"])
+    assert improvement(0.80, 0.70, GATE_METRICS["classification"]) == pytest.approx(0.10)
+
+
+def test_a_single_recent_price_is_refused_as_a_value() -> None:
+    original, recent = _frames(100, 400)
+    recent["y"] = 250_000.0
+    with pytest.raises(NotEnoughData, match="single value"):
+        mix(original, recent, target="y", time_column="created_at", policy=MixPolicy(),
+            task="regression")  # fmt: skip
