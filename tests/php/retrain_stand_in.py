@@ -4,6 +4,7 @@ Called as `retrain_stand_in.py --name NAME --job-id ID --reason JSON`, like
 `driftline retrain`. STAND_IN_MODE picks the behaviour:
 
 - ``succeed``: print some output and the outcome line, exit 0.
+- ``succeed-regression``: the same for a regression model: the gate's figures are MAE's.
 - ``fail``: print a traceback-like error to stderr and exit 3.
 - ``hang-once``: on the first attempt, announce itself in STAND_IN_DIR and
   wait until its parent (the worker) is gone; on later attempts, succeed.
@@ -21,7 +22,25 @@ from pathlib import Path
 from driftline import retrain_contract
 
 
-def outcome(model: str, job_id: str, status: str, message: str) -> str:
+def regression_figures() -> dict[str, float | str]:
+    gate = retrain_contract.GATE_METRICS["regression"]
+    return {
+        retrain_contract.FIGURE_METRIC: gate.name,
+        retrain_contract.FIGURE_BETTER: gate.better,
+        retrain_contract.FIGURE_MARGIN_KIND: gate.margin_kind,
+        retrain_contract.FIGURE_CHALLENGER_SCORE: 23706.2,
+        retrain_contract.FIGURE_CHAMPION_SCORE: 49473.4,
+        retrain_contract.FIGURE_MARGIN: 0.01,
+    }
+
+
+def outcome(
+    model: str,
+    job_id: str,
+    status: str,
+    message: str,
+    figures: dict[str, float | str] | None = None,
+) -> str:
     return json.dumps(
         {
             "schema": retrain_contract.OUTCOME_SCHEMA,
@@ -32,7 +51,8 @@ def outcome(model: str, job_id: str, status: str, message: str) -> str:
             "challenger_version": "7" if status != "failed" else None,
             "champion_before": "6",
             "champion_after": "7" if status == "promoted" else "6",
-            "figures": {
+            "figures": figures
+            or {
                 "challenger_score": 0.91,
                 "champion_score": 0.87,
                 "margin": 0.04,
@@ -68,6 +88,9 @@ def main() -> int:
         deadline = time.monotonic() + 120
         while os.getppid() == parent and time.monotonic() < deadline:
             time.sleep(0.05)
+        return 0
+    if mode == "succeed-regression":
+        print(outcome(args.name, args.job_id, "promoted", "mae lower", regression_figures()))
         return 0
     print("challenger roc_auc 0.91 vs champion 0.87", flush=True)
     print(outcome(args.name, args.job_id, "promoted", "challenger beat champion by 0.04"))

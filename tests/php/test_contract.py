@@ -3,6 +3,7 @@ receiver's /metrics exposes exactly the catalog's receiver metrics."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -11,7 +12,14 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from driftline import alert_contract, config, metric_catalog, registry_contract, retrain_contract
+from driftline import (
+    alert_contract,
+    config,
+    metric_catalog,
+    registry_contract,
+    retrain_contract,
+    tasks,
+)
 from tests.php.conftest import PHP_DIR, Receiver, alert, notification
 
 
@@ -39,6 +47,14 @@ def test_php_contract_constants_equal_the_python_ones() -> None:
         "OUTCOME_SCHEMA": retrain_contract.OUTCOME_SCHEMA,
         "OUTCOME_SCHEMA_VERSION": retrain_contract.OUTCOME_SCHEMA_VERSION,
         "OUTCOME_STATUSES": list(retrain_contract.STATUSES),
+        "OUTCOME_BETTER": list(retrain_contract.BETTER),
+        "OUTCOME_MARGIN_KINDS": list(retrain_contract.MARGIN_KINDS),
+        "GATE_METRICS": {
+            task: dataclasses.asdict(metric)
+            for task, metric in retrain_contract.GATE_METRICS.items()
+        },
+        "TASK_PARAM": tasks.TASK_PARAM,
+        "DEFAULT_TASK": tasks.DEFAULT_TASK,
         "CHAMPION_ALIAS": registry_contract.CHAMPION_ALIAS,
         "CHALLENGER_ALIAS": registry_contract.CHALLENGER_ALIAS,
         "CHAMPION_HISTORY_TAG": registry_contract.CHAMPION_HISTORY_TAG,

@@ -64,6 +64,23 @@ def test_once_runs_a_job_to_success_with_outcome_and_log(receiver: Receiver) -> 
     assert empty.returncode == 0, "an empty queue is not an error"
 
 
+def test_the_worker_and_the_dashboard_page_name_the_gates_metric(receiver: Receiver) -> None:
+    answer = receiver.post_alerts(notification(alert("DriftlineModelErrorHigh", model="houses")))
+    job_id = answer.json()["jobs"][0]["job_id"]
+
+    done = receiver.worker("--once", env=_worker_env(receiver, "succeed-regression"))
+
+    assert done.returncode == 0, done.stderr
+    said = (
+        f"job {job_id}: succeeded (exit 0), promoted; mae: challenger 23706.2, "
+        "champion 49473.4 (lower is better, margin 1% of champion's)"
+    )
+    assert said in done.stderr
+    assert receiver.job(job_id)["outcome"]["figures"]["metric"] == "mae"
+    page = receiver.get("/").body.decode()
+    assert '<td class="gate">mae: challenger 23706.2, champion 49473.4 (lower is better' in page
+
+
 def test_a_failing_retrain_command_fails_the_job_with_its_output_tail(receiver: Receiver) -> None:
     job_id = _queue_one(receiver)
 

@@ -7,7 +7,7 @@ namespace Driftline\Contract;
 /**
  * PHP's copy of the names the Python side defines; tests/php/test_contract.py
  * checks every constant here against its Python source of truth:
- * driftline/alert_contract.py, driftline/retrain_contract.py,
+ * driftline/alert_contract.py, driftline/retrain_contract.py, driftline/tasks.py,
  * driftline/registry_contract.py and driftline/metric_catalog.py.
  */
 final class SharedContract
@@ -27,6 +27,17 @@ final class SharedContract
     public const OUTCOME_SCHEMA = 'driftline.retrain-outcome';
     public const OUTCOME_SCHEMA_VERSION = 1;
     public const OUTCOME_STATUSES = ['promoted', 'rejected', 'failed'];
+    public const OUTCOME_BETTER = ['higher', 'lower'];
+    public const OUTCOME_MARGIN_KINDS = ['absolute', 'relative'];
+    /** task => the figure the gate judges a challenger by, which way it improves, how its margin is read */
+    public const GATE_METRICS = [
+        'classification' => ['name' => 'accuracy', 'better' => 'higher', 'margin_kind' => 'absolute'],
+        'regression' => ['name' => 'mae', 'better' => 'lower', 'margin_kind' => 'relative'],
+    ];
+
+    // driftline/tasks.py
+    public const TASK_PARAM = 'task';
+    public const DEFAULT_TASK = 'classification';
 
     // driftline/registry_contract.py
     public const CHAMPION_ALIAS = 'champion';

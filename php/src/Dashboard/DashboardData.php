@@ -14,7 +14,7 @@ use Driftline\Queue\JobQueue;
 final class DashboardData
 {
     /**
-     * @param list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float}> $runs
+     * @param list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float, metric_name: string, better: string}> $runs
      * @param list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> $versions
      * @param list<Job> $jobs
      * @param array<string, int> $jobCounts
@@ -52,7 +52,7 @@ final class DashboardData
     }
 
     /**
-     * @param list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float}> $runs
+     * @param list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float, metric_name: string, better: string}> $runs
      * @param list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> $versions
      * @param list<Job> $jobs
      * @param array<string, int> $jobCounts
@@ -62,7 +62,7 @@ final class DashboardData
         return new self($modelName, $metricName, $mlflowUri, $mlflowProblem, $runs, $versions, $jobs, $jobCounts);
     }
 
-    /** @return list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float}> */
+    /** @return list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float, metric_name: string, better: string}> */
     private static function fetchRuns(MlflowClient $mlflow, string $experimentName, string $metricName): array
     {
         $experiment = $mlflow->experimentByName($experimentName);
@@ -72,21 +72,47 @@ final class DashboardData
         $runs = [];
         foreach ($mlflow->searchRuns((string) $experiment['experiment_id'], 15) as $run) {
             $info = (array) ($run['info'] ?? []);
-            $metric = null;
+            $metrics = [];
             foreach ((array) ($run['data']['metrics'] ?? []) as $m) {
-                if (($m['key'] ?? null) === $metricName && is_numeric($m['value'] ?? null)) {
-                    $metric = (float) $m['value'];
+                if (is_string($m['key'] ?? null) && is_numeric($m['value'] ?? null)) {
+                    $metrics[$m['key']] = (float) $m['value'];
                 }
             }
+            $params = [];
+            foreach ((array) ($run['data']['params'] ?? []) as $p) {
+                if (is_string($p['key'] ?? null)) {
+                    $params[$p['key']] = (string) ($p['value'] ?? '');
+                }
+            }
+            [$name, $better] = self::runMetric($metricName, $metrics, $params[SharedContract::TASK_PARAM] ?? SharedContract::DEFAULT_TASK);
             $runs[] = [
                 'run_id' => (string) ($info['run_id'] ?? ''),
                 'name' => (string) ($info['run_name'] ?? ''),
                 'status' => (string) ($info['status'] ?? ''),
                 'started' => isset($info['start_time']) ? (int) $info['start_time'] : null,
-                'metric' => $metric,
+                'metric' => $metrics[$name] ?? null,
+                'metric_name' => $name,
+                'better' => $better,
             ];
         }
         return $runs;
+    }
+
+    /**
+     * The figure a run's row shows: the configured metric where the run logged it, else the
+     * metric the gate judges the run's task by (a regression run has MAE, no accuracy).
+     *
+     * @param array<string, float> $metrics
+     * @return array{string, string} metric name, which way it improves
+     */
+    public static function runMetric(string $configured, array $metrics, string $task): array
+    {
+        $gate = SharedContract::GATE_METRICS[$task] ?? null;
+        if (array_key_exists($configured, $metrics) || $gate === null) {
+            $better = $gate !== null && $gate['name'] === $configured ? $gate['better'] : 'higher';
+            return [$configured, $better];
+        }
+        return [$gate['name'], $gate['better']];
     }
 
     /** @return list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> */
@@ -145,7 +171,7 @@ final class DashboardData
         return $this->mlflowProblem;
     }
 
-    /** @return list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float}> */
+    /** @return list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float, metric_name: string, better: string}> */
     public function runs(): array
     {
         return $this->runs;

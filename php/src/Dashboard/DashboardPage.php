@@ -6,6 +6,7 @@ namespace Driftline\Dashboard;
 
 use DateTimeImmutable;
 use DateTimeZone;
+use Driftline\Worker\GateFigures;
 
 /** Server-rendered HTML of the dashboard. Pure; every value goes through escape(). */
 final class DashboardPage
@@ -63,26 +64,18 @@ final class DashboardPage
 
     private static function runsSection(DashboardData $data): string
     {
-        $metric = self::escape($data->metricName());
         $html = "<h2>Latest runs</h2>\n";
         if ($data->runs() === []) {
             return $html . "<p>No runs to show.</p>\n";
         }
-        $html .= "<table id=\"runs\"><tr><th>Run</th><th>Started</th><th>Status</th><th>{$metric}</th></tr>\n";
+        // One metric for every run names the column; runs of several tasks name theirs per cell.
+        $names = array_values(array_unique(array_map(static fn (array $run): string => $run['metric_name'], $data->runs())));
+        $mixed = count($names) > 1;
+        $header = self::escape($mixed ? 'metric' : $names[0]);
+        $html .= "<table id=\"runs\"><tr><th>Run</th><th>Started</th><th>Status</th><th>{$header}</th></tr>\n";
         foreach ($data->runs() as $run) {
-            $value = $run['metric'];
-            if ($value === null) {
-                $cell = '<span>—</span>';
-            } else {
-                // Accuracy-like metrics live in 0..1; clamp so a bad value cannot break the layout.
-                $width = sprintf('%.1f', max(0.0, min(1.0, $value)) * 100);
-                $cell = sprintf(
-                    '<span class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="1" aria-valuenow="%s"><span style="width:%s%%"></span></span> %s',
-                    self::escape(sprintf('%.4f', $value)),
-                    $width,
-                    self::escape(sprintf('%.4f', $value)),
-                );
-            }
+            $cell = ($mixed ? '<code>' . self::escape($run['metric_name']) . '</code> ' : '')
+                . self::metricCell($run['metric'], $run['better']);
             $name = $run['name'] !== '' ? $run['name'] : $run['run_id'];
             $html .= sprintf(
                 "<tr><td title=\"%s\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
@@ -94,6 +87,26 @@ final class DashboardPage
             );
         }
         return $html . "</table>\n";
+    }
+
+    private static function metricCell(?float $value, string $better): string
+    {
+        if ($value === null) {
+            return '<span>—</span>';
+        }
+        if ($better !== 'higher') {
+            // An error is in the target's unit with no upper end: a number, not a 0..1 bar.
+            return sprintf('<span class="error-figure" title="lower is better">%s</span>', self::escape(GateFigures::number($value)));
+        }
+        // Accuracy-like metrics live in 0..1; clamp so a bad value cannot break the layout.
+        $text = self::escape(sprintf('%.4f', $value));
+        $width = sprintf('%.1f', max(0.0, min(1.0, $value)) * 100);
+        return sprintf(
+            '<span class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="1" aria-valuenow="%s"><span style="width:%s%%"></span></span> %s',
+            $text,
+            $width,
+            $text,
+        );
     }
 
     private static function versionsSection(DashboardData $data): string
@@ -131,12 +144,14 @@ final class DashboardPage
         if ($data->jobs() === []) {
             return $html . "<p>No jobs yet.</p>\n";
         }
-        $html .= "<table id=\"jobs\"><tr><th>Job</th><th>Model</th><th>State</th><th>Alerts</th><th>Attempts</th><th>Exit</th><th>Version</th><th>Promotion</th><th>Created</th></tr>\n";
+        $html .= "<table id=\"jobs\"><tr><th>Job</th><th>Model</th><th>State</th><th>Alerts</th><th>Attempts</th><th>Exit</th><th>Version</th><th>Promotion</th><th>Gate</th><th>Created</th></tr>\n";
         foreach ($data->jobs() as $job) {
             $row = $job->toArray();
             $alertnames = $job->reason()['alertnames'] ?? [];
+            // The metric the gate used, from the outcome line: accuracy or an error, and which way.
+            $gate = GateFigures::fromOutcome($row['outcome']);
             $html .= sprintf(
-                "<tr><td>%d</td><td>%s</td><td class=\"state-%s\">%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                "<tr><td>%d</td><td>%s</td><td class=\"state-%s\">%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td class=\"gate\">%s</td><td>%s</td></tr>\n",
                 $job->id(),
                 self::escape($job->model()),
                 self::escape($job->state()->value),
@@ -146,6 +161,7 @@ final class DashboardPage
                 self::escape($job->exitCode() === null ? '' : (string) $job->exitCode()),
                 self::escape($job->modelVersion() ?? ''),
                 self::escape($job->promotion() ?? ''),
+                self::escape($gate === null ? '' : $gate->summary()),
                 self::escape((string) $row['created_at']),
             );
         }

@@ -58,6 +58,12 @@ final class RetrainOutcome
         return is_string($this->fields['message'] ?? null) ? $this->fields['message'] : '';
     }
 
+    /** What the gate compared (metric, direction, scores, margin); null when nothing was judged. */
+    public function gate(): ?GateFigures
+    {
+        return GateFigures::fromOutcome($this->fields);
+    }
+
     /** @return array<string, mixed> */
     public function toArray(): array
     {

@@ -124,12 +124,23 @@ final class Worker
         $verdict = self::judge($result);
         $recorded = $this->queue->finish($job->id(), $this->id, $verdict);
         ($this->say)(sprintf(
-            'job %d: %s (exit %s)%s',
+            'job %d: %s (exit %s)%s%s',
             $job->id(),
             $verdict->state()->value,
             $result->exitCode() ?? '?',
+            self::decision($verdict),
             $recorded ? '' : ' -- not recorded: the job was taken back as stale meanwhile',
         ));
+    }
+
+    /** `, promoted; mae: challenger ..., champion ... (lower is better, ...)`, or '' without a decision. */
+    public static function decision(JobResult $verdict): string
+    {
+        if ($verdict->promotion() === null) {
+            return '';
+        }
+        $gate = GateFigures::fromOutcome($verdict->outcome());
+        return ', ' . $verdict->promotion() . ($gate === null ? '' : '; ' . $gate->summary());
     }
 
     /** Pure: what a finished command means for its job. */

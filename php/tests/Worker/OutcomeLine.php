@@ -6,6 +6,13 @@ namespace Driftline\Tests\Worker;
 
 final class OutcomeLine
 {
+    /** The figures of a regression model's promotion (driftline/retrain_contract.py). */
+    public const REGRESSION_FIGURES = [
+        'metric' => 'mae', 'better' => 'lower', 'margin_kind' => 'relative',
+        'challenger_score' => 23706.195163, 'champion_score' => 49473.447774, 'margin' => 0.01,
+        'challenger_mean_error' => -8488.08, 'champion_mean_error' => -49200.38,
+    ];
+
     private function __construct()
     {
     }

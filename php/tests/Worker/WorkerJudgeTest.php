@@ -13,6 +13,7 @@ use PHPUnit\Framework\TestCase;
 
 /**
  * @covers \Driftline\Worker\Worker::judge
+ * @covers \Driftline\Worker\Worker::decision
  * @covers \Driftline\Worker\RetrainOutcome
  * @covers \Driftline\Worker\CommandResult
  */
@@ -30,6 +31,18 @@ final class WorkerJudgeTest extends TestCase
         $result = Worker::judge(CommandResult::of(0, false, false, OutcomeLine::json(['status' => 'rejected', 'champion_after' => '3']), ''));
 
         self::assertSame([JobState::Succeeded, 'rejected'], [$result->state(), $result->promotion()]);
+    }
+
+    public function testTheDecisionNamesTheGatesMetricAndDirection(): void
+    {
+        $regression = Worker::judge(CommandResult::of(0, false, false, OutcomeLine::json(['figures' => OutcomeLine::REGRESSION_FIGURES]), ''));
+        $failed = Worker::judge(CommandResult::of(3, false, false, 'Traceback ...', ''));
+
+        self::assertSame(
+            ", promoted; mae: challenger 23706.2, champion 49473.4 (lower is better, margin 1% of champion's)",
+            Worker::decision($regression),
+        );
+        self::assertSame('', Worker::decision($failed));
     }
 
     /** @dataProvider failures */

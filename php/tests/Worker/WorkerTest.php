@@ -77,6 +77,19 @@ final class WorkerTest extends TestCase
         self::assertFileExists("{$this->dir}/logs/{$id}.log");
     }
 
+    public function testTellsTheOperatorWhichMetricTheGateUsed(): void
+    {
+        $id = (int) $this->fixture->queue()->enqueue('houses', [])->jobId();
+        $line = OutcomeLine::json(['model' => 'houses', 'status' => 'rejected', 'champion_after' => '3', 'figures' => ['challenger_score' => 51000.0, 'champion_score' => 49473.4] + OutcomeLine::REGRESSION_FIGURES]);
+
+        $this->worker("echo '{$line}'\n")->processNext();
+
+        self::assertContains(
+            "job {$id}: succeeded (exit 0), rejected; mae: challenger 51000, champion 49473.4 (lower is better, margin 1% of champion's)",
+            $this->said,
+        );
+    }
+
     public function testAFailingCommandFailsTheJobWithItsOutputTail(): void
     {
         $id = (int) $this->fixture->queue()->enqueue('churn', [])->jobId();
