@@ -9,6 +9,11 @@ grafana/provisioning/dashboards/driftline.yml.
 Queries use the recording rules of prometheus/rules/ where one exists, and the
 template variables ``$model`` and ``$version`` (multi-value, so matched with
 ``=~``). Threshold lines sit at the alert levels of alerting/thresholds.yml.
+
+A row titled after a task (``Classification: ...``, ``Regression: ...``) holds
+panels that only that task's versions fill: PromQL tells a regression version by
+its holdout MAE series, which the exporter always exports for one and never for
+a classifier. tests/monitoring/dashboard_queries.py reads the task from the title.
 """
 
 from __future__ import annotations
@@ -111,17 +116,27 @@ def _panel(
     return panel
 
 
+def _row(title: str) -> Json:
+    """A Grafana row: a heading across the dashboard over the panels that follow it."""
+    return {"type": "row", "title": title, "collapsed": False, "panels": []}
+
+
 def _layout(panels: list[Json], width: int = 12, height: int = 8) -> list[Json]:
-    """Two panels per row, ids in reading order (ids must be unique per dashboard)."""
-    per_row = 24 // width
+    """Two panels per line under each row, ids in reading order (unique per dashboard)."""
+    per_line = 24 // width
+    y = column = 0
     for i, panel in enumerate(panels):
         panel["id"] = i + 1
-        panel["gridPos"] = {
-            "h": height,
-            "w": width,
-            "x": (i % per_row) * width,
-            "y": (i // per_row) * height,
-        }
+        if panel["type"] == "row":
+            if column:  # a half-filled line above: the row starts below it
+                y, column = y + height, 0
+            panel["gridPos"] = {"h": 1, "w": 24, "x": 0, "y": y}
+            y += 1
+            continue
+        panel["gridPos"] = {"h": height, "w": width, "x": column * width, "y": y}
+        column += 1
+        if column == per_line:
+            y, column = y + height, 0
     return panels
 
 
@@ -213,13 +228,20 @@ def _dashboard(uid: str, title: str, description: str, panels: list[Json]) -> Js
     }
 
 
+# Only a regression version has a holdout MAE, below the labelled minimum too.
+HOLDOUT_MAE: Final = f"model_version:driftline_reference_mean_absolute_error:max{{{MV}}}"
+WINDOW_MAE: Final = f"model_version:driftline_model_mean_absolute_error:max{{{MV}}}"
+
+
 def model_health(t: dict[str, float]) -> Json:
     accuracy = _steps(("red", None), ("green", t["accuracy_min"]))
     return _dashboard(
         "driftline-model-health",
         "Driftline / Model health",
-        "Live accuracy, traffic, errors and latency of the served model versions.",
+        "Live accuracy (classifiers) or error (regression models), traffic, errors and "
+        "latency of the served model versions.",
         [
+            _row("Classification: accuracy"),
             _panel("timeseries", "Accuracy per version",
                    "Accuracy over the exporter's labelled window; the line is the alert level.",
                    [_target(f"model_version:driftline_model_accuracy_ratio:max{{{MV}}}",
@@ -228,10 +250,48 @@ def model_health(t: dict[str, float]) -> Json:
             _panel("timeseries", "Samples in window",
                    "Predictions and labelled predictions behind the accuracy; below the line "
                    "the accuracy alert stays silent.",
-                   [_target(f"model_version_kind:driftline_window_samples:max{{{MV}}}",
+                   [_target(f"model_version_kind:driftline_window_samples:max{{{MV}}}"
+                            f" unless on (model, version) {HOLDOUT_MAE}",
                             "v{{version}} {{kind}}")],
                    thresholds=_steps(("orange", None),
                                      ("green", t["accuracy_min_labelled_samples"]))),
+            _row("Regression: error"),
+            _panel("timeseries", "Mean absolute error against holdout",
+                   "MAE over the labelled window and on the version's training holdout, in "
+                   "the target's unit: the two numbers the error alert compares.",
+                   [_target(WINDOW_MAE, "v{{version}} window"),
+                    _target(HOLDOUT_MAE, "v{{version}} holdout", "B")], minimum=0),
+            _panel("timeseries", "MAE relative to holdout",
+                   "Window MAE divided by holdout MAE; above the line for 15 minutes, on "
+                   "enough labels, the error alert fires and retraining starts.",
+                   [_target(f"{WINDOW_MAE} / on (model, version) {HOLDOUT_MAE}",
+                            "v{{version}}")],
+                   minimum=0, thresholds=_steps(("green", None), ("red", t["mae_ratio_max"]))),
+            _panel("timeseries", "Root mean squared error",
+                   "RMSE over the labelled window, in the target's unit; it weighs large "
+                   "misses more than the MAE does.",
+                   [_target("max by (version) "
+                            f"(driftline_model_root_mean_squared_error{{{MV}}})",
+                            "v{{version}}")], minimum=0),
+            _panel("timeseries", "R² per version",
+                   "Coefficient of determination over the labelled window: 1 is perfect, 0 "
+                   "no better than always predicting the mean, below 0 worse.",
+                   [_target(f"max by (version) (driftline_model_r2{{{MV}}})", "v{{version}}")],
+                   maximum=1),
+            _panel("timeseries", "Mean error (bias)",
+                   "Mean of prediction minus label over the labelled window: above 0 the "
+                   "model predicts too high, below 0 too low (a target rising past it).",
+                   [_target(f"max by (version) (driftline_model_mean_error{{{MV}}})",
+                            "v{{version}}")]),
+            _panel("timeseries", "Samples behind the error",
+                   "Predictions and labelled predictions in the window of regression "
+                   "versions; below the line the error alert stays silent.",
+                   [_target(f"model_version_kind:driftline_window_samples:max{{{MV}}}"
+                            f" and on (model, version) {HOLDOUT_MAE}",
+                            "v{{version}} {{kind}}")],
+                   thresholds=_steps(("orange", None),
+                                     ("green", t["mae_min_labelled_samples"]))),
+            _row("Serving"),
             _panel("timeseries", "Request rate",
                    "Requests per second by endpoint, over 5 minutes.",
                    [_target(f"model_version_endpoint:driftline_http_requests:rate5m{{{MV}}}",

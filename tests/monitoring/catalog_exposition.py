@@ -3,9 +3,11 @@
 It stands in for the inference servers, the drift exporter and the PHP
 receiver where those are not the thing under test (dashboard query checks,
 the alert delivery test). Names, types and labels come from
-driftline/metric_catalog.py, so every metric of a component is present.
-Counters and histograms grow with wall time so that rate() has data; the
-drift-related gauges follow ``ExpositionState.drifting``.
+driftline/metric_catalog.py, so every metric of a component is present, but
+for the figures of the other task (``ExpositionState.task``), which the
+exporter never exports for a version. Counters and histograms grow with wall
+time so that rate() has data; the drift-related gauges follow
+``ExpositionState.drifting``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import product
 
 from driftline import metric_catalog as catalog
+from driftline.tasks import Task
 
 FEATURES = ("tenure_months", "monthly_charges", "contract_type")
 ENDPOINTS = ("/predict", "/feedback")
 STATUSES = ("200", "500")
 CLASSES = ("0", "1")
 BATCH_SIZE_BUCKETS = (1.0, 2.0, 5.0, 10.0, 50.0, 100.0)
+# Figures the exporter has for one task only (exporter/collector.py).
+ONLY_FOR: dict[str, Task] = {
+    **dict.fromkeys(
+        ("driftline_model_accuracy_ratio", "driftline_model_precision_ratio",
+         "driftline_model_recall_ratio", "driftline_model_f1_ratio",
+         "driftline_model_roc_auc_ratio", "driftline_model_class_precision_ratio",
+         "driftline_model_class_recall_ratio", "driftline_model_class_f1_ratio"),
+        "classification",
+    ),
+    **dict.fromkeys(
+        ("driftline_model_mean_absolute_error", "driftline_model_root_mean_squared_error",
+         "driftline_model_r2", "driftline_model_mean_error",
+         "driftline_reference_mean_absolute_error", "driftline_prediction_ks_statistic",
+         "driftline_prediction_ks_p_value"),
+        "regression",
+    ),
+}  # fmt: skip
 
 
 @dataclass
@@ -34,6 +54,7 @@ class ExpositionState:
 
     model: str = "churn"
     versions: tuple[str, ...] = ("3",)  # serving: the version served; exporter: all watched
+    task: Task = "classification"  # the model's: which performance figures it has
     drifting: bool = False
     started: float = field(default_factory=time.time)
 
@@ -49,7 +70,7 @@ def _label_values(metric: catalog.MetricSpec, state: ExpositionState) -> dict[st
         "version": state.versions,
         "endpoint": ENDPOINTS,
         "status": STATUSES,
-        "class": CLASSES,
+        "class": CLASSES if state.task == "classification" else (catalog.REGRESSION_CLASS,),
         "feature": FEATURES,
         "kind": catalog.WINDOW_KINDS,
         "stage": catalog.EXPORTER_STAGES,
@@ -117,7 +138,7 @@ def render(component: catalog.Component, state: ExpositionState, now: float | No
     elapsed = max(now - state.started, 0.0) + 1.0
     lines: list[str] = []
     for metric in catalog.METRICS:
-        if metric.component != component:
+        if metric.component != component or ONLY_FOR.get(metric.name, state.task) != state.task:
             continue
         lines.append(f"# HELP {metric.name} {metric.help}")
         lines.append(f"# TYPE {metric.name} {metric.type}")

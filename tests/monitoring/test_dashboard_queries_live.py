@@ -2,7 +2,9 @@
 
 Two sources of scraped metrics:
 - a catalog exposition (tests/monitoring/catalog_exposition.py) that serves every
-  catalog metric with plausible values: always runs, checks names and labels;
+  catalog metric with plausible values, for a classifier (churn) and a
+  regression model (houses): always runs, checks names and labels, and that the
+  rows of one task stay empty for a model of the other;
 - the real stack: `driftline serve` (gunicorn, champion and a pinned
   challenger) and `driftline exporter serve` on a real MLflow store, with
   prediction and feedback traffic: skips while serving.app or exporter.app is
@@ -48,36 +50,48 @@ RECORDED_READY = (
     "model_version_endpoint:driftline_http_request_duration_seconds:histogram_quantile_rate5m",
     "model_version:driftline_model_accuracy_ratio:max",
 )
+# The A/B dashboard compares classifiers (accuracy, positive-class share).
+REGRESSION_DASHBOARDS = ("model-health.json", "drift.json")
 
 
 def test_dashboard_queries_return_data_from_catalog_exposition(tmp_path: Path) -> None:
     champion = ExpositionState(versions=("3",))
     challenger = ExpositionState(versions=("4",))
     watched = ExpositionState(versions=("3", "4"))
+    houses = ExpositionState(model="houses", versions=("1",), task="regression")
     with ExitStack() as stack:
         replica_a = stack.enter_context(serving_exposition("serving", champion))
         replica_b = stack.enter_context(serving_exposition("serving", champion))
         replica_c = stack.enter_context(serving_exposition("serving", challenger))
+        replica_h = stack.enter_context(serving_exposition("serving", houses))
         exporter = stack.enter_context(serving_exposition("exporter", watched))
+        exporter_h = stack.enter_context(serving_exposition("exporter", houses))
         receiver = stack.enter_context(serving_exposition("receiver", watched))
         targets = {
             JOB_SERVING: [
                 TargetGroup((replica_a, replica_b), {"model": "churn", "deployment": "champion"}),
                 TargetGroup((replica_c,), {"model": "churn", "deployment": "challenger"}),
+                TargetGroup((replica_h,), {"model": "houses", "deployment": "champion"}),
             ],
-            JOB_EXPORTER: [TargetGroup((exporter,))],
+            JOB_EXPORTER: [TargetGroup((exporter, exporter_h))],
             JOB_RECEIVER: [TargetGroup((receiver,))],
         }
         prom = stack.enter_context(prometheus(tmp_path, targets))
-        for expr in RECORDED_READY:
+        for expr in (*RECORDED_READY, "model_version:driftline_model_mean_absolute_error:max"):
             prom.wait_for(expr)
         # Both versions visible in the A/B split before querying.
-        prom.wait_for("count(model_version:driftline_predictions:share_rate5m) == 2")
+        prom.wait_for('count(model_version:driftline_predictions:share_rate5m{model="churn"}) == 2')
 
         assert failing_queries(prom, "churn", ["3", "4"]) == []
         assert failing_queries(prom, "churn", []) == []  # the "All" choice
+        # A regression model fills the error row and leaves the accuracy row empty.
+        assert failing_queries(prom, "houses", ["1"], "regression", REGRESSION_DASHBOARDS) == []
+        assert failing_queries(prom, "houses", [], "regression", REGRESSION_DASHBOARDS) == []
         # A version nobody serves leaves the panels empty: the check can fail.
         assert failing_queries(prom, "churn", ["999"]) != []
+        # So can the task check: a classifier read as a regression model fails both rows.
+        swapped = "\n".join(failing_queries(prom, "churn", ["3", "4"], "regression"))
+        assert "Accuracy per version" in swapped and "MAE relative to holdout" in swapped
 
 
 # --- real serving + exporter stack ---------------------------------------------------

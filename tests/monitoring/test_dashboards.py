@@ -12,6 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from driftline.tasks import TASKS
+from tests.monitoring.dashboard_queries import row_task
 from tests.monitoring.monitoring_files import (
     DASHBOARD_DIR,
     GRAFANA_DIR,
@@ -67,6 +69,11 @@ def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
     return next(p for p in dashboard["panels"] if p["title"] == title)
 
 
+def _query_panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """The panels with queries: every panel but the row headings."""
+    return [p for p in dashboard["panels"] if p["type"] != "row"]
+
+
 def _threshold_values(panel: dict[str, Any]) -> list[float]:
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
     return [s["value"] for s in steps if s["value"] is not None]
@@ -95,6 +102,15 @@ def test_schema_rejects_a_panel_without_datasource_uid() -> None:
         jsonschema.Draft202012Validator(SCHEMA).validate(broken)
 
 
+def test_schema_rejects_a_collapsed_row() -> None:
+    """A collapsed row holds its panels inside it, out of reach of the query checks."""
+    broken = copy.deepcopy(_committed()["model-health.json"])
+    row = _panel(broken, "Regression: error")
+    row["collapsed"] = True
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(SCHEMA).validate(broken)
+
+
 def test_every_query_uses_the_provisioned_datasource() -> None:
     uid = _provisioned_datasource_uid()
     for name, dashboard in _committed().items():
@@ -117,7 +133,7 @@ def test_model_and_version_variables_and_annotations() -> None:
         assert "$model" in variables["version"]["query"]["query"]
         annotations = {a["name"] for a in dashboard["annotations"]["list"]}
         assert annotations == {"Driftline alerts", "Model promotions"}, name
-        for panel in dashboard["panels"]:
+        for panel in _query_panels(dashboard):
             for target in panel["targets"]:
                 expr = target["expr"]
                 if "driftline_exporter_" not in expr:  # the exporter is model-independent
@@ -129,7 +145,7 @@ def test_model_and_version_variables_and_annotations() -> None:
 def test_queries_use_only_catalog_metrics_and_recorded_series() -> None:
     problems = []
     for name, dashboard in _committed().items():
-        exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+        exprs = [t["expr"] for p in _query_panels(dashboard) for t in p["targets"]]
         exprs += [a["expr"] for a in dashboard["annotations"]["list"]]
         for expr in exprs:
             problems += problems_in(expr, name)
@@ -143,6 +159,10 @@ def test_threshold_lines_sit_at_the_alert_levels() -> None:
     assert _threshold_values(_panel(ab, "Accuracy per version")) == [t["accuracy_min"]]
     assert _threshold_values(_panel(health, "Samples in window")) == [
         t["accuracy_min_labelled_samples"]
+    ]
+    assert _threshold_values(_panel(health, "MAE relative to holdout")) == [t["mae_ratio_max"]]
+    assert _threshold_values(_panel(health, "Samples behind the error")) == [
+        t["mae_min_labelled_samples"]
     ]
     assert _threshold_values(_panel(health, "Error ratio (5xx)")) == [t["error_ratio"]]
     assert _threshold_values(_panel(health, "Latency quantiles of /predict")) == [
@@ -164,6 +184,12 @@ def test_threshold_lines_sit_at_the_alert_levels() -> None:
                 assert style == "line", panel["title"]
 
 
+def test_model_health_has_a_row_per_task() -> None:
+    """The query checks learn a panel's task from its row's title (dashboard_queries.py)."""
+    rows = [p["title"] for p in _committed()["model-health.json"]["panels"] if p["type"] == "row"]
+    assert sorted(filter(None, map(row_task, rows))) == sorted(TASKS)
+
+
 def test_required_panels_exist() -> None:
     titles = {name: {p["title"] for p in d["panels"]} for name, d in _committed().items()}
     assert {
@@ -173,6 +199,12 @@ def test_required_panels_exist() -> None:
         "Error ratio (5xx)",
         "Latency quantiles of /predict",
         "Predictions by class",
+        "Mean absolute error against holdout",
+        "MAE relative to holdout",
+        "Root mean squared error",
+        "R² per version",
+        "Mean error (bias)",
+        "Samples behind the error",
     } <= titles["model-health.json"]
     assert {
         "PSI per feature",
