@@ -8,18 +8,22 @@ bench/serving_throughput.py measures the whole server over HTTP, where the
 shared machine's drift moves single rounds by tens of percent: it cannot
 resolve a change of a few microseconds per request. This benchmark takes
 HTTP, gunicorn and the load generator away. One process holds five apps on
-one trained model, each with its own prediction log, in prometheus_client's
-multiprocess mode as under gunicorn:
+the trained churn classifier, each with its own prediction log, in
+prometheus_client's multiprocess mode as under gunicorn:
 
 - ``on``: as shipped (validation, metrics, prediction log);
 - ``off``: validation, metrics and logging switched off through create_app's
   arguments (the baseline);
-- ``no-validation``, ``no-metrics``, ``no-logging``: one of them off each.
+- ``no-validation``, ``no-metrics``, ``no-logging``: one of them off each;
+
+and beside them two on a regression model of the same features (a Ridge;
+bench/serving_workload.py), ``regression-on`` and ``regression-off``, so the
+request path of both tasks is measured in the same rounds on the same bodies.
 
 Each round sends the same 200 single-record bodies through every app's WSGI
 callable, in turn and in alternating order, and reads the thread's own CPU
 clock around them. It prints each app's median CPU per request and its cost
-against ``off`` as the median of per-round pairs. The apps' ingestion loops
+against the ``off`` app of its task as the median of per-round pairs. The apps' ingestion loops
 stand back (this process holds each journal's ingestion-service lock, as the
 service does under gunicorn); afterwards the ``on`` app's journal is ingested
 once, and the CPU that takes per prediction is what the ingestion service
@@ -38,20 +42,26 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import serving_workload
 from serving_workload import STATE_PREFIXES
 from serving_wrk import body_text
 
 REPO = Path(__file__).resolve().parent.parent
-VARIANTS: dict[str, dict[str, bool]] = {
-    "on": {},
-    "off": {"validate": False, "instrument": False, "log_predictions": False},
-    "no-validation": {"validate": False},
-    "no-metrics": {"instrument": False},
-    "no-logging": {"log_predictions": False},
+OFF: Final = {"validate": False, "instrument": False, "log_predictions": False}
+# Each app: the task of the model it serves, and create_app's switches.
+VARIANTS: dict[str, tuple[str, dict[str, bool]]] = {
+    "on": ("classification", {}),
+    "off": ("classification", OFF),
+    "no-validation": ("classification", {"validate": False}),
+    "no-metrics": ("classification", {"instrument": False}),
+    "no-logging": ("classification", {"log_predictions": False}),
+    "regression-on": ("regression", {}),
+    "regression-off": ("regression", OFF),
 }
+# The baseline each app's cost is measured against: the switched-off app of its task.
+BASELINE: Final = {"classification": "off", "regression": "regression-off"}
 
 
 def _environ(body: bytes) -> dict[str, Any]:
@@ -108,14 +118,21 @@ def measure(work: Path, rounds: int) -> int:
     from tests.support.log_rows import log_settings
 
     serving_workload.train_churn(os.environ)
+    # The regression model goes into the same store, under its own name.
+    serving_workload.train_regression(os.environ)
     # The bodies wrk sends in serving_throughput.py.
     bodies = [body_text({"record": r}).encode() for r in serving_workload.request_records()]
     apps = {}
     locks = []
-    for name, switches in VARIANTS.items():
+    for name, (task, switches) in VARIANTS.items():
         (work / name).mkdir()
         log = log_settings(f"sqlite:///{work / name / 'predictions.db'}", work)
-        app = create_app({"log": log, "run_dir": work / name}, **switches)
+        config = {"log": log, "run_dir": work / name,
+                  "model_name": serving_workload.MODEL_NAMES[task]}  # fmt: skip
+        app = create_app(config, **switches)
+        served = runtime_of(app).model
+        if served is None or served.task != task:
+            raise RuntimeError(f"{name}: the {task} model is not served")
         lock = ServiceLock(log.journal_dir)
         if not lock.acquire():
             raise RuntimeError("could not take the ingestion-service lock")
@@ -148,10 +165,12 @@ def measure(work: Path, rounds: int) -> int:
         f"POST /predict through each app's WSGI callable, one record per request, {rounds} "
         f"rounds of {len(bodies)} requests, CPU of the request thread (us per request)"
     )
-    print(f"{'app':14s} {'CPU/request':>11s} {'vs off':>8s} {'paired':>7s}")
+    print(f"{'app':14s} {'CPU/request':>11s} {'vs off':>8s} {'paired':>7s}   (against the "
+          "off app of the same task)")  # fmt: skip
     for name in apps:
-        paired = [a / b - 1 for a, b in zip(cpu[name], cpu["off"], strict=True)]
-        print(f"{name:14s} {med(cpu[name]):9.1f} us {med(cpu[name]) - med(cpu['off']):+6.1f} us "
+        off = BASELINE[VARIANTS[name][0]]
+        paired = [a / b - 1 for a, b in zip(cpu[name], cpu[off], strict=True)]
+        print(f"{name:14s} {med(cpu[name]):9.1f} us {med(cpu[name]) - med(cpu[off]):+6.1f} us "
               f"{med(paired) * 100:6.1f}%")  # fmt: skip
     print(
         f"ingesting the 'on' app's journal afterwards: {rows} predictions, "

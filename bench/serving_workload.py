@@ -1,5 +1,6 @@
-"""The model and the requests the serving benchmarks share (helper of serving_throughput.py
-and request_path_cost.py), so both measure the same model on the same records."""
+"""The models and the requests the serving benchmarks share (helper of serving_throughput.py
+and request_path_cost.py), so both measure the same models on the same records: the churn
+classifier, and a regression model on the same features."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ from typing import Any, Final
 STATE_PREFIXES: Final = ("DRIFTLINE_", "MLFLOW_", "PROMETHEUS_")
 
 
-def store_env(home: Path) -> dict[str, str]:
-    """The environment of a throwaway driftline installation under ``home``."""
+# The registered model each task's benchmarks serve: the churn classifier, and a
+# regression model on the same features (a customer's yearly revenue).
+MODEL_NAMES: Final = {"classification": "churn", "regression": "revenue"}
+
+
+def store_env(home: Path, task: str = "classification") -> dict[str, str]:
+    """The environment of a throwaway driftline installation under ``home``, serving
+    the model of ``task``."""
     return {
         "DRIFTLINE_HOME": str(home),
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
-        "DRIFTLINE_MODEL_NAME": "churn",
+        "DRIFTLINE_MODEL_NAME": MODEL_NAMES[task],
     }
 
 
@@ -32,6 +39,23 @@ def train_churn(env: Mapping[str, str]) -> str:
         TrainOptions(seed=0, promote=True),
     )  # fmt: skip
     return str(result.version)
+
+
+def train_regression(env: Mapping[str, str]) -> str:
+    """Train the regression model (a Ridge on the churn features predicting a yearly
+    revenue; tests/support/model_store.py) on 4,000 seeded rows, make it champion; its
+    version."""
+    from tests.support.model_store import make_regression_store
+
+    print("training the regression model ...", flush=True)
+    home = Path(env["DRIFTLINE_HOME"])
+    store = make_regression_store(home, rows=4000, name=MODEL_NAMES["regression"])
+    return store.champion.version
+
+
+def train(env: Mapping[str, str], task: str) -> str:
+    """Train the model of ``task`` into the store of ``env``; its version."""
+    return train_regression(env) if task == "regression" else train_churn(env)
 
 
 def request_records(count: int = 200) -> list[dict[str, Any]]:
