@@ -3,8 +3,8 @@
 Requests go out at a fixed rate from a few threads (keep-alive sessions); each
 answer's prediction id is queued with its true label and posted to the
 feedback URL once the label delay has passed, in batches. Progress lines say
-what the clients see: the phase, errors, and accuracy per model version over
-the last labelled answers.
+what the clients see: the phase, errors, and per model version over the last
+answers the accuracy (churn) or the mean absolute error (house prices).
 """
 
 from __future__ import annotations
@@ -14,18 +14,16 @@ import itertools
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
-from traffic.records import to_records
-from traffic.scenarios import Phase, Scenario
-from training.synthetic import generate
+from traffic.records import Label, phase_records
+from traffic.scenarios import Scenario
 
-CHUNK_ROWS = 500
 LABEL_BATCH = 200
 
 
@@ -37,22 +35,25 @@ class TrafficStats:
     labels_posted: int = 0
     label_errors: int = 0
     by_variant: Counter[str] = field(default_factory=Counter)
-    # (version, correct) of the most recent answers, for the client-side accuracy.
-    recent: deque[tuple[str, bool]] = field(default_factory=lambda: deque(maxlen=400))
+    # (version, score) of the most recent answers: 1.0 or 0.0 for a right or wrong class,
+    # the absolute error for a price. Their mean is the client-side accuracy or MAE.
+    recent: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=400))
 
-    def accuracy_by_version(self) -> dict[str, float]:
+    def mean_by_version(self) -> dict[str, float]:
+        """The mean score per version over the recent answers, for versions with 20 or more."""
         totals: Counter[str] = Counter()
-        hits: Counter[str] = Counter()
-        for version, ok in list(self.recent):
+        sums: dict[str, float] = {}
+        for version, score in list(self.recent):
             totals[version] += 1
-            hits[version] += ok
-        return {v: hits[v] / totals[v] for v in sorted(totals) if totals[v] >= 20}
+            sums[version] = sums.get(version, 0.0) + float(score)
+        return {v: sums[v] / totals[v] for v in sorted(totals) if totals[v] >= 20}
 
 
-def phase_records(phase: Phase, seed: int) -> Iterator[tuple[dict[str, Any], int]]:
-    for chunk in itertools.count():
-        frame = generate(CHUNK_ROWS, seed=seed * 100_003 + chunk, drifts=phase.drifts)
-        yield from to_records(frame)
+def score(prediction: dict[str, Any], label: Label) -> float:
+    """A classifier's answer: 1.0 when right; a regression answer: its absolute error."""
+    if "prediction" in prediction:
+        return abs(float(prediction["prediction"]) - float(label))
+    return float(str(prediction["predicted_class"]) == str(label))
 
 
 class TrafficGenerator:
@@ -84,7 +85,9 @@ class TrafficGenerator:
         self.progress_every = progress_every
         self.stats = TrafficStats()
         self.phase = scenario.phases[0].name
-        self._labels: list[tuple[float, int, str, int]] = []
+        self._labels: list[tuple[float, int, str, Label]] = []
+        # What the mean of the recent scores is, for the progress line.
+        self._figure = "mae" if scenario.data_set == "houses" else "accuracy"
         self._labels_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._local = threading.local()
@@ -97,7 +100,7 @@ class TrafficGenerator:
             self._local.session = session
         return session
 
-    def _send(self, record: dict[str, Any], label: int, user: str) -> None:
+    def _send(self, record: dict[str, Any], label: Label, user: str) -> None:
         try:
             resp = self._session().post(
                 f"{self.router_url}/predict",
@@ -121,8 +124,7 @@ class TrafficGenerator:
             self.stats.by_variant[str(body.get("variant"))] += 1
             prediction = body["predictions"][0]
             version = str(body.get("model", {}).get("version"))
-            correct = str(prediction["predicted_class"]) == str(label)
-            self.stats.recent.append((version, correct))
+            self.stats.recent.append((version, score(prediction, label)))
         with self._labels_lock:
             heapq.heappush(
                 self._labels,
@@ -158,13 +160,14 @@ class TrafficGenerator:
 
     def progress_line(self) -> str:
         with self._stats_lock:
-            acc = self.stats.accuracy_by_version()
+            means = self.stats.mean_by_version()
             s = self.stats
-            accuracy = " ".join(f"v{v}={a:.2f}" for v, a in acc.items()) or "-"
+            style = "{:.0f}" if self._figure == "mae" else "{:.2f}"
+            figures = " ".join(f"v{v}={style.format(m)}" for v, m in means.items()) or "-"
             variants = " ".join(f"{k}={n}" for k, n in sorted(s.by_variant.items()))
             return (
                 f"phase={self.phase} sent={s.sent} answered={s.answered} errors={s.errors} "
-                f"labels={s.labels_posted} variants[{variants}] accuracy[{accuracy}]"
+                f"labels={s.labels_posted} variants[{variants}] {self._figure}[{figures}]"
             )
 
     def run(self, stop: threading.Event, max_seconds: float | None = None) -> TrafficStats:

@@ -1,13 +1,24 @@
-"""Turn generated rows into the JSON records the inference API takes. Pure, no I/O."""
+"""Turn generated rows into the JSON records the inference API takes, with their true labels.
+
+Pure, no I/O. A churn label is the class (0 or 1); a house's label is its price,
+a float, posted as a JSON number (a regression version's label).
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Iterator
+from itertools import count
+from typing import Any, Final
 
 import pandas as pd
 
-from training.synthetic import TARGET
+from traffic.scenarios import Phase
+from training import house_prices
+from training.synthetic import TARGET, generate
+
+Label = int | float
+CHUNK_ROWS: Final = 500
 
 
 def to_records(frame: pd.DataFrame) -> list[tuple[dict[str, Any], int]]:
@@ -23,3 +34,15 @@ def to_records(frame: pd.DataFrame) -> list[tuple[dict[str, Any], int]]:
         }
         out.append((record, int(label)))
     return out
+
+
+def phase_records(phase: Phase, seed: int) -> Iterator[tuple[dict[str, Any], Label]]:
+    """Endless (record, true label) pairs of ``phase``, drawn in seeded chunks."""
+    for chunk in count():
+        chunk_seed = seed * 100_003 + chunk
+        if phase.market is not None:
+            yield from house_prices.records(
+                CHUNK_ROWS, chunk_seed, scenario=phase.market.scenario, t=phase.market.t
+            )
+        else:
+            yield from to_records(generate(CHUNK_ROWS, seed=chunk_seed, drifts=phase.drifts))

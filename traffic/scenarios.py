@@ -1,9 +1,14 @@
 """What the traffic generator sends, phase by phase. Pure data, no I/O.
 
-A scenario is a list of phases; each phase sends generated records with its
-drifts for a number of seconds (the last phase runs until the generator is
-stopped). Labels are the generator's true labels, posted after a delay, so
-accuracy reflects the drifted rule exactly.
+A scenario is a list of phases; each phase sends generated records for a number
+of seconds (the last phase runs until the generator is stopped). Labels are the
+generator's true labels, posted after a delay, so the live figures reflect the
+drifted data exactly.
+
+Two data sets, two models: the churn scenarios send customers to the ``churn``
+classifier (training/synthetic.py, drifts per phase); the house-price scenarios
+send houses to the ``houses`` regression model with their true prices as
+labels (training/house_prices.py, a market per phase: its scenario and time).
 """
 
 from __future__ import annotations
@@ -11,14 +16,25 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
+from training.dataset import SyntheticName
+from training.house_prices import Scenario as MarketScenario
 from training.synthetic import Drift
+
+
+@dataclass(frozen=True)
+class Market:
+    """The house-price market a phase draws from: training/house_prices.py's scenario at ``t``."""
+
+    scenario: MarketScenario
+    t: float  # years since the champion's training data was drawn
 
 
 @dataclass(frozen=True)
 class Phase:
     name: str
     seconds: float | None  # None: until stopped
-    drifts: tuple[Drift, ...] = ()
+    drifts: tuple[Drift, ...] = ()  # churn data
+    market: Market | None = None  # house-price data
 
 
 @dataclass(frozen=True)
@@ -31,16 +47,29 @@ class Scenario:
     expect_promotion: bool
     # Extra arguments for `driftline retrain` that the stack's worker passes.
     retrain_args: tuple[str, ...] = ()
+    # The synthetic data set the records come from; also the registered model's name.
+    data_set: SyntheticName = "churn"
+
+    @property
+    def model_name(self) -> str:
+        return self.data_set
+
+    @property
+    def onset(self) -> Phase | None:
+        """The phase whose start is the story's drift onset: the first after steady traffic."""
+        return self.phases[1] if len(self.phases) > 1 else None
 
 
 _CONCEPT_AND_COVARIATE = (
     Drift("concept", 1.0),
     Drift("covariate", 0.5, ("monthly_charges",)),
 )
+# A year on: the inflation scenario's +25% price level, the new market fully open.
+_A_YEAR_ON: Final = 1.0
+_STEADY_MARKET: Final = Market("steady", 0.0)
 
 
-def scenario(name: str, steady_seconds: float) -> Scenario:
-    """The named scenario with a steady phase of ``steady_seconds`` before drift starts."""
+def _churn(name: str, steady_seconds: float) -> Scenario | None:
     if name == "drift-retrain":
         return Scenario(
             name,
@@ -77,7 +106,54 @@ def scenario(name: str, steady_seconds: float) -> Scenario:
         return Scenario(
             name, "no drift at all: nothing should fire", (Phase("steady", None),), False, False
         )
-    raise ValueError(f"unknown scenario {name!r} (choose from {', '.join(SCENARIOS)})")
+    return None
 
 
-SCENARIOS: Final = ("drift-retrain", "covariate-only", "bad-retrain", "steady")
+def _houses(name: str, steady_seconds: float) -> Scenario | None:
+    steady = Phase("steady", steady_seconds, market=_STEADY_MARKET)
+    if name == "inflation":
+        return Scenario(
+            name,
+            "house prices at the training market's level, then 25% higher (the houses are the "
+            "same, only the price moves): the price model's error rises, the error alert fires, "
+            "a challenger trained on recent prices is promoted, the error comes back down",
+            (steady, Phase("inflation", None, market=Market("inflation", _A_YEAR_ON))),
+            expect_retrain=True,
+            expect_promotion=True,
+            data_set="houses",
+        )
+    if name == "new-market":
+        return Scenario(
+            name,
+            "a new development opens: large new houses far out, a region the price model barely "
+            "saw; prices follow the same formula but the model extrapolates, its error rises, a "
+            "challenger trained on recent sales is promoted",
+            (steady, Phase("new-market", None, market=Market("new-market", _A_YEAR_ON))),
+            expect_retrain=True,
+            expect_promotion=True,
+            data_set="houses",
+        )
+    if name == "steady-prices":
+        return Scenario(
+            name,
+            "the housing market as the price model learnt it: nothing should fire",
+            (Phase("steady", None, market=_STEADY_MARKET),),
+            False,
+            False,
+            data_set="houses",
+        )
+    return None
+
+
+def scenario(name: str, steady_seconds: float) -> Scenario:
+    """The named scenario with a steady phase of ``steady_seconds`` before drift starts."""
+    found = _churn(name, steady_seconds) or _houses(name, steady_seconds)
+    if found is None:
+        raise ValueError(f"unknown scenario {name!r} (choose from {', '.join(SCENARIOS)})")
+    return found
+
+
+CHURN_SCENARIOS: Final = ("drift-retrain", "covariate-only", "bad-retrain", "steady")
+# House prices: training/house_prices.py's scenarios steady, inflation and new-market.
+HOUSE_SCENARIOS: Final = ("inflation", "new-market", "steady-prices")
+SCENARIOS: Final = (*CHURN_SCENARIOS, *HOUSE_SCENARIOS)
