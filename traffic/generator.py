@@ -87,7 +87,7 @@ class TrafficGenerator:
         self.phase = scenario.phases[0].name
         self._labels: list[tuple[float, int, str, Label]] = []
         # What the mean of the recent scores is, for the progress line.
-        self._figure = "mae" if scenario.data_set == "houses" else "accuracy"
+        self._figure = "mae" if scenario.task == "regression" else "accuracy"
         self._labels_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._local = threading.local()

@@ -13,12 +13,20 @@ labels (training/house_prices.py, a market per phase: its scenario and time).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
+from driftline.tasks import Task
 from training.dataset import SyntheticName
 from training.house_prices import Scenario as MarketScenario
 from training.synthetic import Drift
+
+# What each synthetic data set's model predicts.
+DATA_SET_TASKS: Final[Mapping[SyntheticName, Task]] = {
+    "churn": "classification",
+    "houses": "regression",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,10 @@ class Scenario:
     @property
     def model_name(self) -> str:
         return self.data_set
+
+    @property
+    def task(self) -> Task:
+        return DATA_SET_TASKS[self.data_set]
 
     @property
     def onset(self) -> Phase | None:

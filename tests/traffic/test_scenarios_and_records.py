@@ -10,6 +10,7 @@ from traffic.generator import TrafficStats, score
 from traffic.records import phase_records, to_records
 from traffic.scenarios import (
     CHURN_SCENARIOS,
+    DATA_SET_TASKS,
     HOUSE_SCENARIOS,
     SCENARIOS,
     Market,
@@ -17,6 +18,7 @@ from traffic.scenarios import (
     scenario,
 )
 from training import house_prices
+from training.dataset import SYNTHETIC_SETS, load
 from training.synthetic import TARGET, generate
 
 
@@ -65,7 +67,7 @@ def test_client_side_accuracy_needs_twenty_answers_per_version() -> None:
 def test_house_scenarios_send_houses_to_the_price_model() -> None:
     for name in HOUSE_SCENARIOS:
         s = scenario(name, 30.0)
-        assert s.data_set == s.model_name == "houses"
+        assert s.data_set == s.model_name == "houses" and s.task == "regression"
         assert all(p.market is not None and not p.drifts for p in s.phases)
         assert s.phases[0].market == Market("steady", 0.0)
     phases = [p for n in HOUSE_SCENARIOS for p in scenario(n, 1.0).phases]
@@ -75,7 +77,8 @@ def test_house_scenarios_send_houses_to_the_price_model() -> None:
     assert inflation.onset is not None and inflation.onset.name == "inflation"
     assert inflation.onset.market == Market("inflation", 1.0)
     assert inflation.expect_promotion and not scenario("steady-prices", 1.0).expect_retrain
-    assert scenario("drift-retrain", 30.0).model_name == "churn"
+    churn = scenario("drift-retrain", 30.0)
+    assert (churn.model_name, churn.task) == ("churn", "classification")
     assert scenario("steady", 1.0).onset is None
 
 
@@ -108,3 +111,9 @@ def test_a_regression_answer_scores_its_absolute_error() -> None:
     for error in (1000.0, 3000.0) * 10:
         stats.recent.append(("4", error))
     assert stats.mean_by_version() == {"4": 2000.0}
+
+
+def test_each_data_sets_task_is_the_one_training_gives_it() -> None:
+    assert set(DATA_SET_TASKS) == set(SYNTHETIC_SETS)
+    for name, task in DATA_SET_TASKS.items():
+        assert load(None, None, rows=300, synthetic_set=name).task == task
