@@ -77,10 +77,13 @@ def test_dashboard_queries_return_data_from_catalog_exposition(tmp_path: Path) -
             JOB_RECEIVER: [TargetGroup((receiver,))],
         }
         prom = stack.enter_context(prometheus(tmp_path, targets))
-        for expr in (*RECORDED_READY, "model_version:driftline_model_mean_absolute_error:max"):
+        for expr in RECORDED_READY:
             prom.wait_for(expr)
-        # Both versions visible in the A/B split before querying.
+        # Every version of both models through the rules before querying (two scrapes
+        # each for the rates): both churn versions in the A/B split, and houses.
         prom.wait_for('count(model_version:driftline_predictions:share_rate5m{model="churn"}) == 2')
+        prom.wait_for('model_version:driftline_predictions:share_rate5m{model="houses"}')
+        prom.wait_for('model_version:driftline_model_mean_absolute_error:max{model="houses"}')
 
         assert failing_queries(prom, "churn", ["3", "4"]) == []
         assert failing_queries(prom, "churn", []) == []  # the "All" choice
