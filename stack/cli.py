@@ -96,7 +96,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "each listens and a timeline of what happens. Ctrl-C stops everything.",
     )
     p.add_argument("--fast", action="store_true", help="short intervals: the story in minutes")
-    p.add_argument("--scenario", default="drift-retrain", choices=SCENARIOS)
+    p.add_argument(
+        "--scenario",
+        default="drift-retrain",
+        choices=SCENARIOS,
+        help="the churn classifier's drift-retrain (default), covariate-only, bad-retrain, "
+        "steady; the house-price model's inflation, new-market, steady-prices",
+    )
     p.add_argument("--home", default=".driftline/demo", help="state folder of this run")
     p.add_argument("--duration", type=float, help="stop after this many seconds of traffic")
     p.add_argument("--exit-when-done", action="store_true",

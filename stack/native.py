@@ -57,8 +57,12 @@ class StackOptions:
     timing: Timing
     scenario: Scenario
     ephemeral_ports: bool = False  # tests: free ports instead of the documented defaults
-    model_name: str = "churn"
     start_timeout: float = 120.0
+
+    @property
+    def model_name(self) -> str:
+        """The registered model the scenario's traffic is for (churn, or houses for prices)."""
+        return self.scenario.model_name
 
 
 class NativeStack:
@@ -204,7 +208,8 @@ class NativeStack:
         started = time.monotonic()
         with log.open("ab") as out:
             done = subprocess.run(
-                self._argv(topology.TRAINER),
+                # The scenario's data set: churn customers, or houses for the price model.
+                [*self._argv(topology.TRAINER), "--synthetic", self.options.scenario.data_set],
                 env=self.base_env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -9,18 +9,20 @@ from dataclasses import dataclass
 
 from driftline.monitoring_render import alert_for
 from stack.native import NativeStack
+from stack.quality import QUALITY, Quality
 from stack.timeline import (
-    ACCURACY_RECOVERED,
     ALERT_FIRING,
     ALERT_RESOLVED,
     DRIFT_ONSET,
     JOB_FINISHED,
     JOB_QUEUED,
+    QUALITY_DEGRADED,
+    QUALITY_RECOVERED,
     SERVING_SWITCHED,
     Timeline,
 )
 
-ACCURACY_RULE_FOR = alert_for("DriftlineModelAccuracyLow")
+ACCURACY_RULE_FOR = alert_for(QUALITY["classification"].alertname)
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Figure:
 
 def story_done(timeline: Timeline, expect_promotion: bool, expect_retrain: bool) -> bool:
     if expect_promotion:
-        return bool(timeline.first(ACCURACY_RECOVERED) and timeline.first(ALERT_RESOLVED))
+        return bool(timeline.first(QUALITY_RECOVERED) and timeline.first(ALERT_RESOLVED))
     if expect_retrain:
         return timeline.first(JOB_FINISHED) is not None
     return False  # nothing is meant to happen: run for the whole duration
@@ -39,12 +41,14 @@ def story_done(timeline: Timeline, expect_promotion: bool, expect_retrain: bool)
 
 def figures(timeline: Timeline) -> list[Figure]:
     onset = timeline.first(DRIFT_ONSET)
+    name = timeline.quality.name
     out = []
     for key, label in (
+        (QUALITY_DEGRADED, f"drift onset -> live {name} past the alert's line"),
         (ALERT_FIRING, "drift onset -> alert firing"),
         (JOB_QUEUED, "drift onset -> webhook arrived (job queued)"),
         (SERVING_SWITCHED, "drift onset -> new champion serving"),
-        (ACCURACY_RECOVERED, "drift onset -> accuracy recovered"),
+        (QUALITY_RECOVERED, f"drift onset -> {name} recovered"),
     ):
         event = timeline.first(key)
         out.append(Figure(label, event.at - onset.at if event and onset else None))
@@ -64,8 +68,11 @@ def run_story(
         tracking_uri=stack.url("mlflow"),
         model_name=stack.options.model_name,
         say=say,
+        quality=QUALITY[scenario.task],
     )
     say(f"scenario {scenario.name}: {scenario.description}")
+    # The traffic generator announces each phase; the first after steady traffic is the onset.
+    onset = f"phase {scenario.onset.name} starts" if scenario.onset else None
     traffic = stack.start_traffic()
     stop = threading.Event()
 
@@ -74,8 +81,8 @@ def run_story(
         for line in traffic.stdout:
             line = line.rstrip()
             say(line)
-            if "phase drift starts" in line:
-                timeline.record(DRIFT_ONSET, "traffic: drift starts")
+            if onset is not None and onset in line:
+                timeline.record(DRIFT_ONSET, f"traffic: {onset.removeprefix('phase ')}")
 
     threading.Thread(target=relay, daemon=True).start()
     watcher = threading.Thread(target=timeline.watch, args=(stop,), daemon=True)
@@ -103,14 +110,19 @@ def run_story(
     return timeline
 
 
+def rule_for(quality: Quality) -> str:
+    """The committed ``for:`` of the story's retrain alert."""
+    return alert_for(quality.alertname)
+
+
 def report(stack: NativeStack, timeline: Timeline, say: Callable[[str], None]) -> None:
-    floor = stack.options.timing.alert_floor_seconds(ACCURACY_RULE_FOR)
+    floor = stack.options.timing.alert_floor_seconds(rule_for(timeline.quality))
     say("figures (seconds after drift onset; measured here, this run):")
     for f in figures(timeline):
         value = "not reached" if f.seconds is None else f"{f.seconds:6.1f}s"
-        say(f"  {f.label:<44} {value}")
+        say(f"  {f.label:<50} {value}")
     say(
         f"  floor the intervals allow for the alert: {floor:.1f}s "
         "(exporter cycle + scrape + evaluation + for: + group_wait), on top of the time the "
-        "labelled window needs to fall below the threshold"
+        f"labelled window's {timeline.quality.name} needs to cross the threshold"
     )

@@ -3,7 +3,8 @@
 Each event is taken from the component that owns the fact: the alert from
 Prometheus, the delivery from Alertmanager's notification counters, the job
 from the PHP receiver, the champion from MLflow, the served version from the
-inference servers, the accuracy from the exporter's metrics in Prometheus.
+inference servers, the live quality (a classifier's accuracy, a regression
+model's error; stack/quality.py) from the exporter's metrics in Prometheus.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from mlflow.tracking import MlflowClient
 
 from driftline import registry
 from driftline.alert_contract import RETRAIN_LABEL, RETRAIN_VALUE
-from driftline.monitoring_render import load_thresholds
+from stack.quality import QUALITY, Quality
 
-ACCURACY_THRESHOLD: Final = load_thresholds()["accuracy_min"]
+ACCURACY_THRESHOLD: Final = QUALITY["classification"].threshold
 
 # Event keys, in the order the drift-retrain story produces them.
 DRIFT_ONSET: Final = "drift_onset"
+QUALITY_DEGRADED: Final = "quality_degraded"
 ALERT_FIRING: Final = "alert_firing"
 WEBHOOK_DELIVERED: Final = "webhook_delivered"
 JOB_QUEUED: Final = "job_queued"
@@ -32,8 +34,13 @@ JOB_FINISHED: Final = "job_finished"
 CHAMPION_MOVED: Final = "champion_moved"
 SERVING_SWITCHED: Final = "serving_switched"
 REFERENCE_SWITCHED: Final = "reference_switched"
-ACCURACY_RECOVERED: Final = "accuracy_recovered"
+QUALITY_RECOVERED: Final = "quality_recovered"
 ALERT_RESOLVED: Final = "alert_resolved"
+
+
+def _figure(value: object) -> str:
+    """An outcome figure as the timeline prints it: six significant digits, ``-`` if absent."""
+    return f"{value:.6g}" if isinstance(value, int | float) else "-"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Timeline:
     tracking_uri: str
     model_name: str
     say: Callable[[str], None] = print
+    quality: Quality = QUALITY["classification"]
     events: list[Event] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -115,11 +123,38 @@ class Timeline:
     # --- one poll -----------------------------------------------------------------------
     def poll(self) -> None:
         try:
+            self._poll_degraded()
             self._poll_alerts()
             self._poll_jobs()
             self._poll_registry_and_serving()
         except (requests.RequestException, KeyError, ValueError) as exc:
             self.say(f"timeline: a component did not answer ({type(exc).__name__}); retrying")
+
+    def live_quality(self, version: str, promql: str) -> str | None:
+        """The quality text of ``version`` when ``promql`` answers, else None."""
+        result = self.query(promql)
+        if not result:
+            return None
+        score = float(result[0]["value"][1])
+        figure = self.query(self.quality.figure(self.model_name, version))
+        value = float(figure[0]["value"][1]) if figure else score
+        return f"live {self.quality.name} of v{version} {self.quality.describe(score, value)}"
+
+    def _poll_degraded(self) -> None:
+        """After drift onset, the first time the champion's live figure crosses the alert's line."""
+        if (
+            self._champion is None
+            or not self.first(DRIFT_ONSET)
+            or self.first(QUALITY_DEGRADED)
+            or self.first(CHAMPION_MOVED)
+        ):
+            return
+        text = self.live_quality(
+            self._champion, self.quality.degraded(self.model_name, self._champion)
+        )
+        if text is not None:
+            limit = self.quality.limit()
+            self.record(QUALITY_DEGRADED, f"exporter: {text}, past the alert's line ({limit})")
 
     def _poll_alerts(self) -> None:
         alerts = self.retrain_alerts()
@@ -152,12 +187,16 @@ class Timeline:
             ):
                 outcome = job.get("outcome") or {}
                 figures = outcome.get("figures") or {}
+                # The gate's own metric and direction, from the outcome line the worker stored.
+                metric = figures.get("metric", "score")
+                better = figures.get("better")
                 self.record(
                     JOB_FINISHED,
                     f"worker: job {job['id']} {job['state']}: {outcome.get('status', '?')} "
-                    f"(challenger v{outcome.get('challenger_version')}, "
-                    f"challenger {figures.get('challenger_score', '-')} vs "
-                    f"champion {figures.get('champion_score', '-')})",
+                    f"(challenger v{outcome.get('challenger_version')}, {metric} "
+                    f"challenger {_figure(figures.get('challenger_score'))} vs "
+                    f"champion {_figure(figures.get('champion_score'))}"
+                    f"{f', {better} is better' if better else ''})",
                 )
 
     def _poll_registry_and_serving(self) -> None:
@@ -179,16 +218,10 @@ class Timeline:
             self.record(
                 REFERENCE_SWITCHED, f"exporter: comparing v{champion} with its own reference"
             )
-        if not self.first(ACCURACY_RECOVERED):
-            result = self.query(
-                f'driftline_model_accuracy_ratio{{model="{self.model_name}",version="{champion}"}}'
-                f" >= {ACCURACY_THRESHOLD}"
-            )
-            if result:
-                value = float(result[0]["value"][1])
-                self.record(
-                    ACCURACY_RECOVERED, f"exporter: live accuracy of v{champion} {value:.3f}"
-                )
+        if not self.first(QUALITY_RECOVERED) and champion is not None:
+            text = self.live_quality(champion, self.quality.healthy(self.model_name, champion))
+            if text is not None:
+                self.record(QUALITY_RECOVERED, f"exporter: {text}")
 
     def watch(self, stop: threading.Event, interval: float = 0.5) -> None:
         while not stop.wait(interval):

@@ -64,3 +64,27 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
                 demo.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(demo.pid, signal.SIGKILL)
+
+
+def test_a_price_scenario_runs_the_houses_model_and_watches_its_error(tmp_path: Path) -> None:
+    from driftline.monitoring_render import alert_for, load_thresholds
+    from driftline.timing import FAST
+    from stack.native import StackOptions
+    from stack.quality import QUALITY
+    from traffic.scenarios import SCENARIOS, scenario
+
+    options = StackOptions(tmp_path, FAST, scenario("inflation", FAST.steady_seconds))
+    assert (options.model_name, options.scenario.task) == ("houses", "regression")
+    assert StackOptions(tmp_path, FAST, scenario("steady", 1.0)).model_name == "churn"
+    thresholds = load_thresholds()
+    error, accuracy = QUALITY["regression"], QUALITY["classification"]
+    assert (error.threshold, accuracy.threshold) == (
+        thresholds["mae_ratio_max"], thresholds["accuracy_min"],
+    )  # fmt: skip
+    for quality in QUALITY.values():
+        alert_for(quality.alertname)  # a committed rule of that name
+    # Past the line is exactly the alert's comparison; healthy is its negation.
+    assert error.degraded("houses", "1").endswith("> 1.25")
+    assert error.healthy("houses", "1").endswith("<= 1.25")
+    assert accuracy.degraded("churn", "1").endswith("< 0.75")
+    assert {"inflation", "new-market", "steady-prices"} <= set(SCENARIOS)

@@ -3,7 +3,8 @@
 Each step is asserted from the component that owns the fact: Prometheus for the
 alert, Alertmanager's counters for the delivery, the PHP receiver for the job,
 MLflow for the champion, the inference servers for what they serve, the
-exporter's metrics for the reference and the live accuracy. Every process is
+exporter's metrics for the reference and the live accuracy (the churn
+classifier) or error (the house-price regression model). Every process is
 stopped afterwards, also when an assertion fails.
 """
 
@@ -11,24 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from mlflow.tracking import MlflowClient
 
 from driftline import registry
+from driftline.tasks import TASK_PARAM
 from driftline.timing import FAST
 from stack.native import NativeStack, StackOptions
+from stack.quality import QUALITY
 from stack.story import run_story
 from stack.timeline import (
-    ACCURACY_RECOVERED,
     ACCURACY_THRESHOLD,
     ALERT_FIRING,
     ALERT_RESOLVED,
+    DRIFT_ONSET,
     JOB_FINISHED,
+    QUALITY_DEGRADED,
+    QUALITY_RECOVERED,
     Timeline,
 )
 from traffic.scenarios import scenario
+from training import house_prices
 
 pytestmark = pytest.mark.slow
 STORY_SECONDS = 420.0
@@ -65,9 +72,13 @@ def _jobs(stack: NativeStack) -> list[dict[str, object]]:
     return jobs
 
 
-def _champion(stack: NativeStack) -> str | None:
+def _mlflow(stack: NativeStack) -> MlflowClient:
     uri = stack.url("mlflow")
-    return registry.champion_version(MlflowClient(uri, uri), "churn")
+    return MlflowClient(uri, uri)
+
+
+def _champion(stack: NativeStack) -> str | None:
+    return registry.champion_version(_mlflow(stack), stack.options.model_name)
 
 
 def _alert_history(timeline: Timeline, alertname: str) -> list[dict[str, object]]:
@@ -95,7 +106,7 @@ def test_drift_is_detected_retrained_promoted_and_recovers(stack_for) -> None:  
     assert timeline.served_versions("serving-champion", probes=10) == {new_version}
     assert timeline.served_versions("serving-challenger", probes=4) == {"2"}
     assert timeline.query(f'driftline_reference_info{{model="churn",version="{new_version}"}}')
-    recovered = timeline.first(ACCURACY_RECOVERED)
+    recovered = timeline.first(QUALITY_RECOVERED)
     assert recovered is not None, "live accuracy of the new champion never recovered"
     accuracy = timeline.query(f'driftline_model_accuracy_ratio{{version="{new_version}"}}')
     assert float(accuracy[0]["value"][1]) >= ACCURACY_THRESHOLD
@@ -114,6 +125,57 @@ def test_a_retraining_that_does_not_win_changes_nothing(stack_for) -> None:  # t
     assert jobs[0]["state"] == "succeeded" and jobs[0]["promotion"] == "rejected", jobs[0]
     assert _champion(stack) == "1"
     assert timeline.served_versions("serving-champion", probes=10) == {"1"}
-    client = MlflowClient(stack.url("mlflow"), stack.url("mlflow"))
-    rejected = client.get_model_version("churn", str(jobs[0]["model_version"]))
+    rejected = _mlflow(stack).get_model_version("churn", str(jobs[0]["model_version"]))
     assert rejected.tags["driftline.promotion"] == "rejected"
+
+
+def test_prices_rise_the_error_alert_fires_and_a_retrain_brings_the_error_down(stack_for) -> None:  # type: ignore[no-untyped-def]
+    stack: NativeStack = stack_for("inflation")
+    assert _champion(stack) == "1"
+    client = _mlflow(stack)
+    assert (
+        client.get_run(str(client.get_model_version("houses", "1").run_id)).data.params[TASK_PARAM]
+        == "regression"
+    )
+    # The price model answers a number (serving's regression answer), through the PHP router.
+    record, _ = house_prices.records(1, seed=3)[0]
+    answer = requests.post(stack.url("receiver") + "/predict", json={"record": record}, timeout=10)
+    assert isinstance(answer.json()["predictions"][0]["prediction"], float), answer.text
+
+    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=lambda _: None)
+
+    quality = QUALITY["regression"]
+    assert timeline.first(DRIFT_ONSET), "the traffic never reached its inflation phase"
+    assert timeline.first(QUALITY_DEGRADED), "the live MAE of v1 never rose past the alert's line"
+    assert timeline.first(ALERT_FIRING), "the error alert never fired in Prometheus"
+    assert _alert_history(timeline, "DriftlineModelErrorHigh")
+    assert not _alert_history(timeline, "DriftlineModelAccuracyLow")  # no accuracy for prices
+    assert timeline.webhooks_delivered() >= 1, "Alertmanager delivered no webhook"
+
+    jobs = [j for j in _jobs(stack) if j["model"] == "houses"]
+    assert len(jobs) == 1, f"expected exactly one retraining job, got {jobs}"
+    job: dict[str, Any] = jobs[0]
+    assert job["state"] == "succeeded" and job["promotion"] == "promoted", job
+    assert "DriftlineModelErrorHigh" in job["reason"]["alertnames"]
+    figures = job["outcome"]["figures"]
+    assert (figures["metric"], figures["better"], figures["margin_kind"]) == (
+        "mae", "lower", "relative",
+    )  # fmt: skip
+    assert figures["challenger_score"] <= figures["champion_score"] * (1 - figures["margin"])
+    new_version = str(job["model_version"])
+    assert new_version not in ("1", "2")
+    page = requests.get(stack.url("receiver") + "/", timeout=5).text
+    assert '<td class="gate">mae: challenger' in page, "the dashboard page does not show MAE"
+
+    assert _champion(stack) == new_version
+    assert timeline.served_versions("serving-champion", probes=10) == {new_version}
+    assert timeline.served_versions("serving-challenger", probes=4) == {"2"}
+    assert timeline.query(f'driftline_reference_info{{model="houses",version="{new_version}"}}')
+    assert timeline.first(QUALITY_RECOVERED), "the new champion's live MAE never came back down"
+    assert timeline.query(quality.healthy("houses", new_version))
+    before = timeline.query(
+        'max_over_time(driftline_model_mean_absolute_error{model="houses",version="1"}[15m])'
+    )
+    after = timeline.query(quality.figure("houses", new_version))
+    assert float(after[0]["value"][1]) < 0.75 * float(before[0]["value"][1])
+    assert timeline.first(ALERT_RESOLVED), "the error alert did not resolve"
