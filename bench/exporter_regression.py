@@ -33,6 +33,7 @@ from exporter.window import VersionWindow
 from exporter.window_counts import from_window
 from reference.profile import build_regression_profile
 from training import house_prices, pipeline
+from training.regression_metrics import regression_errors
 
 
 def main() -> None:
@@ -61,12 +62,7 @@ def main() -> None:
         target=house_prices.TARGET,
         target_values=train[house_prices.TARGET],
         holdout_predictions=list(predicted),
-        holdout_errors={
-            "mae": mean_absolute_error(truth, predicted),
-            "rmse": root_mean_squared_error(truth, predicted),
-            "r2": r2_score(truth, predicted),
-            "mean_error": float(np.mean(predicted - truth)),
-        },
+        holdout_errors=regression_errors(truth, predicted),
         created_at=time.time(),
     )
     prepared = prepare("houses", "1", "run", profile)
