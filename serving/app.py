@@ -134,9 +134,13 @@ def create_app(
             {"model": {"name": model.name, "version": model.version}, "predictions": answers}
         )
 
-    def _own_text(raw: bytes, body: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
-        # The request's own text of a single record, when that is the record (record_text.py).
-        return single_record_text(raw, records[0]) if "record" in body else None
+    def _features_texts(
+        raw: bytes, body: dict[str, Any], records: list[dict[str, Any]]
+    ) -> list[str]:
+        """Each record's ``features`` text: the request's own text of a single record when
+        that is the record (record_text.py), else the record encoded."""
+        text = single_record_text(raw, records[0]) if "record" in body else None
+        return [features_json(record) for record in records] if text is None else [text]
 
     def _predict_classes(
         model: ServedModel,
@@ -149,8 +153,8 @@ def create_app(
         winners = probabilities.argmax(axis=1).tolist()
         keys = head.class_keys
         answers: list[dict[str, Any]] = []
-        logged: list[tuple[str, dict[str, Any], int, list[float]]] = []
-        for record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
+        logged: list[tuple[str, int, list[float]]] = []
+        for _record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
             prediction_id = new_prediction_id()
             probs = dict(zip(keys, row, strict=True))
             answers.append(
@@ -161,20 +165,15 @@ def create_app(
                 }
             )
             if log_predictions:
-                logged.append((prediction_id, record, winner, row))
+                logged.append((prediction_id, winner, row))
         if log_predictions:
-            text = _own_text(raw, body, records)
             entries = head.journal_entries
             _make_durable(
                 lambda now: [
-                    entries.line(
-                        prediction_id,
-                        now,
-                        features_json(record) if text is None else text,
-                        winner,
-                        row,
+                    entries.line(prediction_id, now, features, winner, row)
+                    for (prediction_id, winner, row), features in zip(
+                        logged, _features_texts(raw, body, records), strict=True
                     )
-                    for prediction_id, record, winner, row in logged
                 ]
             )
         if instrument:
@@ -215,17 +214,13 @@ def create_app(
             answers.append({"prediction_id": prediction_id, "prediction": value})
             ids.append(prediction_id)
         if log_predictions:
-            text = _own_text(raw, body, records)
             entries = head.journal_entries
             _make_durable(
                 lambda now: [
-                    entries.line(
-                        prediction_id,
-                        now,
-                        features_json(record) if text is None else text,
-                        value,
+                    entries.line(prediction_id, now, features, value)
+                    for prediction_id, features, value in zip(
+                        ids, _features_texts(raw, body, records), values, strict=True
                     )
-                    for prediction_id, record, value in zip(ids, records, values, strict=True)
                 ]
             )
         if instrument:
