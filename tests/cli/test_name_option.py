@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from cli.main import build_parser
 from driftline.cli_options import NAME_HELP, add_name_option, add_renamed_option, settings_for
 from driftline.config import DEFAULT_MODEL_NAME, Settings
+from tests.support.driftline_command import run_driftline
 from tests.support.model_store import environment_for
 from training.dataset import load
 from training.train import TrainOptions, fit_and_log
@@ -142,16 +140,6 @@ def test_add_name_option_without_an_old_spelling_adds_only_name() -> None:
 # End to end: a registry whose only model is "houses", while the environment says "churn".
 
 
-def driftline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def houses_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment of a store with model "houses" (v1 champion, v2); DRIFTLINE_MODEL_NAME=churn."""
@@ -165,22 +153,22 @@ def houses_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_registry_commands_work_on_the_named_model(houses_env: dict[str, str]) -> None:
-    listed = driftline(houses_env, "versions", "--name", "houses", "--json")
+    listed = run_driftline(houses_env, "versions", "--name", "houses", "--json")
     assert listed.returncode == 0, listed.stderr
     doc = json.loads(listed.stdout)
     assert (doc["model"], [v["version"] for v in doc["versions"]]) == ("houses", ["1", "2"])
 
-    promoted = driftline(houses_env, "promote", "2", "--name", "houses")
+    promoted = run_driftline(houses_env, "promote", "2", "--name", "houses")
     assert promoted.returncode == 0, promoted.stderr
     assert promoted.stdout == "champion of houses: 1 -> 2\n"
-    rolled = driftline(houses_env, "rollback", "--name", "houses")
+    rolled = run_driftline(houses_env, "rollback", "--name", "houses")
     assert rolled.returncode == 0, rolled.stderr
     assert rolled.stdout == "champion of houses: 2 -> 1\n"
 
-    default = driftline(houses_env, "versions")
+    default = run_driftline(houses_env, "versions")
     assert default.returncode == 2
     assert "no registered model named 'churn'" in default.stderr
-    from_env = driftline({**houses_env, "DRIFTLINE_MODEL_NAME": "houses"}, "versions", "--json")
+    from_env = run_driftline({**houses_env, "DRIFTLINE_MODEL_NAME": "houses"}, "versions", "--json")
     assert from_env.returncode == 0 and json.loads(from_env.stdout)["model"] == "houses"
 
 
@@ -188,8 +176,8 @@ def test_registry_commands_work_on_the_named_model(houses_env: dict[str, str]) -
 def test_exporter_once_old_spelling_changes_nothing_but_a_warning(
     houses_env: dict[str, str],
 ) -> None:
-    new = driftline(houses_env, "exporter", "once", "--name", "houses")
-    old = driftline(houses_env, "exporter", "once", "--model", "houses")
+    new = run_driftline(houses_env, "exporter", "once", "--name", "houses")
+    old = run_driftline(houses_env, "exporter", "once", "--model", "houses")
     assert new.returncode == old.returncode == 0, old.stderr
     assert new.stdout == old.stdout == "no predictions logged for model 'houses'\n"
     warning = "driftline exporter once: --model is deprecated, use --name"

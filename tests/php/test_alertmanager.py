@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from stack.processes import free_port
 from tests.php.conftest import Receiver, http
+from tests.support.eventually import eventually
 from tests.support.processes import running
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
@@ -61,15 +61,6 @@ def _alert(name: str, feature: str, ends: datetime | None = None) -> dict[str, A
     return alert
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def test_alertmanager_notifications_become_one_job(receiver: Receiver, tmp_path: Path) -> None:
     config = tmp_path / "alertmanager.yml"
     config.write_text(_config(receiver))  # JSON is YAML
@@ -86,7 +77,7 @@ def test_alertmanager_notifications_become_one_job(receiver: Receiver, tmp_path:
                       {"Content-Type": "application/json"})  # fmt: skip
         assert posted.status == 200, posted.body
 
-        _wait(lambda: len(receiver.jobs()) == 1, 30, "Alertmanager's notification")
+        eventually(lambda: len(receiver.jobs()) == 1, 30, "Alertmanager's notification")
         [job] = receiver.jobs()
         assert job["model"] == "churn" and job["state"] == "queued"
         assert job["reason"]["receiver"] == "driftline-retrain"
@@ -106,7 +97,7 @@ def test_alertmanager_notifications_become_one_job(receiver: Receiver, tmp_path:
             with receiver.db() as db:
                 return [r[0] for r in db.execute("SELECT outcome FROM notifications ORDER BY id")]
 
-        _wait(lambda: "resolved" in outcomes(), 30, "the resolved notification")
+        eventually(lambda: "resolved" in outcomes(), 30, "the resolved notification")
     assert outcomes()[0] == "queued"
     assert len(receiver.jobs()) == 1
     with receiver.db() as db:

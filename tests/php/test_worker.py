@@ -5,13 +5,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.php.conftest import PHP_DIR, Receiver, alert, notification
+from tests.support.eventually import eventually
 
 STAND_IN = Path(__file__).with_name("retrain_stand_in.py")
 
@@ -24,15 +23,6 @@ def _worker_env(receiver: Receiver, mode: str, **extra: str) -> dict[str, str]:
         "DRIFTLINE_WORKER_POLL_SECONDS": "0.2",
         **extra,
     }
-
-
-def _wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def _queue_one(receiver: Receiver) -> int:
@@ -115,7 +105,7 @@ def test_a_worker_killed_mid_job_leaves_the_job_requeued_and_it_finishes(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(
+        eventually(
             lambda: (receiver.home / f"running-{job_id}").exists(), 30, "the command to start"
         )
         assert receiver.job(job_id)["state"] == "running"
@@ -132,7 +122,7 @@ def test_a_worker_killed_mid_job_leaves_the_job_requeued_and_it_finishes(
         receiver.worker("--once", env=env)
         return bool(receiver.job(job_id)["state"] == "succeeded")
 
-    _wait_for(finished, 60, "the re-queued job to finish")
+    eventually(finished, 60, "the re-queued job to finish")
     job = receiver.job(job_id)
     assert job["attempts"] == 2
     log = Path(job["log_path"]).read_text()
@@ -151,7 +141,7 @@ def test_sigterm_requeues_the_running_job_and_exits_cleanly(receiver: Receiver) 
         text=True,
     )
     try:
-        _wait_for(
+        eventually(
             lambda: (receiver.home / f"running-{job_id}").exists(), 30, "the command to start"
         )
         worker.send_signal(signal.SIGTERM)
@@ -166,7 +156,7 @@ def test_sigterm_requeues_the_running_job_and_exits_cleanly(receiver: Receiver) 
     job = receiver.job(job_id)
     assert (job["state"], job["attempts"]) == ("queued", 0)
     pid = int((receiver.home / f"running-{job_id}").read_text())
-    _wait_for(lambda: _gone(pid), 15, "the retrain command to end with its worker")
+    eventually(lambda: _gone(pid), 15, "the retrain command to end with its worker")
 
 
 def _gone(pid: int) -> bool:

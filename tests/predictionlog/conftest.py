@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tests.predictionlog.postgres_server import (
     binaries_installed,
     throwaway_postgres,
 )
+from tests.support.log_rows import opened_store
 
 
 @pytest.fixture(scope="session")
@@ -29,11 +31,12 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a new, empty prediction log on each backend."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "predictions.db")
+@contextmanager
+def empty_database(backend: str, request: pytest.FixtureRequest, path: Path) -> Iterator[str]:
+    """The URL of a new, empty database: a SQLite file at ``path``, or one on the
+    session's PostgreSQL server, dropped afterwards."""
+    if backend == "sqlite":
+        yield sqlite_url(path)
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     database = server.create_database()
@@ -43,13 +46,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         server.drop_database(database)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty prediction log on each backend."""
+    with empty_database(request.param, request, tmp_path / "predictions.db") as url:
+        yield url
+
+
 @pytest.fixture
 def store(store_url: str) -> Iterator[PredictionStore]:
-    opened = PredictionStore.open(store_url)
-    try:
+    with opened_store(store_url) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture

@@ -311,20 +311,29 @@ def test_the_entry_encoders_lines_decode_to_the_row_column_by_column() -> None:
     assert decoded == expected
 
 
+def _unpacked_by_sqlite(block: bytes) -> list[dict[str, object]]:
+    """The rows SQLite stores for ``block`` through sqlite_insert_from_json, by column."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(
+            f"CREATE TABLE {predictions.name} ({', '.join(COLUMNS)}, UNIQUE (prediction_id))"
+        )
+        conn.execute(sqlite_insert_from_json(predictions.name), {"rows": lines_as_json(block)})
+        return [
+            dict(zip(COLUMNS, row, strict=True))
+            for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {predictions.name}")
+        ]
+    finally:
+        conn.close()
+
+
 def test_sqlite_unpacks_a_block_of_lines_into_the_columns_the_decoder_reads() -> None:
     # Without NUL: SQLite's JSON functions end a string at an escaped NUL (U+0000).
     records = [_distinct_record(), make_record(), _with("model_name", AWKWARD.replace("\x00", ""))]
     block = b"".join(encode_entry(r) for r in records)
-    conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE TABLE {predictions.name} ({', '.join(COLUMNS)}, UNIQUE (prediction_id))")
-    conn.execute(sqlite_insert_from_json(predictions.name), {"rows": lines_as_json(block)})
-    stored = [
-        dict(zip(COLUMNS, row, strict=True))
-        for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {predictions.name}")
-    ]
+    stored = _unpacked_by_sqlite(block)
     decoded = [decode_entry(line) for line in block[:-1].decode().split("\n")]
     assert stored == decoded == [encode_prediction(r) for r in records]
-    conn.close()
 
 
 @pytest.mark.parametrize("index", range(7))
@@ -401,14 +410,7 @@ def test_sqlite_unpacks_regression_lines_beside_classifier_lines() -> None:
     block = encode_entry(make_record()) + b"".join(
         _value_line(r, v).encode() for r, v in zip(regression, values, strict=True)
     )
-    conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE TABLE {predictions.name} ({', '.join(COLUMNS)}, UNIQUE (prediction_id))")
-    conn.execute(sqlite_insert_from_json(predictions.name), {"rows": lines_as_json(block)})
-    stored = [
-        dict(zip(COLUMNS, row, strict=True))
-        for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {predictions.name}")
-    ]
-    conn.close()
+    stored = _unpacked_by_sqlite(block)
     decoded = [decode_entry(line) for line in block[:-1].decode().split("\n")]
     assert stored[1:] == decoded[1:] == [encode_prediction(r) for r in regression]
     assert stored[0] == decoded[0]

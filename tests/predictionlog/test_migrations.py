@@ -39,8 +39,7 @@ from predictionlog.schema_migrations import (
     head_revision,
     migrate,
 )
-from tests.predictionlog.conftest import sqlite_url
-from tests.predictionlog.postgres_server import PostgresServer
+from tests.predictionlog.conftest import empty_database, sqlite_url
 from tests.predictionlog.sqlite_lock import held_write_lock
 
 TABLES = ("predictions", "labels", "journal_progress")
@@ -257,15 +256,9 @@ def engine(store_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def second_url(store_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Another empty database on the same backend as ``store_url``."""
-    if store_url.startswith("sqlite"):
-        yield sqlite_url(tmp_path / "second.db")
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    database = server.create_database()
-    try:
-        yield server.url(database)
-    finally:
-        server.drop_database(database)
+    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
+    with empty_database(backend, request, tmp_path / "second.db") as url:
+        yield url
 
 
 @contextmanager

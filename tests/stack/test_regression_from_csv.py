@@ -10,9 +10,6 @@ inflation story's, tests/stack/test_end_to_end.py.)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,24 +17,11 @@ import requests
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 
 from tests.serving.live_server import live_server
+from tests.support.driftline_command import run_driftline
 from tests.support.model_store import environment_for
 from training import house_prices
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _driftline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_a_price_model_from_a_csv_is_served_labelled_and_its_error_measured(
@@ -47,7 +31,9 @@ def test_a_price_model_from_a_csv_is_served_labelled_and_its_error_measured(
     house_prices.generate(3000, seed=11).to_csv(csv, index=False)
     env = {**environment_for(tmp_path / "home"), "DRIFTLINE_MODEL_NAME": "houses"}
 
-    trained = _driftline(env, "train", "--data", str(csv), "--target", "price", "--promote")
+    trained = run_driftline(
+        env, "train", "--data", str(csv), "--target", "price", "--promote", timeout=600
+    )
     assert trained.returncode == 0, trained.stderr
     assert "task: regression (inferred" in trained.stdout + trained.stderr
 
@@ -64,7 +50,7 @@ def test_a_price_model_from_a_csv_is_served_labelled_and_its_error_measured(
         recorded = requests.post(f"{server.url}/feedback", json={"labels": labels}, timeout=30)
         assert recorded.status_code == 200, recorded.text
         assert {r["status"] for r in recorded.json()["results"]} == {"recorded"}
-        once = _driftline(
+        once = run_driftline(
             {**env, "DRIFTLINE_PREDICTION_DB": server.prediction_db_url},
             "exporter", "once", "--name", "houses", "--json",
         )  # fmt: skip
