@@ -51,6 +51,9 @@ WEBHOOK_OUTCOMES: Final = (
     "queued", "duplicate", "cooldown", "resolved", "ignored", "unauthorized", "rejected",
 )  # fmt: skip
 JOB_STATES: Final = ("queued", "running", "succeeded", "failed")
+# The ``bound`` of an estimated figure (docs/estimation.md): the estimate itself and
+# the two ends of its band.
+ESTIMATE_BOUNDS: Final = ("estimate", "lower", "upper")
 # The ``class`` of driftline_predictions_total for every prediction of a regression
 # version, which has no classes; parenthesised so it does not read as a class name.
 REGRESSION_CLASS: Final = "(regression)"
@@ -58,6 +61,7 @@ REGRESSION_CLASS: Final = "(regression)"
 _MV = ("model", "version")
 _MVF = ("model", "version", "feature")
 _MVC = ("model", "version", "class")
+_MVB = ("model", "version", "bound")
 
 METRICS: Final[tuple[MetricSpec, ...]] = (
     # --- inference server (serving/), multiprocess-safe under gunicorn -------------
@@ -330,6 +334,78 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         _MV,
         "Mean absolute error of the version on its training holdout (reference profile), in "
         "the target's unit: what the labelled window's is compared with; regression only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_accuracy_ratio",
+        "gauge",
+        _MVB,
+        "Accuracy estimated from the window's calibrated probabilities, labelled or not, and "
+        "its 95% band; binary classifiers only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_precision_ratio",
+        "gauge",
+        _MVB,
+        "Precision of the positive class estimated from the window's calibrated probabilities, "
+        "and its 95% band; binary classifiers only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_recall_ratio",
+        "gauge",
+        _MVB,
+        "Recall of the positive class estimated from the window's calibrated probabilities, "
+        "and its 95% band; binary classifiers only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_f1_ratio",
+        "gauge",
+        _MVB,
+        "F1 score of the positive class estimated from the window's calibrated probabilities, "
+        "and its 95% band; binary classifiers only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_roc_auc_ratio",
+        "gauge",
+        _MVB,
+        "ROC AUC expected from the window's served scores and calibrated probabilities, and "
+        "its 95% band; binary classifiers only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_mean_absolute_error",
+        "gauge",
+        _MVB,
+        "Mean absolute error estimated by the version's error estimator over the window, "
+        "labelled or not, and its 95% band, in the target's unit; regression only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_root_mean_squared_error",
+        "gauge",
+        _MVB,
+        "Root mean squared error estimated by the version's error estimator over the window, "
+        "and its 95% band, in the target's unit; regression only.",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_model_estimated_samples",
+        "gauge",
+        _MV,
+        "Predictions of the window the estimated figures cover (those with a served "
+        "probability, or a predicted value).",
+        "exporter",
+    ),
+    MetricSpec(
+        "driftline_reference_calibration_error",
+        "gauge",
+        _MV,
+        "Expected calibration error of the version's probability calibrator on its holdout, "
+        "out of fold; part of every estimated band. Binary classifiers only.",
         "exporter",
     ),
     MetricSpec(

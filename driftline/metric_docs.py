@@ -7,6 +7,7 @@ tests/contracts/test_metric_catalog.py fails when the file is out of date.
 from __future__ import annotations
 
 from driftline.metric_catalog import (
+    ESTIMATE_BOUNDS,
     EXPORTER_STAGES,
     FEEDBACK_OUTCOMES,
     JOB_STATES,
@@ -76,6 +77,8 @@ def render() -> str:
         " returns; a worker's first model load counts as `swapped`).",
         f"- `stage` of `driftline_exporter_errors_total`: {', '.join(EXPORTER_STAGES)}.",
         f"- `kind` of `driftline_window_samples`: {', '.join(WINDOW_KINDS)}.",
+        f"- `bound` of the `driftline_model_estimated_*` figures: {', '.join(ESTIMATE_BOUNDS)}"
+        " (the estimate and the two ends of its 95% band; docs/estimation.md).",
         f"- `outcome` of `driftline_webhooks_total`: {', '.join(WEBHOOK_OUTCOMES)}.",
         f"- `state` of `driftline_retrain_jobs`: {', '.join(JOB_STATES)}.",
         "",

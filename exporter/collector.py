@@ -26,8 +26,9 @@ from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from driftline.metric_catalog import EXPORTER_STAGES, spec
+from driftline.metric_catalog import ESTIMATE_BOUNDS, EXPORTER_STAGES, spec
 from exporter.results import CycleResults, FeatureResult, VersionResult, version_order
+from exporter.stats.estimation import Band, EstimatedErrors, EstimatedPerformance
 from exporter.stats.performance import ClassFigures
 
 
@@ -86,6 +87,47 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
 )
 
 
+def _estimated(v: VersionResult, figure: str) -> Band | None:
+    est = v.estimated_performance
+    if est is None or not hasattr(est, figure):
+        return None
+    band: Band | None = getattr(est, figure)
+    return band
+
+
+_ESTIMATED_FIGURES: tuple[tuple[str, str], ...] = (
+    ("driftline_model_estimated_accuracy_ratio", "accuracy"),
+    ("driftline_model_estimated_precision_ratio", "precision"),
+    ("driftline_model_estimated_recall_ratio", "recall"),
+    ("driftline_model_estimated_f1_ratio", "f1"),
+    ("driftline_model_estimated_roc_auc_ratio", "roc_auc"),
+    ("driftline_model_estimated_mean_absolute_error", "mean_absolute_error"),
+    ("driftline_model_estimated_root_mean_squared_error", "root_mean_squared_error"),
+)
+
+
+def _estimation_families(versions: list[VersionResult]) -> Iterator[Metric]:
+    for name, figure in _ESTIMATED_FIGURES:
+        fam = _gauge(name)
+        for v in versions:
+            band = _estimated(v, figure)
+            if band is not None:
+                values = (band.estimate, band.lower, band.upper)
+                for bound, value in zip(ESTIMATE_BOUNDS, values, strict=True):
+                    fam.add_metric([v.model, v.version, bound], value)
+        yield fam
+    samples = _gauge("driftline_model_estimated_samples")
+    calibration = _gauge("driftline_reference_calibration_error")
+    for v in versions:
+        est = v.estimated_performance
+        if isinstance(est, EstimatedPerformance | EstimatedErrors):
+            samples.add_metric([v.model, v.version], float(est.samples))
+        if isinstance(est, EstimatedPerformance):
+            calibration.add_metric([v.model, v.version], est.calibration_error)
+    yield samples
+    yield calibration
+
+
 _CLASS_FIGURES: tuple[tuple[str, Callable[[ClassFigures], float | None]], ...] = (
     ("driftline_model_class_precision_ratio", lambda c: c.precision),
     ("driftline_model_class_recall_ratio", lambda c: c.recall),
@@ -119,6 +161,7 @@ def families(results: CycleResults) -> Iterator[Metric]:
                 if value is not None:
                     fam.add_metric([v.model, v.version, c.name], value)
         yield fam
+    yield from _estimation_families(versions)
     samples = _gauge("driftline_window_samples")
     info = _gauge("driftline_reference_info")
     for v in versions:

@@ -8,6 +8,12 @@ from exporter.prepared import PreparedNumeric, PreparedProfile
 from exporter.results import FeatureResult, VersionResult
 from exporter.settings import ExporterConfig
 from exporter.stats.chi2 import chi_square
+from exporter.stats.estimation import (
+    EstimatedErrors,
+    EstimatedPerformance,
+    estimate_errors,
+    estimate_performance,
+)
 from exporter.stats.ks import ks_from_counts
 from exporter.stats.performance import Performance, multiclass_performance, performance
 from exporter.stats.psi import psi_from_counts
@@ -129,6 +135,23 @@ def labelled_errors(data: LabelledValues, config: ExporterConfig) -> RegressionE
     return regression_errors(data.predicted, data.label)
 
 
+def estimated(
+    prepared: PreparedProfile, window: WindowCounts, config: ExporterConfig
+) -> EstimatedPerformance | EstimatedErrors | None:
+    """The window's estimated performance, once it holds the minimum of estimable rows."""
+    calibrator = prepared.calibrator
+    if window.confidence is not None and calibrator is not None:
+        if window.confidence.n < config.min_samples:
+            return None
+        return estimate_performance(window.confidence, calibrator.ece, window.expected_roc_auc)
+    info = prepared.profile.error_estimation
+    if window.error_sums is not None and info is not None:
+        if window.error_sums.n < config.min_samples:
+            return None
+        return estimate_errors(window.error_sums, info.absolute_bias, info.squared_bias)
+    return None
+
+
 def holdout_mae(prepared: PreparedProfile) -> float | None:
     errors = prepared.profile.holdout_errors
     return None if errors is None else errors.get("mae")
@@ -195,4 +218,5 @@ def evaluate(
         prediction_drift=prediction_drift,
         regression_errors=errors,
         holdout_mean_absolute_error=holdout_mae(prepared),
+        estimated_performance=estimated(prepared, window, config),
     )

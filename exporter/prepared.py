@@ -9,6 +9,8 @@ import numpy.typing as npt
 
 from driftline.tasks import DEFAULT_TASK, Task
 from exporter.stats.ks import KsReference
+from reference.calibration import Calibrator
+from reference.error_estimator import ErrorEstimator
 from reference.profile import CategoricalReference, NumericReference, ReferenceProfile
 
 FloatArray = npt.NDArray[np.float64]
@@ -46,10 +48,17 @@ class PreparedProfile:
     task: Task = DEFAULT_TASK
     # Regression: the holdout's predicted values, binned and sampled like a numeric feature.
     predicted_values: PreparedNumeric | None = None
+    # Regression: the version's error estimator, loaded from its run (None: it has none).
+    error_estimator: ErrorEstimator | None = None
 
     @property
     def positive_class(self) -> str:
         return self.classes[-1]
+
+    @property
+    def calibrator(self) -> Calibrator | None:
+        """A binary classifier's probability calibrator, from its profile."""
+        return self.profile.calibration if len(self.classes) == 2 else None
 
 
 def _numeric(ref: NumericReference) -> PreparedNumeric:
@@ -68,7 +77,13 @@ def _categorical(ref: CategoricalReference) -> PreparedCategorical:
     return PreparedCategorical(name=ref.name, categories=categories, shares=shares)
 
 
-def prepare(model: str, version: str, run_id: str, profile: ReferenceProfile) -> PreparedProfile:
+def prepare(
+    model: str,
+    version: str,
+    run_id: str,
+    profile: ReferenceProfile,
+    error_estimator: ErrorEstimator | None = None,
+) -> PreparedProfile:
     numeric = tuple(_numeric(f) for f in profile.features if isinstance(f, NumericReference))
     categorical = tuple(
         _categorical(f) for f in profile.features if isinstance(f, CategoricalReference)
@@ -90,4 +105,5 @@ def prepare(model: str, version: str, run_id: str, profile: ReferenceProfile) ->
         class_shares=shares,
         task=profile.task,
         predicted_values=None if predicted is None else _numeric(predicted),
+        error_estimator=error_estimator,
     )

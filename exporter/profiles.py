@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -10,7 +11,11 @@ from mlflow.tracking import MlflowClient
 
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from exporter.prepared import PreparedProfile, prepare
+from reference import error_estimator
+from reference.error_estimator import ErrorEstimator, ErrorEstimatorError
 from reference.profile import loads
+
+log = logging.getLogger(__name__)
 
 
 class ProfileUnavailable(RuntimeError):
@@ -22,7 +27,8 @@ class ProfileSource(Protocol):
 
 
 class MlflowProfileSource:
-    """Registered version -> its run -> run artifact ``reference/profile.json``."""
+    """Registered version -> its run -> run artifact ``reference/profile.json``, and a
+    regression version's error estimator where its profile says it is stored."""
 
     def __init__(self, tracking_uri: str, registry_uri: str) -> None:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
@@ -31,14 +37,35 @@ class MlflowProfileSource:
         try:
             mv = self.client.get_model_version(model, version)
             run_id = str(mv.run_id)
-            with tempfile.TemporaryDirectory() as tmp:
-                local = self.client.download_artifacts(run_id, PROFILE_ARTIFACT_PATH, tmp)
-                text = Path(local).read_text(encoding="utf-8")
+            text = self._artifact(run_id, PROFILE_ARTIFACT_PATH).decode("utf-8")
         except Exception as exc:  # MLflow raises many types for an unreachable store
             raise ProfileUnavailable(
                 f"no reference profile for {model} version {version}: {exc}"
             ) from exc
-        return prepare(model, version, run_id, loads(text))
+        profile = loads(text)
+        estimator = None
+        if profile.error_estimation is not None:
+            estimator = self._estimator(model, version, run_id, profile.error_estimation.artifact)
+        return prepare(model, version, run_id, profile, estimator)
+
+    def _artifact(self, run_id: str, path: str) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            return Path(self.client.download_artifacts(run_id, path, tmp)).read_bytes()
+
+    def _estimator(self, model: str, version: str, run_id: str, path: str) -> ErrorEstimator | None:
+        """The stored estimator; None (drift monitoring goes on without an estimate)
+        when it cannot be loaded, a retry (ProfileUnavailable) when it cannot be fetched."""
+        try:
+            data = self._artifact(run_id, path)
+        except Exception as exc:
+            raise ProfileUnavailable(
+                f"no error estimator for {model} version {version}: {exc}"
+            ) from exc
+        try:
+            return error_estimator.loads(data)
+        except ErrorEstimatorError as exc:
+            log.warning("%s version %s: no estimated errors: %s", model, version, exc)
+            return None
 
 
 class ProfileCache:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from driftline.tasks import DEFAULT_TASK, Task
+from exporter.stats.estimation import EstimatedErrors, EstimatedPerformance
 from exporter.stats.performance import Performance
 from exporter.stats.regression import RegressionErrors
 
@@ -47,6 +48,10 @@ class VersionResult:
     prediction_drift: bool | None = None  # None: no verdict
     regression_errors: RegressionErrors | None = None  # regression; None: below the minimum
     holdout_mean_absolute_error: float | None = None  # regression: the profile's holdout MAE
+    # Estimated from the predictions alone, labelled or not (docs/estimation.md): a binary
+    # classifier's figures or a regression version's errors; None: no estimator, or fewer
+    # predictions than the minimum.
+    estimated_performance: EstimatedPerformance | EstimatedErrors | None = None
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,14 @@ in arrival (``seq``) order; the drift and the labelled windows are subsets of
 it selected by count and by prediction time.
 
 What a version predicts is kept by its task's columns: a classifier's predicted
-class code, positive-class score and label code (``ClassColumns``); a regression
+class code, positive-class score, its calibrated probability (a binary
+classifier with a calibrator) and label code (``ClassColumns``); a regression
 model's predicted value and label as floats, with the predicted value's PSI bin
-and KS positions against the profile's predicted-value reference
-(``ValueColumns``). A version only allocates its own task's columns.
+and KS positions against the profile's predicted-value reference, and its
+expected absolute and squared error from the version's error estimator
+(``ValueColumns``). A version only allocates its own task's columns. The
+calibrated probabilities and expected errors are computed once, at arrival, for
+the estimated performance (exporter/stats/estimation.py).
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from driftline.regression_values import parse_value_text
 from exporter.prepared import PreparedNumeric, PreparedProfile
 from exporter.records import LoggedPrediction
 from exporter.stats.ks import positions
 from reference.binning import bin_indices
+from reference.error_estimator import ErrorEstimator
 from reference.profile import category_key
 
 NO_LABEL: Final = -2
@@ -65,6 +71,23 @@ class Placed:
 
 
 @dataclass(frozen=True)
+class ConfidenceColumns:
+    """A binary classifier's drift window, for its estimated performance."""
+
+    score: FloatArray  # served positive-class probability, NaN when not logged
+    calibrated: FloatArray  # the calibrator applied to it
+    predicted_positive: BoolArray
+
+
+@dataclass(frozen=True)
+class ExpectedErrorColumns:
+    """A regression version's drift window: each prediction's expected errors, NaN if none."""
+
+    absolute: FloatArray
+    squared: FloatArray
+
+
+@dataclass(frozen=True)
 class WindowData:
     """The drift window's columns, one entry per prediction (rows: features)."""
 
@@ -75,6 +98,7 @@ class WindowData:
     categorical_codes: IntArray  # 0..K-1 known, K unseen, K+1 missing
     predicted: IntArray  # class index, OTHER_CLASS for a class not in the reference
     predicted_values: Placed | None = None  # regression: the predicted values, placed
+    estimation: ConfidenceColumns | ExpectedErrorColumns | None = None  # None: no estimate
 
 
 @dataclass(frozen=True)
@@ -144,6 +168,7 @@ class TaskColumns(Protocol):
     def has_label(self) -> BoolArray: ...
     def predicted(self, slots: Selection) -> IntArray: ...
     def predicted_values(self, slots: Selection) -> Placed | None: ...
+    def estimation(self, slots: Selection) -> ConfidenceColumns | ExpectedErrorColumns | None: ...
     def labelled(self, slots: Selection) -> LabelledData | LabelledValues: ...
 
 
@@ -156,6 +181,9 @@ class ClassColumns:
         self._label = np.full(capacity, NO_LABEL, dtype=np.int32)
         self._code = {c: i for i, c in enumerate(prepared.classes)}
         self._positive = prepared.positive_class if prepared.classes else None
+        self._calibrator = prepared.calibrator
+        n = 0 if self._calibrator is None else capacity
+        self._calibrated = np.full(n, np.nan, dtype=np.float64)
 
     def _class(self, value: str) -> int:
         return self._code.get(value, OTHER_CLASS)
@@ -163,9 +191,12 @@ class ClassColumns:
     def add(self, slots: IntArray, rows: Sequence[LoggedPrediction]) -> None:
         self._predicted[slots] = [self._class(r.predicted_class) for r in rows]
         positive = self._positive
-        self._score[slots] = parse_numeric(
+        scores = parse_numeric(
             [None if positive is None else r.probabilities.get(positive) for r in rows]
         )
+        self._score[slots] = scores
+        if self._calibrator is not None:
+            self._calibrated[slots] = self._calibrator.apply(scores)
         self._label[slots] = [NO_LABEL if r.label is None else self._class(r.label) for r in rows]
 
     def set_label(self, slot: int, label: str) -> None:
@@ -181,6 +212,15 @@ class ClassColumns:
     def predicted_values(self, slots: Selection) -> Placed | None:
         return None
 
+    def estimation(self, slots: Selection) -> ConfidenceColumns | None:
+        if self._calibrator is None:
+            return None
+        return ConfidenceColumns(
+            score=self._score[slots],
+            calibrated=self._calibrated[slots],
+            predicted_positive=self._predicted[slots] == len(self._code) - 1,
+        )
+
     def labelled(self, slots: Selection) -> LabelledData:
         return LabelledData(
             predicted=self._predicted[slots].astype(np.int64),
@@ -193,8 +233,13 @@ class ValueColumns:
     """A regression model's predicted value and label per slot (NaN: none), and the
     predicted value's PSI bin and KS positions against the profile's reference."""
 
-    def __init__(self, ref: PreparedNumeric | None, capacity: int) -> None:
+    def __init__(self, prepared: PreparedProfile, capacity: int) -> None:
+        ref = prepared.predicted_values
         self._ref = ref
+        self._estimator = prepared.error_estimator
+        m = 0 if self._estimator is None else capacity
+        self._expected_absolute = np.full(m, np.nan, dtype=np.float64)
+        self._expected_squared = np.full(m, np.nan, dtype=np.float64)
         self._value = np.full(capacity, np.nan, dtype=np.float64)
         self._label = np.full(capacity, np.nan, dtype=np.float64)
         n = 0 if ref is None else capacity  # no reference: nothing to place against
@@ -211,6 +256,24 @@ class ValueColumns:
             self._bins[slots] = placed.bins
             self._below[slots] = placed.ks_below
             self._at_or_below[slots] = placed.ks_at_or_below
+        if self._estimator is not None:
+            self._expect_errors(self._estimator, slots, rows, values)
+
+    def _expect_errors(
+        self,
+        estimator: ErrorEstimator,
+        slots: IntArray,
+        rows: Sequence[LoggedPrediction],
+        values: FloatArray,
+    ) -> None:
+        finite = np.isfinite(values)  # a prediction that did not parse has no error
+        picked = np.flatnonzero(finite)
+        records = pd.DataFrame.from_records([rows[i].features for i in picked.tolist()])
+        absolute, squared = estimator.expected_errors(records, values[picked])
+        self._expected_absolute[slots] = np.nan
+        self._expected_squared[slots] = np.nan
+        self._expected_absolute[slots[picked]] = absolute
+        self._expected_squared[slots[picked]] = squared
 
     def set_label(self, slot: int, label: str) -> None:
         self._label[slot] = value_or_nan(label)
@@ -232,13 +295,20 @@ class ValueColumns:
             ks_at_or_below=self._at_or_below[slots],
         )
 
+    def estimation(self, slots: Selection) -> ExpectedErrorColumns | None:
+        if self._estimator is None:
+            return None
+        return ExpectedErrorColumns(
+            absolute=self._expected_absolute[slots], squared=self._expected_squared[slots]
+        )
+
     def labelled(self, slots: Selection) -> LabelledValues:
         return LabelledValues(predicted=self._value[slots], label=self._label[slots])
 
 
 def task_columns(prepared: PreparedProfile, capacity: int) -> TaskColumns:
     if prepared.task == "regression":
-        return ValueColumns(prepared.predicted_values, capacity)
+        return ValueColumns(prepared, capacity)
     return ClassColumns(prepared, capacity)
 
 
@@ -363,6 +433,7 @@ class VersionWindow:
             categorical_codes=self._cat[:, slots],
             predicted=self._outputs.predicted(slots),
             predicted_values=self._outputs.predicted_values(slots),
+            estimation=self._outputs.estimation(slots),
         )
 
     def labelled(self, slots: Selection) -> LabelledData | LabelledValues:

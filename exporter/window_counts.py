@@ -14,8 +14,16 @@ import numpy as np
 import numpy.typing as npt
 
 from exporter.prepared import PreparedCategorical, PreparedNumeric, PreparedProfile
+from exporter.stats.estimation import (
+    Band,
+    ConfidenceSums,
+    ErrorSums,
+    confidence_sums,
+    error_sums,
+    expected_roc_auc,
+)
 from exporter.stats.ks import counts_from_positions, counts_from_sorted
-from exporter.window import WindowData
+from exporter.window import ConfidenceColumns, WindowData
 from reference.binning import bin_counts
 
 IntArray = npt.NDArray[np.int64]
@@ -40,6 +48,10 @@ class WindowCounts:
     categorical: tuple[IntArray, ...]  # per feature: counts of codes 0..K-1, then unseen
     predicted: IntArray  # counts per reference class, then other classes
     predicted_values: NumericCounts | None = None  # regression: the predicted values
+    # The estimated performance's sums (exporter/stats/estimation.py); None: no estimate.
+    confidence: ConfidenceSums | None = None
+    expected_roc_auc: Band | None = None  # needs the rows' order, not a sum
+    error_sums: ErrorSums | None = None
 
 
 def _numeric_from_placed(
@@ -76,7 +88,18 @@ def _predicted(prepared: PreparedProfile, predicted: IntArray) -> IntArray:
     return counts
 
 
+def _estimation(data: WindowData) -> tuple[ConfidenceSums | None, Band | None, ErrorSums | None]:
+    columns = data.estimation
+    if columns is None:
+        return None, None, None
+    if isinstance(columns, ConfidenceColumns):
+        sums = confidence_sums(columns.calibrated, columns.predicted_positive)
+        return sums, expected_roc_auc(columns.score, columns.calibrated), None
+    return None, None, error_sums(columns.absolute, columns.squared)
+
+
 def from_window(prepared: PreparedProfile, data: WindowData) -> WindowCounts:
+    confidence, auc, errors = _estimation(data)
     return WindowCounts(
         size=data.size,
         numeric=tuple(_numeric_from_window(r, data, j) for j, r in enumerate(prepared.numeric)),
@@ -85,6 +108,9 @@ def from_window(prepared: PreparedProfile, data: WindowData) -> WindowCounts:
         ),
         predicted=_predicted(prepared, data.predicted),
         predicted_values=_values_from_window(prepared, data),
+        confidence=confidence,
+        expected_roc_auc=auc,
+        error_sums=errors,
     )
 
 

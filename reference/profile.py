@@ -4,7 +4,10 @@ The format is documented in docs/reference-profile.md. It is JSON, versioned by
 ``format_version``; a reader refuses versions it does not know rather than guess.
 Version 2 added the model's task and what a regression model needs (the
 distribution of its predicted values, of the target, and its holdout errors);
-version-1 documents still load, as classifiers.
+version 3 what estimating performance without labels needs (a binary
+classifier's probability calibrator, where a regression version's error
+estimator is stored). Version-1 documents still load, as classifiers; version-1
+and version-2 ones have no estimation parts.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import numpy as np
 import pandas as pd
 
 from driftline.tasks import DEFAULT_TASK, TASKS, Task
+from reference import calibration
 from reference.binning import DEFAULT_BINS, bin_counts, quantile_edges
+from reference.calibration import Calibrator
 
 FORMAT: Final = "driftline.reference-profile"
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 # Versions this reader understands; version 1 has no task (a classifier).
-READABLE_VERSIONS: Final = (1, 2)
+READABLE_VERSIONS: Final = (1, 2, 3)
 # Bounded so the profile stays small (a few hundred kB) whatever the training set size.
 DEFAULT_SAMPLE_SIZE: Final = 10_000
 
@@ -67,6 +72,18 @@ FeatureReference = NumericReference | CategoricalReference
 
 
 @dataclass(frozen=True)
+class ErrorEstimation:
+    """Where a regression version's error estimator is stored (reference/error_estimator.py)."""
+
+    artifact: str  # run artifact path
+    rows: int  # holdout rows it was fitted on
+    # Out-of-fold gap between the estimated and the holdout's mean absolute (squared)
+    # error, relative to the latter: the estimator's own error, part of every band.
+    absolute_bias: float = 0.0
+    squared_bias: float = 0.0
+
+
+@dataclass(frozen=True)
 class ReferenceProfile:
     """What a version was trained on and predicted on its holdout.
 
@@ -93,6 +110,10 @@ class ReferenceProfile:
     target_values: NumericReference | None = None
     # Regression: HOLDOUT_ERROR_KEYS -> the figure on the holdout.
     holdout_errors: Mapping[str, float] | None = None
+    # Version 3. A binary classifier's calibrator (None: multiclass, too small a
+    # holdout, or an older profile); a regression version's error estimator.
+    calibration: Calibrator | None = None
+    error_estimation: ErrorEstimation | None = None
 
     def feature(self, name: str) -> FeatureReference:
         for f in self.features:
@@ -181,8 +202,10 @@ def build_profile(
     n_bins: int = DEFAULT_BINS,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     seed: int = 0,
+    calibrator: Calibrator | None = None,
 ) -> ReferenceProfile:
-    """A classifier's profile: ``features`` (the training inputs) and the holdout's classes."""
+    """A classifier's profile: ``features`` (the training inputs) and the holdout's classes,
+    and its probability calibrator when it has one (reference/calibration.py)."""
     refs = _feature_references(features, numeric, categorical, n_bins, sample_size, seed)
     preds = pd.Series([category_key(p) for p in holdout_predictions])
     class_keys = tuple(category_key(c) for c in classes)
@@ -199,6 +222,7 @@ def build_profile(
         prediction_rows=n_pred,
         created_at=created_at,
         task="classification",
+        calibration=calibrator,
     )
 
 
@@ -224,13 +248,15 @@ def build_regression_profile(
     n_bins: int = DEFAULT_BINS,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     seed: int = 0,
+    error_estimation: ErrorEstimation | None = None,
 ) -> ReferenceProfile:
     """A regression model's profile.
 
     ``features`` and ``target_values`` are the training rows; ``holdout_predictions``
     the model's predicted values on the holdout, binned and sampled like a numeric
     feature; ``holdout_errors`` the figures training computed on the same holdout
-    (HOLDOUT_ERROR_KEYS), so the profile and the run's metrics are the same numbers.
+    (HOLDOUT_ERROR_KEYS), so the profile and the run's metrics are the same numbers;
+    ``error_estimation`` where its error estimator is stored, when it has one.
     """
     refs = _feature_references(features, numeric, categorical, n_bins, sample_size, seed)
     predicted = build_numeric(
@@ -253,6 +279,7 @@ def build_regression_profile(
         predicted_values=predicted,
         target_values=build_numeric(target, target_values, n_bins, sample_size, seed),
         holdout_errors=_checked_errors(holdout_errors, "holdout_errors"),
+        error_estimation=error_estimation,
     )
 
 
@@ -304,6 +331,20 @@ def to_dict(profile: ReferenceProfile) -> dict[str, Any]:
         "target_values": _optional_numeric(profile.target_values),
         "holdout_errors": (
             None if profile.holdout_errors is None else dict(profile.holdout_errors)
+        ),
+        # Version 3, null where a version has none.
+        "calibration": (
+            None if profile.calibration is None else calibration.to_dict(profile.calibration)
+        ),
+        "error_estimation": (
+            None
+            if profile.error_estimation is None
+            else {
+                "artifact": profile.error_estimation.artifact,
+                "rows": profile.error_estimation.rows,
+                "absolute_bias": profile.error_estimation.absolute_bias,
+                "squared_bias": profile.error_estimation.squared_bias,
+            }
         ),
     }
 
@@ -381,6 +422,32 @@ def _task_part(doc: Mapping[str, Any], version: int) -> _TaskPart:
     )
 
 
+def _estimation_part(
+    doc: Mapping[str, Any], version: int, task: Task
+) -> tuple[Calibrator | None, ErrorEstimation | None]:
+    """The version-3 keys; older documents have neither."""
+    if version < 3:
+        return None, None
+    cal, est = doc["calibration"], doc["error_estimation"]
+    if cal is not None and task != "classification":
+        raise ProfileFormatError("only a classification profile has a calibration")
+    if est is not None and task != "regression":
+        raise ProfileFormatError("only a regression profile has an error estimation")
+    try:
+        calibrator = None if cal is None else calibration.from_dict(cal)
+    except calibration.CalibrationError as exc:
+        raise ProfileFormatError(f"reference profile calibration: {exc}") from exc
+    estimation = None
+    if est is not None:
+        estimation = ErrorEstimation(
+            artifact=str(est["artifact"]),
+            rows=int(est["rows"]),
+            absolute_bias=_finite(est["absolute_bias"], "error_estimation.absolute_bias"),
+            squared_bias=_finite(est["squared_bias"], "error_estimation.squared_bias"),
+        )
+    return calibrator, estimation
+
+
 def from_dict(doc: Mapping[str, Any]) -> ReferenceProfile:
     if doc.get("format") != FORMAT:
         raise ProfileFormatError(f"not a reference profile (format={doc.get('format')!r})")
@@ -393,6 +460,7 @@ def from_dict(doc: Mapping[str, Any]) -> ReferenceProfile:
         )
     try:
         part = _task_part(doc, int(version))
+        calibrator, estimation = _estimation_part(doc, int(version), part.task)
         return ReferenceProfile(
             model_name=str(doc["model_name"]),
             rows=int(doc["rows"]),
@@ -410,6 +478,8 @@ def from_dict(doc: Mapping[str, Any]) -> ReferenceProfile:
             predicted_values=part.predicted_values,
             target_values=part.target_values,
             holdout_errors=part.holdout_errors,
+            calibration=calibrator,
+            error_estimation=estimation,
         )
     except (KeyError, TypeError) as exc:
         raise ProfileFormatError(f"reference profile is missing or mistypes {exc}") from exc

@@ -161,6 +161,24 @@ def _labels(x: pd.DataFrame, concept: float, rng: np.random.Generator) -> np.nda
     return labels
 
 
+def _move_inputs(
+    x: pd.DataFrame, drifts: Sequence[Drift], rng: np.random.Generator
+) -> pd.DataFrame:
+    for d in drifts:
+        if d.kind == "covariate":
+            for f in d.features:
+                x[f] = x[f] + d.strength * _BASE_STD[f]
+        elif d.kind == "scale":
+            for f in d.features:
+                mean = x[f].mean()
+                x[f] = mean + (x[f] - mean) * (1.0 + d.strength)
+        elif d.kind == "new_category":
+            for f in d.features:
+                hit = rng.random(len(x)) < d.strength
+                x.loc[hit, f] = NEW_CATEGORY_VALUE
+    return x
+
+
 def generate(
     n: int, seed: int = 0, drifts: Sequence[Drift] = (), missing_rate: float = 0.0
 ) -> pd.DataFrame:
@@ -175,8 +193,10 @@ def generate(
     prior = next((d for d in drifts if d.kind == "prior"), None)
     # Prior shift keeps P(x | y): draw a larger pool and sample each class to the new share.
     pool_n = n * 4 if prior else n
-    x = _inputs(pool_n, rng)
+    x = _move_inputs(_inputs(pool_n, rng), drifts, rng)
     concept = max((d.strength for d in drifts if d.kind == "concept"), default=0.0)
+    # Labels follow the inputs as they are now: an input drift keeps the label rule
+    # (covariate shift), only a concept drift changes it.
     y = _labels(x, concept, rng)
     if prior is not None:
         share = 0.5 * (1.0 + prior.strength)
@@ -188,18 +208,6 @@ def generate(
         idx = rng.permutation(np.concatenate([pos[:n_pos], neg[: n - n_pos]]))
         x = x.iloc[idx].reset_index(drop=True)
         y = y[idx]
-    for d in drifts:
-        if d.kind == "covariate":
-            for f in d.features:
-                x[f] = x[f] + d.strength * _BASE_STD[f]
-        elif d.kind == "scale":
-            for f in d.features:
-                mean = x[f].mean()
-                x[f] = mean + (x[f] - mean) * (1.0 + d.strength)
-        elif d.kind == "new_category":
-            for f in d.features:
-                hit = rng.random(len(x)) < d.strength
-                x.loc[hit, f] = NEW_CATEGORY_VALUE
     if missing_rate > 0:
         for col in x.columns:
             hit = rng.random(len(x)) < missing_rate

@@ -29,9 +29,18 @@ from driftline.config import Settings
 from driftline.mlflow_setup import connect, ensure_experiment
 from driftline.registry_contract import MODEL_ARTIFACT_NAME, PROFILE_ARTIFACT_PATH
 from driftline.tasks import DEFAULT_TASK, TASK_PARAM, Task
-from reference.profile import ReferenceProfile, build_profile, build_regression_profile, dumps
+from reference import error_estimator
+from reference.error_estimator import ERROR_ESTIMATOR_ARTIFACT_PATH
+from reference.profile import (
+    ErrorEstimation,
+    ReferenceProfile,
+    build_profile,
+    build_regression_profile,
+    dumps,
+)
 from training import pipeline
 from training.dataset import Dataset
+from training.estimation_parts import ESTIMATION_PARAM, EstimationParts, fit_estimation_parts
 from training.estimators import DEFAULT_ESTIMATOR, check_estimator
 from training.regression_metrics import regression_errors
 
@@ -129,8 +138,14 @@ def fit_and_log(
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - started
     metrics = holdout_metrics(model, x_hold, y_hold)
-    profile = _profile(settings, data, options, model, x_train, y_train, x_hold, metrics)
+    estimation = fit_estimation_parts(
+        model, x_hold, y_hold, data.numeric, data.categorical, options.seed
+    )
+    profile = _profile(
+        settings, data, options, model, (x_train, y_train, x_hold), metrics, estimation
+    )
     metrics["fit_seconds"] = fit_seconds
+    metrics.update(estimation.metrics)
     if evaluate_on is not None:
         metrics.update({f"recent_{k}": v for k, v in holdout_metrics(model, *evaluate_on).items()})
     example = x_train.head(3)
@@ -151,11 +166,16 @@ def fit_and_log(
                 "categorical_features": ",".join(data.categorical),
                 "train_rows": len(x_train),
                 "holdout_rows": len(x_hold),
+                ESTIMATION_PARAM: estimation.status,
                 **dict(extra_params or {}),
             }
         )
         mlflow.log_metrics(metrics)
         mlflow.log_text(dumps(profile), PROFILE_ARTIFACT_PATH)
+        if estimation.error_estimator is not None:
+            _log_bytes(
+                error_estimator.dumps(estimation.error_estimator), ERROR_ESTIMATOR_ARTIFACT_PATH
+            )
         with tempfile.TemporaryDirectory() as tmp:
             table = x.copy()
             table[data.target_name] = y.to_numpy()
@@ -195,17 +215,34 @@ def fit_and_log(
     )
 
 
+def _error_estimation(estimation: EstimationParts, rows: int) -> ErrorEstimation | None:
+    estimator = estimation.error_estimator
+    if estimator is None:
+        return None
+    return ErrorEstimation(
+        ERROR_ESTIMATOR_ARTIFACT_PATH, rows, estimator.absolute_bias, estimator.squared_bias
+    )
+
+
+def _log_bytes(data: bytes, artifact_path: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_path).name
+        path.write_bytes(data)
+        mlflow.log_artifact(str(path), str(Path(artifact_path).parent))
+
+
 def _profile(
     settings: Settings,
     data: Dataset,
     options: TrainOptions,
     model: Pipeline,
-    x_train: pd.DataFrame,
-    y_train: pd.Series,
-    x_hold: pd.DataFrame,
+    split: tuple[pd.DataFrame, pd.Series, pd.DataFrame],
     holdout_figures: Mapping[str, float],
+    estimation: EstimationParts,
 ) -> ReferenceProfile:
-    """The version's reference profile; a regression model's holds ``holdout_figures``."""
+    """The version's reference profile, from the training rows and holdout inputs in
+    ``split``; a regression model's holds ``holdout_figures``."""
+    x_train, y_train, x_hold = split
     common: dict[str, Any] = {
         "model_name": settings.model_name,
         "features": x_train,
@@ -221,9 +258,11 @@ def _profile(
             target_values=y_train,
             holdout_predictions=model.predict(x_hold).tolist(),
             holdout_errors=holdout_figures,
+            error_estimation=_error_estimation(estimation, len(x_hold)),
         )
     return build_profile(
         **common,
         classes=list(model.classes_),
         holdout_predictions=list(model.predict(x_hold)),
+        calibrator=estimation.calibrator,
     )

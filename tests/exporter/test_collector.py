@@ -16,6 +16,7 @@ from prometheus_client.registry import CollectorRegistry
 from driftline.metric_catalog import METRICS
 from exporter.collector import DriftCollector
 from exporter.results import CycleResults, FeatureResult, VersionResult
+from exporter.stats.estimation import Band, EstimatedErrors, EstimatedPerformance
 from exporter.stats.performance import ClassFigures, Performance
 from exporter.stats.regression import RegressionErrors
 
@@ -61,6 +62,16 @@ FIXED = CycleResults(
             ),
             drift=True,
             drifted_features=1,
+            # Estimated over all 5,000 predictions; recall's band is undefined here.
+            estimated_performance=EstimatedPerformance(
+                samples=5000,
+                accuracy=Band(0.75, 0.73, 0.77),
+                precision=Band(0.625, 0.5, 0.75),
+                recall=None,
+                f1=Band(0.5, 0.25, 0.75),
+                roc_auc=Band(0.8125, 0.8, 0.825),
+                calibration_error=0.0125,
+            ),
         ),
         VersionResult(
             model="churn",
@@ -142,6 +153,11 @@ FIXED = CycleResults(
                 mean_error=-18000.0,
             ),
             holdout_mean_absolute_error=16000.0,
+            estimated_performance=EstimatedErrors(
+                samples=2000,
+                mean_absolute_error=Band(20000.5, 19000.25, 21000.75),
+                root_mean_squared_error=Band(28000.0, 27000.0, 29000.0),
+            ),
         ),
     ),
     last_run_at=1_700_000_200.0,

@@ -41,6 +41,7 @@ from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
 from reference.binning import bin_counts
 from reference.profile import (
+    FORMAT_VERSION,
     NumericReference,
     ReferenceProfile,
     build_profile,
@@ -333,7 +334,7 @@ def test_three_class_version_exports_macro_and_per_class_figures(db_url: str, db
 # --- profile formats --------------------------------------------------------------------
 
 
-def test_version_1_and_version_2_profiles_give_the_same_classifier_figures(
+def test_version_1_and_current_profiles_give_the_same_classifier_figures(
     db_url: str, db: Engine
 ) -> None:
     v1_text = (FIXTURES / "profile_v1.json").read_text()
@@ -357,8 +358,8 @@ def test_version_1_and_version_2_profiles_give_the_same_classifier_figures(
             probabilities=probabilities,
         )  # fmt: skip
         log_labels(db, ids[:200], list(truth[:200]))
-    documents = {("churn", "1"): v1_text, ("churn", "2"): dumps(v1)}  # dumps writes version 2
-    assert json.loads(documents[("churn", "2")])["format_version"] == 2
+    documents = {("churn", "1"): v1_text, ("churn", "2"): dumps(v1)}  # the current version
+    assert json.loads(documents[("churn", "2")])["format_version"] == FORMAT_VERSION
     old, new = engine_for(db_url, documents).run_cycle().versions
     for v in (old, new):
         perf = v.performance

@@ -73,6 +73,7 @@ def _label_values(metric: catalog.MetricSpec, state: ExpositionState) -> dict[st
         "class": CLASSES if state.task == "classification" else (catalog.REGRESSION_CLASS,),
         "feature": FEATURES,
         "kind": catalog.WINDOW_KINDS,
+        "bound": catalog.ESTIMATE_BOUNDS,
         "stage": catalog.EXPORTER_STAGES,
         "state": catalog.JOB_STATES,
         "outcome": outcomes.get(metric.name, ("ok",)),

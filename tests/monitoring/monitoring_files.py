@@ -33,6 +33,7 @@ BUILTIN_LABELS: dict[str, frozenset[str]] = {
 SCRAPE_LABELS = frozenset({"job", "instance", "model", "deployment"})
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "kind": catalog.WINDOW_KINDS,
+    "bound": catalog.ESTIMATE_BOUNDS,
     "stage": catalog.EXPORTER_STAGES,
     "state": catalog.JOB_STATES,
 }

@@ -103,7 +103,7 @@ def test_profile_round_trips_through_json() -> None:
 
 def test_reader_refuses_other_formats_and_versions() -> None:
     doc = json.loads(dumps(_profile()))  # type: ignore[arg-type]
-    for unknown in (3, 0, True, "2", None):
+    for unknown in (4, 0, True, "2", None):
         with pytest.raises(ProfileFormatError, match=f"format_version {unknown!r}"):
             loads(json.dumps({**doc, "format_version": unknown}))
     with pytest.raises(ProfileFormatError, match="not a reference profile"):
@@ -113,13 +113,13 @@ def test_reader_refuses_other_formats_and_versions() -> None:
         loads(json.dumps(broken))
 
 
-def test_a_classifier_profile_is_version_2_with_task_classification() -> None:
+def test_a_classifier_profile_is_version_3_with_task_classification() -> None:
     p = _profile()
     assert isinstance(p, ReferenceProfile)
-    assert (p.format_version, p.task) == (FORMAT_VERSION, "classification") == (2, "classification")
+    assert (p.format_version, p.task) == (FORMAT_VERSION, "classification") == (3, "classification")
     assert (p.predicted_values, p.target_values, p.holdout_errors) == (None, None, None)
     doc = json.loads(dumps(p))
-    assert doc["format_version"] == 2
+    assert doc["format_version"] == 3
     assert doc["task"] == "classification"
     # Every reader sees every key: a classifier's regression keys are null.
     assert doc["predicted_values"] is doc["target_values"] is doc["holdout_errors"] is None
@@ -145,10 +145,10 @@ def test_the_committed_version_1_document_still_loads_as_a_classifier() -> None:
     assert isinstance(contract, CategoricalReference)
     assert sum(contract.frequencies.values()) == pytest.approx(1.0)
     assert p.extra == {"note": "written by driftline format version 1"}
-    # Written again, it is a version-2 document that reads back as the same classifier.
+    # Written again, it is a current document that reads back as the same classifier.
     again = loads(dumps(p))
-    assert again.format_version == 2
-    assert again == ReferenceProfile(**{**p.__dict__, "format_version": 2})
+    assert again.format_version == FORMAT_VERSION
+    assert again == ReferenceProfile(**{**p.__dict__, "format_version": FORMAT_VERSION})
 
 
 def _regression_profile(sample_size: int = 50) -> ReferenceProfile:

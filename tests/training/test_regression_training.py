@@ -25,7 +25,14 @@ from driftline.config import Settings
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from driftline.tasks import TASK_PARAM
-from reference.profile import FORMAT_VERSION, HOLDOUT_ERROR_KEYS, build_numeric, loads
+from reference import error_estimator
+from reference.error_estimator import ERROR_ESTIMATOR_ARTIFACT_PATH
+from reference.profile import (
+    FORMAT_VERSION,
+    HOLDOUT_ERROR_KEYS,
+    build_numeric,
+    loads,
+)
 from tests.support.model_store import TrainedStore, environment_for
 from training import house_prices, pipeline
 from training.dataset import Dataset, load
@@ -90,7 +97,9 @@ def test_the_runs_metrics_are_scikit_learns_on_the_holdout(houses: Trained) -> N
     assert (result.task, result.model_kind, result.promoted) == ("regression", "ridge", True)
 
 
-def test_the_profile_is_version_2_with_the_runs_errors(houses: Trained) -> None:
+def test_the_profile_is_current_with_the_runs_errors_and_error_estimator(
+    houses: Trained,
+) -> None:
     settings, data, result = houses
     run = connect(settings).get_run(result.run_id)
     text = mlflow.artifacts.load_text(f"runs:/{result.run_id}/{PROFILE_ARTIFACT_PATH}")
@@ -113,6 +122,21 @@ def test_the_profile_is_version_2_with_the_runs_errors(houses: Trained) -> None:
         *house_prices.NUMERIC_FEATURES,
         *house_prices.CATEGORICAL_FEATURES,
     )
+    # The error estimator is stored with the run, fitted on the holdout, and loads with
+    # the types it is made of.
+    assert profile.calibration is None
+    info = profile.error_estimation
+    assert info is not None
+    assert (info.artifact, info.rows) == (ERROR_ESTIMATOR_ARTIFACT_PATH, len(x_hold))
+    assert 0 <= info.absolute_bias < 0.2 and 0 <= info.squared_bias < 0.4
+    assert run.data.params["estimation"] == "error-estimator"
+    local = mlflow.artifacts.download_artifacts(
+        f"runs:/{result.run_id}/{ERROR_ESTIMATOR_ARTIFACT_PATH}"
+    )
+    estimator = error_estimator.loads(Path(local).read_bytes())
+    absolute, squared = estimator.expected_errors(x_hold, model.predict(x_hold))
+    assert absolute.shape == squared.shape == (len(x_hold),)
+    assert (absolute >= 0).all() and (squared >= absolute**2).all()
 
 
 def test_the_registered_version_answers_numbers(houses: Trained) -> None:
@@ -188,7 +212,7 @@ def test_regression_errors_match_scikit_learn_and_name_the_bias() -> None:
         regression_errors(truth, pred[:3])
 
 
-def test_a_classifier_run_records_its_task_and_a_version_2_profile(
+def test_a_classifier_run_records_its_task_and_a_current_profile_with_its_calibrator(
     trained_store: TrainedStore,
 ) -> None:
     result = trained_store.champion
@@ -196,9 +220,16 @@ def test_a_classifier_run_records_its_task_and_a_version_2_profile(
     assert run.data.params[TASK_PARAM] == "classification"
     assert result.task == "classification"
     profile = loads(mlflow.artifacts.load_text(f"runs:/{result.run_id}/{PROFILE_ARTIFACT_PATH}"))
-    assert (profile.format_version, profile.task) == (2, "classification")
+    assert (profile.format_version, profile.task) == (FORMAT_VERSION, "classification")
     assert profile.predicted_values is None
     assert profile.holdout_errors is None
+    # Its calibrator's measured error is in the profile and the run alike.
+    calibrator = profile.calibration
+    assert calibrator is not None and calibrator.method in ("isotonic", "sigmoid")
+    assert run.data.metrics["calibration_ece"] == calibrator.ece
+    assert run.data.metrics["uncalibrated_ece"] == calibrator.uncalibrated_ece
+    assert run.data.params["estimation"] == f"calibrator ({calibrator.method})"
+    assert profile.error_estimation is None
     info = mlflow.models.get_model_info(f"models:/churn/{result.version}")
     assert info.signature is not None
     assert info.signature.outputs.inputs[0].shape == (-1, 2)  # the probabilities
