@@ -242,10 +242,19 @@ def model_health(t: dict[str, float]) -> Json:
         "latency of the served model versions.",
         [
             _row("Classification: accuracy"),
-            _panel("timeseries", "Accuracy per version",
-                   "Accuracy over the exporter's labelled window; the line is the alert level.",
+            _panel("timeseries", "Estimated and realized accuracy",
+                   "Realized: accuracy over the labelled window. Estimated: from every "
+                   "prediction's calibrated probability, labelled or not, with its 95% band "
+                   "(docs/estimation.md); it moves first when labels come late. The line is "
+                   "the alert level of both.",
                    [_target(f"model_version:driftline_model_accuracy_ratio:max{{{MV}}}",
-                            "v{{version}}")],
+                            "v{{version}} realized"),
+                    _target("max without (bound) (model_version_bound:driftline_model_"
+                            f'estimated_accuracy_ratio:max{{{MV}, bound="estimate"}})',
+                            "v{{version}} estimated", "B"),
+                    _target("model_version_bound:driftline_model_estimated_accuracy_ratio:max"
+                            f'{{{MV}, bound=~"lower|upper"}}',
+                            "v{{version}} estimated {{bound}}", "C")],
                    unit="percentunit", minimum=0, maximum=1, thresholds=accuracy),
             _panel("timeseries", "Samples in window",
                    "Predictions and labelled predictions behind the accuracy; below the line "
@@ -256,11 +265,16 @@ def model_health(t: dict[str, float]) -> Json:
                    thresholds=_steps(("orange", None),
                                      ("green", t["accuracy_min_labelled_samples"]))),
             _row("Regression: error"),
-            _panel("timeseries", "Mean absolute error against holdout",
+            _panel("timeseries", "Estimated and realized MAE",
                    "MAE over the labelled window and on the version's training holdout, in "
-                   "the target's unit: the two numbers the error alert compares.",
+                   "the target's unit: the two numbers the error alert compares; and the MAE "
+                   "the version's error estimator expects over every prediction, labelled or "
+                   "not, with its 95% band (docs/estimation.md).",
                    [_target(WINDOW_MAE, "v{{version}} window"),
-                    _target(HOLDOUT_MAE, "v{{version}} holdout", "B")], minimum=0),
+                    _target(HOLDOUT_MAE, "v{{version}} holdout", "B"),
+                    _target("model_version_bound:driftline_model_estimated_mean_absolute_error"
+                            f":max{{{MV}}}", "v{{version}} estimated {{bound}}", "C")],
+                   minimum=0),
             _panel("timeseries", "MAE relative to holdout",
                    "Window MAE divided by holdout MAE; above the line for 15 minutes, on "
                    "enough labels, the error alert fires and retraining starts.",

@@ -29,7 +29,7 @@ from typing import Any, Final
 
 import yaml
 
-from driftline.alert_contract import WEBHOOK_PATH
+from driftline.alert_contract import RETRAIN_LABEL, RETRAIN_VALUE, WEBHOOK_PATH
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 
@@ -66,6 +66,9 @@ class AlertmanagerTiming:
     group_interval: str
     repeat_interval: str
 
+
+# Notifies by default; ``retrain_on_estimate`` makes it start retraining.
+ESTIMATED_ALERT: Final = "DriftlineModelEstimatedPerformanceLow"
 
 # The --fast demo: alerts within seconds, resolved notices a few seconds later.
 FAST_SCRAPE_INTERVAL: Final = "1s"
@@ -107,6 +110,7 @@ def render_prometheus_config(
     scrape_interval: str = "15s",
     evaluation_interval: str = "15s",
     for_scale: float = 1.0,
+    retrain_on_estimate: bool = False,
     source_root: Path = REPO_ROOT,
 ) -> Path:
     """Write a runtime Prometheus configuration under ``out_dir``; return prometheus.yml.
@@ -114,6 +118,8 @@ def render_prometheus_config(
     ``targets`` maps job names (``TARGET_FILES`` keys, ``alertmanager`` for the
     Alertmanager Prometheus sends to) to target groups; a job left out gets an
     empty target file. ``for_scale`` multiplies every alert's ``for:``.
+    ``retrain_on_estimate`` labels ``ESTIMATED_ALERT`` retrain-worthy, so an estimate
+    alone starts retraining (docs/estimation.md); committed, it only notifies.
     """
     unknown = sorted(set(targets) - set(TARGET_FILES))
     if unknown:
@@ -139,7 +145,12 @@ def render_prometheus_config(
         (prom_dir / "targets" / filename).write_text(json.dumps(groups, indent=2) + "\n")
 
     _copy_rule_dir(source_root / "prometheus" / "rules", prom_dir / "rules", 1.0)
-    _copy_rule_dir(source_root / "alerting" / "rules", out_dir / "alerting" / "rules", for_scale)
+    _copy_rule_dir(
+        source_root / "alerting" / "rules",
+        out_dir / "alerting" / "rules",
+        for_scale,
+        retrain=(ESTIMATED_ALERT,) if retrain_on_estimate else (),
+    )
     return prom_dir / "prometheus.yml"
 
 
@@ -189,12 +200,13 @@ def _target_group_json(job: str, group: TargetGroup) -> dict[str, Any]:
     return {"targets": list(group.targets), "labels": dict(group.labels)}
 
 
-def _copy_rule_dir(src: Path, dst: Path, for_scale: float) -> None:
+def _copy_rule_dir(src: Path, dst: Path, for_scale: float, retrain: tuple[str, ...] = ()) -> None:
+    """Copy rule files, ``for:`` scaled and the ``retrain`` alerts labelled retrain-worthy."""
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
     for rule_file in sorted(src.glob("*.yml")):
-        if for_scale == 1.0:
+        if for_scale == 1.0 and not retrain:
             shutil.copyfile(rule_file, dst / rule_file.name)
             continue
         rules = _load_yaml(rule_file)
@@ -202,6 +214,8 @@ def _copy_rule_dir(src: Path, dst: Path, for_scale: float) -> None:
             for rule in group.get("rules", []):
                 if "for" in rule:
                     rule["for"] = scale_duration(str(rule["for"]), for_scale)
+                if rule.get("alert") in retrain:
+                    rule.setdefault("labels", {})[RETRAIN_LABEL] = RETRAIN_VALUE
         _dump_yaml(dst / rule_file.name, rules)
 
 

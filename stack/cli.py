@@ -25,6 +25,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         timing=timing,
         scenario=scenario(args.scenario, timing.steady_seconds),
         ephemeral_ports=args.ephemeral_ports,
+        retrain_on_estimate=args.retrain_on_estimate,
     )
     # Ctrl-C and SIGTERM both end the run through the same clean shutdown. SIGINT is
     # set too: a process started with it ignored (from a shell's background job, say)
@@ -108,6 +109,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--exit-when-done", action="store_true",
                    help="stop once the scenario's story is complete")  # fmt: skip
     p.add_argument("--no-traffic", action="store_true", help="start the stack only")
+    p.add_argument(
+        "--retrain-on-estimate",
+        action="store_true",
+        help="let the estimated-performance alert start retraining (it only notifies by "
+        "default: a challenger trains on labels; docs/estimation.md)",
+    )
     p.add_argument("--ephemeral-ports", action="store_true",
                    help="free ports instead of the documented defaults")  # fmt: skip
     p.set_defaults(func=cmd_demo)

@@ -58,6 +58,7 @@ class StackOptions:
     scenario: Scenario
     ephemeral_ports: bool = False  # tests: free ports instead of the documented defaults
     start_timeout: float = 120.0
+    retrain_on_estimate: bool = False  # the estimated-performance alert starts retraining
 
     @property
     def model_name(self) -> str:
@@ -196,6 +197,7 @@ class NativeStack:
             token_file=self.token_file,
             timing=self.options.timing,
             model_name=self.options.model_name,
+            retrain_on_estimate=self.options.retrain_on_estimate,
         )  # fmt: skip
         self._wait(self._start(topology.ALERTMANAGER, alertmanager_config=alertmanager_yml))
         self._wait(self._start(topology.PROMETHEUS, prometheus_config=prometheus_yml))

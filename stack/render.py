@@ -32,6 +32,7 @@ def render_stack_config(
     timing: Timing,
     model_name: str = "churn",
     dns_discovered: Mapping[str, int] | None = None,
+    retrain_on_estimate: bool = False,
 ) -> tuple[Path, Path]:
     """Write prometheus.yml (+ targets, rules) and alertmanager.yml under ``out_dir``.
 
@@ -39,7 +40,8 @@ def render_stack_config(
     ``dns_discovered`` maps inference services to their port for services that
     run as several replicas behind one DNS name (compose): Prometheus resolves
     the name itself and scrapes every replica, instead of one file_sd target
-    that would reach a different replica on each scrape.
+    that would reach a different replica on each scrape. ``retrain_on_estimate``:
+    the estimated-performance alert starts retraining too.
     Returns (prometheus.yml, alertmanager.yml).
     """
     dns = dict(dns_discovered or {})
@@ -62,6 +64,7 @@ def render_stack_config(
         scrape_interval=timing.scrape_interval,
         evaluation_interval=timing.evaluation_interval,
         for_scale=timing.for_scale,
+        retrain_on_estimate=retrain_on_estimate,
     )
     if dns:
         _add_dns_discovery(prometheus_yml, dns, model_name)

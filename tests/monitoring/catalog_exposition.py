@@ -35,14 +35,18 @@ ONLY_FOR: dict[str, Task] = {
         ("driftline_model_accuracy_ratio", "driftline_model_precision_ratio",
          "driftline_model_recall_ratio", "driftline_model_f1_ratio",
          "driftline_model_roc_auc_ratio", "driftline_model_class_precision_ratio",
-         "driftline_model_class_recall_ratio", "driftline_model_class_f1_ratio"),
+         "driftline_model_class_recall_ratio", "driftline_model_class_f1_ratio",
+         "driftline_model_estimated_accuracy_ratio", "driftline_model_estimated_precision_ratio",
+         "driftline_model_estimated_recall_ratio", "driftline_model_estimated_f1_ratio",
+         "driftline_model_estimated_roc_auc_ratio", "driftline_reference_calibration_error"),
         "classification",
     ),
     **dict.fromkeys(
         ("driftline_model_mean_absolute_error", "driftline_model_root_mean_squared_error",
          "driftline_model_r2", "driftline_model_mean_error",
          "driftline_reference_mean_absolute_error", "driftline_prediction_ks_statistic",
-         "driftline_prediction_ks_p_value"),
+         "driftline_prediction_ks_p_value", "driftline_model_estimated_mean_absolute_error",
+         "driftline_model_estimated_root_mean_squared_error"),
         "regression",
     ),
 }  # fmt: skip
@@ -114,6 +118,14 @@ def _gauge_value(name: str, labels: dict[str, str], state: ExpositionState, now:
         "driftline_model_r2": 0.81,
         "driftline_model_mean_error": -1500.0,
         "driftline_reference_mean_absolute_error": 20000.0,
+        "driftline_model_estimated_accuracy_ratio": {"lower": 0.78, "upper": 0.86}.get(
+            labels.get("bound", ""), 0.82
+        ),
+        "driftline_model_estimated_mean_absolute_error": {"lower": 19000.0, "upper": 23000.0}.get(
+            labels.get("bound", ""), 21000.0
+        ),
+        "driftline_model_estimated_samples": 500.0,
+        "driftline_reference_calibration_error": 0.012,
         "driftline_window_samples": 500.0 if labels.get("kind") == "predictions" else 250.0,
         "driftline_window_last_label_timestamp_seconds": now - 30,
         "driftline_reference_info": 1.0,

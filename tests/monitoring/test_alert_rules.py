@@ -32,16 +32,25 @@ RETRAIN_ALERTS = {"DriftlineModelAccuracyLow", "DriftlineModelErrorHigh"}
 NOT_MODEL_LEVEL = {"DriftlineExporterDown", "DriftlineExporterStale", "DriftlineReceiverDown"}
 VERSION_LEVEL = {
     "DriftlineModelAccuracyLow", "DriftlineModelErrorHigh", "DriftlineLabelsStopped",
+    "DriftlineModelEstimatedPerformanceLow",
     "DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected",
     "DriftlinePredictionDrift", "DriftlineHighErrorRatio", "DriftlineHighLatencyP99",
 }  # fmt: skip
 FEATURE_LEVEL = {"DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS"}
-# thresholds.yml key -> the (alert, severity) whose expression must contain its value.
+# thresholds.yml key -> the (alert, severity or a metric its expression reads) whose
+# expression must contain its value.
 THRESHOLD_USES: dict[str, list[tuple[str, str | None]]] = {
-    "accuracy_min": [("DriftlineModelAccuracyLow", None)],
+    "accuracy_min": [
+        ("DriftlineModelAccuracyLow", None),
+        ("DriftlineModelEstimatedPerformanceLow", "estimated_accuracy_ratio"),
+    ],
     "accuracy_min_labelled_samples": [("DriftlineModelAccuracyLow", None)],
-    "mae_ratio_max": [("DriftlineModelErrorHigh", None)],
+    "mae_ratio_max": [
+        ("DriftlineModelErrorHigh", None),
+        ("DriftlineModelEstimatedPerformanceLow", "estimated_mean_absolute_error"),
+    ],
     "mae_min_labelled_samples": [("DriftlineModelErrorHigh", None)],
+    "estimated_min_samples": [("DriftlineModelEstimatedPerformanceLow", None)],
     "psi_warning": [("DriftlineFeatureDriftPSI", "warning")],
     "psi_critical": [("DriftlineFeatureDriftPSI", "critical")],
     "drift_min_feature_samples": [
@@ -222,7 +231,8 @@ def test_rule_thresholds_equal_the_thresholds_file() -> None:
         for alert, severity in uses:
             matching = [
                 r for r in rules
-                if r["alert"] == alert and severity in (None, r["labels"]["severity"])
+                if r["alert"] == alert
+                and (severity in (None, r["labels"]["severity"]) or str(severity) in r["expr"])
             ]  # fmt: skip
             assert matching, (key, alert, severity)
             for rule in matching:

@@ -21,7 +21,7 @@ DEFAULT_RECEIVER = "default"
 INHIBITED_WHILE_SERVICE_DOWN = {
     "DriftlineModelAccuracyLow", "DriftlineModelErrorHigh", "DriftlineLabelsStopped",
     "DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected",
-    "DriftlinePredictionDrift",
+    "DriftlinePredictionDrift", "DriftlineModelEstimatedPerformanceLow",
 }  # fmt: skip
 
 
@@ -130,3 +130,20 @@ def test_rendered_config_passes_amtool_and_routes_the_same(tmp_path: Path) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     for name, labels in _alert_label_sets():
         assert _route_test(config, _expected_receiver(labels), labels).returncode == 0, name
+
+
+def test_a_confirmed_realized_alert_inhibits_the_estimate_of_the_same_version() -> None:
+    config = load_yaml(ALERTMANAGER_YML)
+    (rule,) = [
+        r for r in config["inhibit_rules"]
+        if r["target_matchers"] == ['alertname="DriftlineModelEstimatedPerformanceLow"']
+    ]  # fmt: skip
+    assert rule["equal"] == [contract.MODEL_LABEL, contract.VERSION_LABEL]
+    (source,) = rule["source_matchers"]
+    pattern = re.fullmatch(r'alertname=~"(.*)"', source)
+    assert pattern is not None
+    names = {r["alert"] for r in alert_rules()}
+    assert {n for n in names if re.fullmatch(pattern.group(1), n)} == {
+        "DriftlineModelAccuracyLow",
+        "DriftlineModelErrorHigh",
+    }

@@ -94,7 +94,7 @@ def test_dashboard_queries_return_data_from_catalog_exposition(tmp_path: Path) -
         assert failing_queries(prom, "churn", ["999"]) != []
         # So can the task check: a classifier read as a regression model fails both rows.
         swapped = "\n".join(failing_queries(prom, "churn", ["3", "4"], "regression"))
-        assert "Accuracy per version" in swapped and "MAE relative to holdout" in swapped
+        assert "Estimated and realized accuracy" in swapped and "MAE relative to holdout" in swapped
 
 
 # --- real serving + exporter stack ---------------------------------------------------

@@ -155,7 +155,9 @@ def test_queries_use_only_catalog_metrics_and_recorded_series() -> None:
 def test_threshold_lines_sit_at_the_alert_levels() -> None:
     t = load_yaml(THRESHOLDS_YML)
     health, drift, ab = (_committed()[n] for n in ("model-health.json", "drift.json", "ab.json"))
-    assert _threshold_values(_panel(health, "Accuracy per version")) == [t["accuracy_min"]]
+    assert _threshold_values(_panel(health, "Estimated and realized accuracy")) == [
+        t["accuracy_min"]
+    ]
     assert _threshold_values(_panel(ab, "Accuracy per version")) == [t["accuracy_min"]]
     assert _threshold_values(_panel(health, "Samples in window")) == [
         t["accuracy_min_labelled_samples"]
@@ -193,13 +195,13 @@ def test_model_health_has_a_row_per_task() -> None:
 def test_required_panels_exist() -> None:
     titles = {name: {p["title"] for p in d["panels"]} for name, d in _committed().items()}
     assert {
-        "Accuracy per version",
+        "Estimated and realized accuracy",
         "Samples in window",
         "Request rate",
         "Error ratio (5xx)",
         "Latency quantiles of /predict",
         "Predictions by class",
-        "Mean absolute error against holdout",
+        "Estimated and realized MAE",
         "MAE relative to holdout",
         "Root mean squared error",
         "R² per version",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from driftline.monitoring_render import (
+    ESTIMATED_ALERT,
     FAST_ALERTMANAGER_TIMING,
     FAST_FOR_SCALE,
     JOB_EXPORTER,
@@ -134,3 +135,27 @@ def test_alertmanager_render_sets_url_token_file_and_timings(tmp_path: Path) -> 
         render_alertmanager_config(
             tmp_path, receiver_url="127.0.0.1:1/alerts", credentials_file=tmp_path / "tok"
         )
+
+
+@needs_promtool
+def test_retrain_on_estimate_labels_only_the_estimated_alert_retrain_worthy(
+    tmp_path: Path,
+) -> None:
+    default = render_prometheus_config(tmp_path / "default", {})
+    opted = render_prometheus_config(tmp_path / "opted", {}, retrain_on_estimate=True)
+    assert _check_config(opted).returncode == 0
+
+    def retrain_labels(config: Path) -> dict[str, set[str | None]]:
+        rules = load_yaml(config.parents[1] / "alerting/rules/driftline-alerts.yml")
+        out: dict[str, set[str | None]] = {}
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                out.setdefault(rule["alert"], set()).add(rule["labels"].get("retrain"))
+        return out
+
+    before, after = retrain_labels(default), retrain_labels(opted)
+    assert before[ESTIMATED_ALERT] == {None}
+    assert after[ESTIMATED_ALERT] == {"true"}
+    assert {k: v for k, v in after.items() if k != ESTIMATED_ALERT} == {
+        k: v for k, v in before.items() if k != ESTIMATED_ALERT
+    }
