@@ -121,11 +121,15 @@ class NativeStack:
             env["DRIFTLINE_EXPORTER_INTERVAL_SECONDS"] = str(t.exporter_interval_seconds)
             if t.exporter_window_seconds is not None:
                 env["DRIFTLINE_EXPORTER_WINDOW_SECONDS"] = str(t.exporter_window_seconds)
-                env["DRIFTLINE_EXPORTER_LABEL_WINDOW_SECONDS"] = str(t.exporter_window_seconds)
+                # Labels of the window's predictions arrive this late: reach back as far.
+                env["DRIFTLINE_EXPORTER_LABEL_WINDOW_SECONDS"] = str(
+                    t.exporter_window_seconds + self.options.scenario.label_delay(t)
+                )
         elif name in ("receiver", "worker"):
             retrain = [
                 self._bin("driftline"), "retrain",
-                "--window-seconds", str(t.retrain_window_seconds),
+                "--window-seconds",
+                str(t.retrain_window_seconds + self.options.scenario.label_delay(t)),
                 *self.options.scenario.retrain_args,
             ]  # fmt: skip
             env.update(

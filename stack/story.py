@@ -14,6 +14,8 @@ from stack.timeline import (
     ALERT_FIRING,
     ALERT_RESOLVED,
     DRIFT_ONSET,
+    DRIFTED_LABEL_ARRIVED,
+    ESTIMATE_ALERT_FIRING,
     JOB_FINISHED,
     JOB_QUEUED,
     QUALITY_DEGRADED,
@@ -44,6 +46,8 @@ def figures(timeline: Timeline) -> list[Figure]:
     name = timeline.quality.name
     out = []
     for key, label in (
+        (ESTIMATE_ALERT_FIRING, "drift onset -> estimated-performance alert firing"),
+        (DRIFTED_LABEL_ARRIVED, "drift onset -> first label of the drifted phase"),
         (QUALITY_DEGRADED, f"drift onset -> live {name} past the alert's line"),
         (ALERT_FIRING, "drift onset -> alert firing"),
         (JOB_QUEUED, "drift onset -> webhook arrived (job queued)"),
@@ -73,6 +77,7 @@ def run_story(
     say(f"scenario {scenario.name}: {scenario.description}")
     # The traffic generator announces each phase; the first after steady traffic is the onset.
     onset = f"phase {scenario.onset.name} starts" if scenario.onset else None
+    first_label = f"first label of phase {scenario.onset.name} posted" if scenario.onset else None
     traffic = stack.start_traffic()
     stop = threading.Event()
 
@@ -83,6 +88,8 @@ def run_story(
             say(line)
             if onset is not None and onset in line:
                 timeline.record(DRIFT_ONSET, f"traffic: {onset.removeprefix('phase ')}")
+            if first_label is not None and first_label in line:
+                timeline.record(DRIFTED_LABEL_ARRIVED, f"traffic: {first_label}")
 
     threading.Thread(target=relay, daemon=True).start()
     watcher = threading.Thread(target=timeline.watch, args=(stop,), daemon=True)

@@ -20,6 +20,7 @@ from mlflow.tracking import MlflowClient
 
 from driftline import registry
 from driftline.alert_contract import RETRAIN_LABEL, RETRAIN_VALUE
+from driftline.monitoring_render import ESTIMATED_ALERT
 from stack.quality import QUALITY, Quality
 
 ACCURACY_THRESHOLD: Final = QUALITY["classification"].threshold
@@ -36,6 +37,9 @@ SERVING_SWITCHED: Final = "serving_switched"
 REFERENCE_SWITCHED: Final = "reference_switched"
 QUALITY_RECOVERED: Final = "quality_recovered"
 ALERT_RESOLVED: Final = "alert_resolved"
+# Labels that come late (harmful-shift): the estimate's alert, then the labels.
+ESTIMATE_ALERT_FIRING: Final = "estimate_alert_firing"
+DRIFTED_LABEL_ARRIVED: Final = "drifted_label_arrived"
 
 
 def _figure(value: object) -> str:
@@ -88,12 +92,12 @@ class Timeline:
         resp.raise_for_status()
         return resp.json()
 
-    def retrain_alerts(self) -> list[dict[str, Any]]:
+    def firing_alerts(self) -> list[dict[str, Any]]:
         data = self._get(self.urls["prometheus"] + "/api/v1/alerts")
-        return [
-            a for a in data["data"]["alerts"]
-            if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE and a["state"] == "firing"
-        ]  # fmt: skip
+        return [a for a in data["data"]["alerts"] if a["state"] == "firing"]
+
+    def retrain_alerts(self) -> list[dict[str, Any]]:
+        return [a for a in self.firing_alerts() if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE]
 
     def webhooks_delivered(self) -> int:
         """Successful webhook notifications, from Alertmanager's own counters."""
@@ -140,6 +144,24 @@ class Timeline:
         value = float(figure[0]["value"][1]) if figure else score
         return f"live {self.quality.name} of v{version} {self.quality.describe(score, value)}"
 
+    def estimate_text(self, version: str) -> str:
+        """E.g. ``estimated accuracy 0.71 [0.69, 0.73]`` from the exporter's series."""
+        name, metric = (
+            ("accuracy", "driftline_model_estimated_accuracy_ratio")
+            if self.quality.task == "classification"
+            else ("MAE", "driftline_model_estimated_mean_absolute_error")
+        )
+        bounds = {
+            r["metric"]["bound"]: float(r["value"][1])
+            for r in self.query(f'{metric}{{model="{self.model_name}",version="{version}"}}')
+        }
+        if set(bounds) != {"estimate", "lower", "upper"}:
+            return f"estimated {name} not exported"
+        return (
+            f"estimated {name} {bounds['estimate']:.6g} "
+            f"[{bounds['lower']:.6g}, {bounds['upper']:.6g}]"
+        )
+
     def _poll_degraded(self) -> None:
         """After drift onset, the first time the champion's live figure crosses the alert's line."""
         if (
@@ -157,7 +179,16 @@ class Timeline:
             self.record(QUALITY_DEGRADED, f"exporter: {text}, past the alert's line ({limit})")
 
     def _poll_alerts(self) -> None:
-        alerts = self.retrain_alerts()
+        firing = self.firing_alerts()
+        estimated = [a for a in firing if a["labels"]["alertname"] == ESTIMATED_ALERT]
+        if estimated and not self.first(ESTIMATE_ALERT_FIRING):
+            version = estimated[0]["labels"].get("version", "?")
+            self.record(
+                ESTIMATE_ALERT_FIRING,
+                f"Prometheus: {ESTIMATED_ALERT} v{version} firing: "
+                f"{self.estimate_text(version)} (from predictions alone, before labels)",
+            )
+        alerts = [a for a in firing if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE]
         if alerts and not self._firing:
             names = ", ".join(
                 sorted({f"{a['labels']['alertname']} v{a['labels'].get('version', '?')}"

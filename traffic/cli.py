@@ -23,14 +23,15 @@ def cmd_traffic(args: argparse.Namespace) -> int:
         print(f"driftline traffic: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     rate = args.rate if args.rate is not None else timing.traffic_rate
-    label_delay = args.label_delay if args.label_delay is not None else timing.label_delay_seconds
     steady = args.steady_seconds if args.steady_seconds is not None else timing.steady_seconds
+    story = scenario(args.scenario, steady)
+    label_delay = args.label_delay if args.label_delay is not None else story.label_delay(timing)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     generator = TrafficGenerator(
         router_url=args.router,
         feedback_url=args.feedback,
-        scenario=scenario(args.scenario, steady),
+        scenario=story,
         rate=rate,
         label_delay=label_delay,
         seed=args.seed,

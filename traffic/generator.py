@@ -85,7 +85,9 @@ class TrafficGenerator:
         self.progress_every = progress_every
         self.stats = TrafficStats()
         self.phase = scenario.phases[0].name
-        self._labels: list[tuple[float, int, str, Label]] = []
+        # (due, ticket, prediction id, label, index of the phase it was predicted in)
+        self._labels: list[tuple[float, int, str, Label, int]] = []
+        self._labelled_phases: set[int] = set()  # phases whose first label was posted
         # What the mean of the recent scores is, for the progress line.
         self._figure = "mae" if scenario.task == "regression" else "accuracy"
         self._labels_lock = threading.Lock()
@@ -100,7 +102,7 @@ class TrafficGenerator:
             self._local.session = session
         return session
 
-    def _send(self, record: dict[str, Any], label: Label, user: str) -> None:
+    def _send(self, record: dict[str, Any], label: Label, user: str, phase: int = 0) -> None:
         try:
             resp = self._session().post(
                 f"{self.router_url}/predict",
@@ -129,16 +131,18 @@ class TrafficGenerator:
             heapq.heappush(
                 self._labels,
                 (time.monotonic() + self.label_delay, next(self._ticket),
-                 prediction["prediction_id"], label),
+                 prediction["prediction_id"], label, phase),
             )  # fmt: skip
 
     def _post_due_labels(self, force: bool = False) -> None:
         now = time.monotonic()
         due: list[dict[str, Any]] = []
+        phases: set[int] = set()
         with self._labels_lock:
             while self._labels and (force or self._labels[0][0] <= now):
-                _, _, pid, label = heapq.heappop(self._labels)
+                _, _, pid, label, phase = heapq.heappop(self._labels)
                 due.append({"prediction_id": pid, "label": label})
+                phases.add(phase)
         for start in range(0, len(due), LABEL_BATCH):
             batch = due[start : start + LABEL_BATCH]
             try:
@@ -153,6 +157,11 @@ class TrafficGenerator:
                     self.stats.labels_posted += len(batch)
                 else:
                     self.stats.label_errors += len(batch)
+        # The story's timeline reads this line: when a phase's first label is in.
+        for phase in sorted(phases - self._labelled_phases):
+            self._labelled_phases.add(phase)
+            name = self.scenario.phases[phase].name
+            self.say(f"traffic: first label of phase {name} posted")
 
     def _label_loop(self, stop: threading.Event) -> None:
         while not stop.wait(0.5):
@@ -195,7 +204,7 @@ class TrafficGenerator:
                     user = f"user-{self.stats.sent % self.users}"
                     with self._stats_lock:
                         self.stats.sent += 1
-                    pool.submit(self._send, record, label, user)
+                    pool.submit(self._send, record, label, user, index)
                     if time.monotonic() >= next_progress:
                         self.say("traffic: " + self.progress_line())
                         next_progress += self.progress_every

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from driftline.tasks import Task
+from driftline.timing import Timing
 from training.dataset import SyntheticName
 from training.house_prices import Scenario as MarketScenario
 from training.synthetic import Drift
@@ -57,6 +58,12 @@ class Scenario:
     retrain_args: tuple[str, ...] = ()
     # The synthetic data set the records come from; also the registered model's name.
     data_set: SyntheticName = "churn"
+    # Labels arrive late (the timing's late delay): the estimated performance speaks first.
+    late_labels: bool = False
+
+    def label_delay(self, timing: Timing) -> float:
+        """Seconds from a prediction to its label in this story."""
+        return timing.late_label_delay_seconds if self.late_labels else timing.label_delay_seconds
 
     @property
     def model_name(self) -> str:
@@ -145,6 +152,18 @@ def _houses(name: str, steady_seconds: float) -> Scenario | None:
             expect_promotion=True,
             data_set="houses",
         )
+    if name == "harmful-shift":
+        return Scenario(
+            name,
+            "new houses far out, where the price model is weak, and sale prices arrive late: "
+            "the estimated error rises and its alert fires before the first sale price of a "
+            "shifted house arrives; the realized error alert confirms later and retrains",
+            (steady, Phase("new-market", None, market=Market("new-market", _A_YEAR_ON))),
+            expect_retrain=True,
+            expect_promotion=True,
+            data_set="houses",
+            late_labels=True,
+        )
     if name == "steady-prices":
         return Scenario(
             name,
@@ -167,5 +186,5 @@ def scenario(name: str, steady_seconds: float) -> Scenario:
 
 CHURN_SCENARIOS: Final = ("drift-retrain", "covariate-only", "bad-retrain", "steady")
 # House prices: training/house_prices.py's scenarios steady, inflation and new-market.
-HOUSE_SCENARIOS: Final = ("inflation", "new-market", "steady-prices")
+HOUSE_SCENARIOS: Final = ("inflation", "new-market", "harmful-shift", "steady-prices")
 SCENARIOS: Final = (*CHURN_SCENARIOS, *HOUSE_SCENARIOS)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 
+from driftline.monitoring_render import load_thresholds
 from driftline.regression_values import value_text
 from exporter.cli import _as_json
 from exporter.collector import families
@@ -31,6 +32,7 @@ from predictionlog.schema import predictions
 from tests.exporter.conftest import make_engine
 from tests.exporter.logdata import log_labels, log_traffic, open_log
 from tests.support.model_store import RegressionStore, make_regression_store, regression_data
+from traffic.scenarios import scenario
 from training.synthetic import Drift, generate
 
 
@@ -167,3 +169,21 @@ def test_a_regression_version_is_estimated_by_its_stored_error_estimator(
     truth = live.target.to_numpy(dtype=np.float64)
     realized = float(np.mean(np.abs(predicted - truth)))
     assert est.mean_absolute_error.estimate == pytest.approx(realized, rel=0.1)
+
+
+def test_the_covariate_only_story_shows_drift_with_no_estimated_loss(
+    model: Any, log_db: Engine, log_settings: Any
+) -> None:
+    """The demo's covariate-only shift: the verdict is raised, the estimate holds (and so do
+    the labels), so the estimated-performance alert has nothing to say."""
+    shift = scenario("covariate-only", 0.0).phases[1].drifts
+    logged = log_traffic(log_db, model, generate(3000, seed=24, drifts=list(shift)))
+    log_labels(log_db, logged.ids, logged.truth)
+    (v,) = make_engine(log_settings, ExporterConfig(min_labelled=50)).run_cycle().versions
+    est = v.estimated_performance
+    assert v.drift is True and isinstance(est, EstimatedPerformance)
+    assert v.performance is not None and v.performance.accuracy is not None
+    accuracy_min = load_thresholds()["accuracy_min"]
+    assert est.accuracy.upper > est.accuracy.estimate > accuracy_min
+    assert v.performance.accuracy > accuracy_min
+    assert est.accuracy.lower <= v.performance.accuracy <= est.accuracy.upper

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,13 @@ import pandas as pd
 import pytest
 
 from reference.binning import bin_counts, bin_indices, quantile_edges
+from reference.calibration import Calibrator
 from reference.profile import (
     FORMAT_VERSION,
     HOLDOUT_ERROR_KEYS,
     PREDICTED_VALUES_NAME,
     CategoricalReference,
+    ErrorEstimation,
     NumericReference,
     ProfileFormatError,
     ReferenceProfile,
@@ -244,3 +247,48 @@ def test_reader_refuses_inconsistent_version_2_documents() -> None:
     for text, message in cases:
         with pytest.raises(ProfileFormatError, match=message):
             loads(text)
+
+
+# --- version 3: what estimating performance needs ------------------------------------------
+
+_CALIBRATOR = Calibrator("isotonic", (0.1, 0.5, 0.9), (0.05, 0.4, 0.95), 0.012, 0.03, 400)
+
+
+def test_a_calibrator_and_an_error_estimation_round_trip_through_json() -> None:
+    p = _profile()
+    assert isinstance(p, ReferenceProfile)
+    with_cal = replace(p, calibration=_CALIBRATOR)
+    doc = json.loads(dumps(with_cal))
+    assert doc["calibration"]["method"] == "isotonic" and doc["error_estimation"] is None
+    assert loads(dumps(with_cal)) == with_cal
+    reg = replace(
+        _regression_profile(),
+        error_estimation=ErrorEstimation("estimation/error_estimator.skops", 120, 0.02, 0.05),
+    )
+    assert loads(dumps(reg)) == reg
+    assert json.loads(dumps(reg))["error_estimation"]["squared_bias"] == 0.05
+
+
+def test_a_version_2_document_loads_without_estimation_parts() -> None:
+    doc = json.loads(dumps(replace(_regression_profile(), format_version=2)))
+    for key in ("calibration", "error_estimation"):
+        del doc[key]
+    old = loads(json.dumps({**doc, "format_version": 2}))
+    assert (old.format_version, old.calibration, old.error_estimation) == (2, None, None)
+
+
+def test_estimation_parts_of_the_wrong_task_or_shape_are_refused() -> None:
+    base = _profile()
+    assert isinstance(base, ReferenceProfile)
+    cal = json.loads(dumps(replace(base, calibration=_CALIBRATOR)))["calibration"]
+    reg = json.loads(dumps(_regression_profile()))
+    with pytest.raises(ProfileFormatError, match="only a classification profile"):
+        loads(json.dumps({**reg, "calibration": cal}))
+    cls = json.loads(dumps(base))
+    est = {"artifact": "a", "rows": 1, "absolute_bias": 0.0, "squared_bias": 0.0}
+    with pytest.raises(ProfileFormatError, match="only a regression profile"):
+        loads(json.dumps({**cls, "error_estimation": est}))
+    with pytest.raises(ProfileFormatError, match="calibration: unknown calibration method"):
+        loads(json.dumps({**cls, "calibration": {**cal, "method": "beta"}}))
+    with pytest.raises(ProfileFormatError, match="missing"):
+        loads(json.dumps({key: v for key, v in cls.items() if key != "calibration"}))
