@@ -84,6 +84,8 @@ def _print_text(results: CycleResults) -> None:
             )
         if v.performance is not None:
             print(f"  performance: {v.performance}")
+        if v.estimated_performance is not None:
+            print(f"  estimated (from predictions alone): {v.estimated_performance}")
         if v.regression_errors is not None:
             print(
                 f"  errors: {v.regression_errors} "
