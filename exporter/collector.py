@@ -68,6 +68,10 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
     ("driftline_prediction_psi", lambda v: v.prediction_psi),
     ("driftline_prediction_ks_statistic", lambda v: v.prediction_ks_statistic),
     ("driftline_prediction_ks_p_value", lambda v: v.prediction_ks_p_value),
+    (
+        "driftline_prediction_drift_detected",
+        lambda v: None if v.prediction_drift is None else float(v.prediction_drift),
+    ),
     ("driftline_model_drift_detected", lambda v: None if v.drift is None else float(v.drift)),
     (
         "driftline_model_drifted_features",
