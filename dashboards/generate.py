@@ -8,7 +8,9 @@ grafana/provisioning/dashboards/driftline.yml.
 
 Queries use the recording rules of prometheus/rules/ where one exists, and the
 template variables ``$model`` and ``$version`` (multi-value, so matched with
-``=~``). Threshold lines sit at the alert levels of alerting/thresholds.yml.
+``=~``). Threshold lines sit at the alert levels of alerting/thresholds.yml, and
+drift lines at the exporter's verdict thresholds (exporter/stats/verdict.py),
+which the drift alerts fire from.
 
 A row titled after a task (``Classification: ...``, ``Regression: ...``) holds
 panels that only that task's versions fill: PromQL tells a regression version by
@@ -23,7 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from driftline.monitoring_render import load_thresholds
+from driftline.monitoring_render import alert_for, load_thresholds
+from exporter.stats.verdict import VerdictRule
 
 HERE: Final = Path(__file__).resolve().parent
 DATASOURCE_UID: Final = "driftline-prometheus"
@@ -340,8 +343,11 @@ def model_health(t: dict[str, float]) -> Json:
     )  # fmt: skip
 
 
-def drift(t: dict[str, float]) -> Json:
-    psi = _steps(("green", None), ("orange", t["psi_warning"]), ("red", t["psi_critical"]))
+def drift(t: dict[str, float], rule: VerdictRule) -> Json:
+    # PSI at or above psi_max is drift whatever the p-value; below it the KS or
+    # chi-square test decides, so there is no lower line worth drawing.
+    psi = _steps(("green", None), ("red", rule.psi_max))
+    verdict_for = alert_for("DriftlineModelDriftDetected")
     verdict_map = [
         {"type": "value", "options": {"0": {"text": "no drift", "color": "green"},
                                       "1": {"text": "DRIFT", "color": "red"}}}
@@ -352,7 +358,9 @@ def drift(t: dict[str, float]) -> Json:
         "Feature and prediction drift against the training reference, per model version.",
         [
             _panel("stat", "Drift verdict",
-                   "The exporter's per-model verdict; raised for 15 minutes it starts retraining.",
+                   f"The exporter's per-model drift verdict; raised for {verdict_for} it fires "
+                   "DriftlineModelDriftDetected, which informs and never starts retraining: "
+                   "retraining starts when the labelled accuracy (or error) alert fires.",
                    [_target(f"max by (version) (driftline_model_drift_detected{{{MV}}})",
                             "v{{version}}")],
                    thresholds=_steps(("green", None), ("red", 1)), mappings=verdict_map),
@@ -362,24 +370,28 @@ def drift(t: dict[str, float]) -> Json:
                             "v{{version}}")], minimum=0),
             _panel("timeseries", "PSI per feature",
                    "Population stability index against the reference (higher means more "
-                   "drift); lines at the warning and critical levels.",
+                   "drift); at the line the drift rule flags a feature whatever its p-value.",
                    [_target(f"max by (version, feature) (driftline_feature_psi{{{MV}}})",
                             "v{{version}} {{feature}}")], minimum=0, thresholds=psi),
             _panel("timeseries", "KS statistic per numeric feature",
-                   "Largest gap between the window's and the reference's CDFs (0..1).",
+                   "Largest gap between the window's and the reference's CDFs (0..1); from "
+                   "the line up, the rule flags a numeric feature whose Holm-adjusted KS "
+                   "p-value is also significant.",
                    [_target("max by (version, feature) "
                             f"(driftline_feature_ks_statistic{{{MV}}})",
                             "v{{version}} {{feature}}")], minimum=0, maximum=1,
-                   thresholds=_steps(("green", None), ("orange", t["ks_statistic"]))),
+                   thresholds=_steps(("green", None), ("orange", rule.ks_min))),
             _panel("table", "Worst features now",
                    "The ten features with the highest PSI at the end of the range.",
                    [_target(f"topk(10, max by (version, feature) (driftline_feature_psi{{{MV}}}))",
                             instant=True)], thresholds=psi, value_name="PSI"),
             _panel("timeseries", "Prediction drift",
-                   "PSI of the predicted-class shares against the reference.",
+                   "PSI of the predictions against the reference (predicted-class shares, "
+                   "or predicted values of a regression model); at the line the drift rule "
+                   "flags prediction drift.",
                    [_target(f"max by (version) (driftline_prediction_psi{{{MV}}})",
                             "v{{version}}")], minimum=0,
-                   thresholds=_steps(("green", None), ("orange", t["prediction_psi"]))),
+                   thresholds=_steps(("green", None), ("red", rule.prediction_psi_max))),
             _panel("timeseries", "Missing-value share per feature",
                    "Share of missing values in the window.",
                    [_target("max by (version, feature) "
@@ -455,12 +467,14 @@ def ab(t: dict[str, float]) -> Json:
     )  # fmt: skip
 
 
-def build_dashboards(thresholds: dict[str, float] | None = None) -> dict[str, Json]:
+def build_dashboards(
+    thresholds: dict[str, float] | None = None, rule: VerdictRule | None = None
+) -> dict[str, Json]:
     """File name -> dashboard JSON for every driftline dashboard."""
     t = load_thresholds() if thresholds is None else thresholds
     return {
         "model-health.json": model_health(t),
-        "drift.json": drift(t),
+        "drift.json": drift(t, VerdictRule() if rule is None else rule),
         "ab.json": ab(t),
     }
 

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from driftline.tasks import TASKS
+from exporter.stats.verdict import VerdictRule
 from tests.monitoring.dashboard_queries import row_task
 from tests.monitoring.monitoring_files import (
     DASHBOARD_DIR,
@@ -170,14 +171,11 @@ def test_threshold_lines_sit_at_the_alert_levels() -> None:
     assert _threshold_values(_panel(health, "Latency quantiles of /predict")) == [
         t["latency_p99_seconds"]
     ]
-    assert _threshold_values(_panel(drift, "PSI per feature")) == [
-        t["psi_warning"],
-        t["psi_critical"],
-    ]
-    assert _threshold_values(_panel(drift, "KS statistic per numeric feature")) == [
-        t["ks_statistic"]
-    ]
-    assert _threshold_values(_panel(drift, "Prediction drift")) == [t["prediction_psi"]]
+    # Drift lines sit at the verdict's thresholds, which the drift alerts fire from.
+    rule = VerdictRule()
+    assert _threshold_values(_panel(drift, "PSI per feature")) == [rule.psi_max]
+    assert _threshold_values(_panel(drift, "KS statistic per numeric feature")) == [rule.ks_min]
+    assert _threshold_values(_panel(drift, "Prediction drift")) == [rule.prediction_psi_max]
     assert _threshold_values(_panel(drift, "Exporter staleness")) == [t["exporter_stale_seconds"]]
     for dashboard in (health, drift, ab):
         for panel in dashboard["panels"]:
