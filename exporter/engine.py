@@ -39,12 +39,14 @@ class Engine:
         *,
         model: str | None = None,
         clock: Callable[[], float] = time.time,
+        on_publish: Callable[[CycleResults], None] | None = None,
     ) -> None:
         self.reader = reader
         self.profiles = profiles
         self.config = config
         self.model = model  # None: every model in the log
         self.clock = clock
+        self.on_publish = on_publish  # e.g. the report's CycleHistory.record
         self.windows: dict[Key, VersionWindow] = {}
         self._waiting: dict[Key, list[LoggedPrediction]] = {}  # rows whose profile is not in yet
         self.prediction_cursor: int | None = None  # None until the start-up backfill ran
@@ -196,4 +198,6 @@ class Engine:
         )
         with self._lock:
             self._results = results
+        if self.on_publish is not None:
+            self.on_publish(results)
         return results

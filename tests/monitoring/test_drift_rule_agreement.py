@@ -92,11 +92,10 @@ def runs(
                 )
             )
             out.append(Run(name, verdict, prom))
+        long_enough = f"count_over_time(driftline_model_drift_detected[1m]) >= {SCRAPES_PAST_FOR}"
         for run in out:
             wait_until(
-                lambda p=run.prometheus: p.query(
-                    f"count_over_time(driftline_model_drift_detected[1m]) >= {SCRAPES_PAST_FOR}"
-                )["data"]["result"],
+                lambda p=run.prometheus: p.query(long_enough)["data"]["result"],  # type: ignore[misc]
                 60,
                 f"{run.name}: the verdict series was not scraped long enough",
                 run.prometheus.log,
