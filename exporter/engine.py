@@ -196,8 +196,8 @@ class Engine:
             errors=dict(self.errors),
             started_at=previous.started_at,
         )
+        if self.on_publish is not None:
+            self.on_publish(results)  # first: a reader of these results finds them recorded
         with self._lock:
             self._results = results
-        if self.on_publish is not None:
-            self.on_publish(results)
         return results

@@ -10,8 +10,10 @@ SVG (exporter/report_svg.py): the page works offline and runs no script.
 from __future__ import annotations
 
 import html
+import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 
 from exporter.history import QUALITY_SERIES, CycleHistory, CyclePoint
 from exporter.report_svg import REFERENCE_COLOUR, WINDOW_COLOUR, bar_chart, line_chart
@@ -124,7 +126,7 @@ def _feature_card(
         series["KS statistic"] = [p.ks.get(f.name) for p in points]
         levels["KS statistic the rule needs"] = rule.ks_min
     return (
-        f"<section class='feature {verdict}' id='{_anchor(v, f)}' "
+        f"<section class='feature v-{verdict}' id='{_anchor(v, f)}' "
         f"data-feature='{html.escape(f.name, quote=True)}' data-verdict='{verdict}'>"
         f"<h3>{html.escape(f.name)} <small>{f.kind}</small> {_flag(f.drift)}</h3>"
         f"<p class='figures'>{_figures(f)}</p>"
@@ -150,6 +152,8 @@ def _version(v: VersionResult, history: CycleHistory | None, rule: VerdictRule) 
         for f in sorted(v.features, key=lambda f: (not f.drift, f.kind, f.name))
     )
     return (
+        f"<div class='version' data-model='{html.escape(v.model, quote=True)}' "
+        f"data-version='{html.escape(v.version, quote=True)}'>"
         f"<h2>{html.escape(v.model)} version {html.escape(v.version)}: {_flag(v.drift)}</h2>"
         f"<p>Reference run {html.escape(v.run_id)}. Window: {v.window_samples} predictions, "
         f"{v.labelled_samples} labelled. Drifted features: {v.drifted_features}. "
@@ -158,7 +162,7 @@ def _version(v: VersionResult, history: CycleHistory | None, rule: VerdictRule) 
         f"<p>Performance: {perf_line}.</p>"
         + _quality(points)
         + _table(v)
-        + f"<div class='cards'>{cards}</div>"
+        + f"<div class='cards'>{cards}</div></div>"
     )
 
 
@@ -168,7 +172,7 @@ STYLE = (
     "td:first-child{text-align:left}.drift{color:#b00}"
     ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:12px}"
     ".feature{border:1px solid #ddd;border-radius:4px;padding:6px 10px}"
-    ".feature.drift{border-color:#b00}.feature h3{margin:0.2em 0;font-size:1.05em}"
+    ".feature.v-drift{border-color:#b00}.feature h3{margin:0.2em 0;font-size:1.05em}"
     ".figures{font-size:0.85em;margin:0.2em 0 0.5em}"
     "svg text{font-size:10px;fill:#333}svg text.legend{font-size:11px}"
     f".key span{{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}}"
@@ -199,3 +203,31 @@ def render(
         + (body or "<p>No predictions yet.</p>")
         + "</body></html>"
     )
+
+
+class ReportPage:
+    """The /report body, rendered once per published cycle and reused until the next.
+
+    The engine records a cycle in the history before publishing its results, so
+    a page rendered for some results always holds their history point.
+    """
+
+    def __init__(
+        self,
+        results: Callable[[], CycleResults],
+        history: CycleHistory | None = None,
+        rule: VerdictRule | None = None,
+    ) -> None:
+        self._results = results
+        self._history = history
+        self._rule = rule
+        self._lock = threading.Lock()
+        self._rendered: tuple[CycleResults, bytes] | None = None
+
+    def __call__(self) -> bytes:
+        results = self._results()
+        with self._lock:
+            if self._rendered is None or self._rendered[0] is not results:
+                page = render(results, self._history, self._rule).encode()
+                self._rendered = (results, page)
+            return self._rendered[1]

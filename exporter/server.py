@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from exporter.evidently_page import EvidentlyPages, UnknownVersion
 from exporter.history import CycleHistory
-from exporter.report_html import render
+from exporter.report_html import ReportPage
 from exporter.results import CycleResults
 from exporter.stats.verdict import VerdictRule
 
@@ -41,6 +41,7 @@ def make_server(
 ) -> ThreadingHTTPServer:
     """``metrics`` renders the /metrics body (collector.MetricsPage); ``results``,
     ``history`` and ``rule`` the report; ``evidently`` the Evidently page (404 without)."""
+    report = ReportPage(results, history, rule)
 
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -75,7 +76,7 @@ def make_server(
             if path == "/metrics":
                 self._send(200, metrics(), CONTENT_TYPE_LATEST)
             elif path == "/report":
-                self._send(200, render(results(), history, rule).encode(), HTML)
+                self._send(200, report(), HTML)
             elif path == "/report/evidently":
                 self._evidently(query)
             elif path == "/":

@@ -67,7 +67,7 @@ def window_result(
             created_at=START,
             model=prepared.model,
             version=prepared.version,
-            features={k: (None if v != v else v) for k, v in records[i].items()},
+            features={str(k): (None if v != v else v) for k, v in records[i].items()},
             predicted_class=str(predicted[i]),
             probabilities={"0": 0.5, "1": 0.5},
             label=str(truth[i]) if i % 2 == 0 else None,
