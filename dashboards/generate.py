@@ -178,25 +178,27 @@ def _row(title: str) -> db.Row:
     return db.Row(title).collapsed(False)
 
 
-def _variables() -> list[db.QueryVariable]:
-    model_query = "label_values(driftline_model_info, model)"
-    version_query = 'label_values(driftline_model_info{model="$model"}, version)'
-    model = (
-        db.QueryVariable("model")
-        .label("Model")
+def _label_values(name: str, label: str, query: str) -> db.QueryVariable:
+    """A variable listing ``label_values(...)`` of the provisioned Prometheus."""
+    return (
+        db.QueryVariable(name)
+        .label(label)
         .datasource(DATASOURCE)
-        .query({"query": model_query, "refId": "model"})
+        .query({"query": query, "refId": name})
         .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+    )
+
+
+def _variables() -> list[db.QueryVariable]:
+    model = (
+        _label_values("model", "Model", "label_values(driftline_model_info, model)")
         .sort(dm.VariableSort.ALPHABETICAL_ASC)
         .multi(False)
         .include_all(False)
     )
+    version_query = 'label_values(driftline_model_info{model="$model"}, version)'
     version = (
-        db.QueryVariable("version")
-        .label("Version")
-        .datasource(DATASOURCE)
-        .query({"query": version_query, "refId": "version"})
-        .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        _label_values("version", "Version", version_query)
         .sort(dm.VariableSort.NUMERICAL_ASC)
         .multi(True)
         .include_all(True)

@@ -10,12 +10,12 @@ SVG (exporter/report_svg.py): the page works offline and runs no script.
 from __future__ import annotations
 
 import html
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 
 from exporter.history import QUALITY_SERIES, CycleHistory, CyclePoint
+from exporter.per_cycle import PerCycle
 from exporter.report_svg import REFERENCE_COLOUR, WINDOW_COLOUR, bar_chart, line_chart
 from exporter.results import CycleResults, FeatureResult, VersionResult
 from exporter.stats.performance import Performance
@@ -218,16 +218,7 @@ class ReportPage:
         history: CycleHistory | None = None,
         rule: VerdictRule | None = None,
     ) -> None:
-        self._results = results
-        self._history = history
-        self._rule = rule
-        self._lock = threading.Lock()
-        self._rendered: tuple[CycleResults, bytes] | None = None
+        self._page = PerCycle(results, lambda r: render(r, history, rule).encode())
 
     def __call__(self) -> bytes:
-        results = self._results()
-        with self._lock:
-            if self._rendered is None or self._rendered[0] is not results:
-                page = render(results, self._history, self._rule).encode()
-                self._rendered = (results, page)
-            return self._rendered[1]
+        return self._page()[1]

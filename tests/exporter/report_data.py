@@ -21,7 +21,7 @@ from exporter.results import CycleResults, VersionResult
 from exporter.settings import ExporterConfig
 from exporter.window import VersionWindow
 from exporter.window_counts import from_window
-from reference.profile import build_profile
+from tests.support.synthetic_profile import synthetic_profile
 from training.synthetic import CATEGORICAL_FEATURES, NUMERIC_FEATURES, TARGET, Drift, generate
 
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
@@ -29,17 +29,7 @@ START = 1_700_000_000.0
 
 
 def reference_profile(model: str, version: str) -> PreparedProfile:
-    ref = generate(4000, seed=0)
-    profile = build_profile(
-        model_name=model,
-        features=ref[list(FEATURES)],
-        numeric=NUMERIC_FEATURES,
-        categorical=CATEGORICAL_FEATURES,
-        target=TARGET,
-        classes=[0, 1],
-        holdout_predictions=list(ref[TARGET]),
-        created_at=0.0,
-    )
+    profile = synthetic_profile(generate(4000, seed=0), model)
     return prepare(model, version, f"run-{version}", profile)
 
 
