@@ -22,18 +22,29 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
-from exporter.profiles import ProfileCache
+from exporter.profiles import ProfileCache, ProfileUnavailable
 from exporter.results import CycleResults
 from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
-from reference.profile import CategoricalReference, NumericReference, ReferenceProfile
+from reference.profile import (
+    CategoricalReference,
+    NumericReference,
+    ProfileFormatError,
+    ReferenceProfile,
+    category_key,
+)
 
 SEED = 20240
 
 
 class UnknownVersion(LookupError):
     """The exporter has no window for this model version (HTTP 404)."""
+
+
+class NotAvailableNow(RuntimeError):
+    """The log or the profile could not be read this time (HTTP 503; a retry may work)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,18 @@ def reference_frame(profile: ReferenceProfile) -> pd.DataFrame:
 
 
 def window_frame(rows: list[dict[str, object]], cols: Columns) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=[*cols.numeric, *cols.categorical])
-    for name in cols.numeric:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    """Logged feature values as the exporter reads them: numbers, and categories keyed
+    like the profile's (``category_key``), column by column so no column's type leaks."""
+    data: dict[str, object] = {
+        name: pd.to_numeric(pd.Series([r.get(name) for r in rows], dtype=object), errors="coerce")
+        for name in cols.numeric
+    }
     for name in cols.categorical:
-        frame[name] = frame[name].map(lambda v: None if v is None else str(v))
-    return frame
+        values = [r.get(name) for r in rows]
+        data[name] = pd.Series(
+            [None if v is None else category_key(v) for v in values], dtype=object
+        )
+    return pd.DataFrame(data, columns=[*cols.numeric, *cols.categorical])
 
 
 def evidently_html(reference: pd.DataFrame, current: pd.DataFrame, cols: Columns) -> str:
@@ -158,6 +175,12 @@ class EvidentlyPages:
             return page
 
     def _compute(self, model: str, version: str) -> str:
+        try:
+            return self._render(model, version)
+        except (ProfileUnavailable, ProfileFormatError, SQLAlchemyError, OSError) as exc:
+            raise NotAvailableNow(f"cannot build the Evidently report now: {exc}") from exc
+
+    def _render(self, model: str, version: str) -> str:
         profile = self._profiles.get(model, version).profile
         cols = columns_of(profile)
         top, _ = self._reader.max_seqs()

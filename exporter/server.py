@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from exporter.evidently_page import EvidentlyPages, UnknownVersion
+from exporter.evidently_page import EvidentlyPages, NotAvailableNow, UnknownVersion
 from exporter.history import CycleHistory
 from exporter.report_html import ReportPage
 from exporter.results import CycleResults
@@ -68,6 +68,9 @@ def make_server(
                 page = evidently.page(params["model"][0], params["version"][0])
             except UnknownVersion as exc:
                 self._json(404, {"error": str(exc)})
+                return
+            except NotAvailableNow as exc:
+                self._json(503, {"error": str(exc)})
                 return
             self._send(200, page.encode(), HTML)
 
