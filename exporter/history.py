@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from exporter.results import CycleResults, VersionResult
+from exporter.stats.estimation import EstimatedErrors, EstimatedPerformance
 
 Key = tuple[str, str]
 
@@ -26,11 +27,23 @@ def _realized_mae(v: VersionResult) -> float | None:
     return None if v.regression_errors is None else v.regression_errors.mean_absolute_error
 
 
-# The version-level quality series the report draws, by legend. A new figure
-# (estimated performance) joins the chart with one more line here.
+def _estimated_accuracy(v: VersionResult) -> float | None:
+    e = v.estimated_performance
+    return e.accuracy.estimate if isinstance(e, EstimatedPerformance) else None
+
+
+def _estimated_mae(v: VersionResult) -> float | None:
+    e = v.estimated_performance
+    return e.mean_absolute_error.estimate if isinstance(e, EstimatedErrors) else None
+
+
+# The version-level quality series the report draws, by legend: a new figure
+# joins the chart with one more line here.
 QUALITY_SERIES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...] = (
     ("accuracy (realized)", _realized_accuracy),
+    ("accuracy (estimated)", _estimated_accuracy),
     ("MAE (realized)", _realized_mae),
+    ("MAE (estimated)", _estimated_mae),
 )
 
 
