@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from exporter.history import QUALITY_SERIES, CycleHistory
 from exporter.prepared import PreparedCategorical
 from exporter.report_svg import bar_chart, line_chart
 from exporter.results import CycleResults, Distribution
+from exporter.stats.estimation import Band, EstimatedPerformance
 from tests.exporter.test_collector import FIXED
 
 
@@ -75,3 +77,24 @@ def test_history_keeps_one_point_per_published_cycle_up_to_capacity() -> None:
     assert history.of(churn.model, churn.version) == ()
     with pytest.raises(ValueError, match="capacity"):
         CycleHistory(0)
+
+
+def test_estimated_accuracy_is_a_history_line_of_its_own() -> None:
+    churn = replace(
+        FIXED.versions[0],
+        estimated_performance=EstimatedPerformance(
+            samples=900,
+            accuracy=Band(0.71, 0.66, 0.76),
+            precision=None,
+            recall=None,
+            f1=None,
+            roc_auc=None,
+            calibration_error=0.02,
+        ),
+    )
+    history = CycleHistory(capacity=2)
+    history.record(CycleResults(versions=(churn,), last_run_at=1.0))
+    (p,) = history.of(churn.model, churn.version)
+    assert p.quality["accuracy (estimated)"] == 0.71
+    assert p.quality["accuracy (realized)"] == churn.performance.accuracy  # type: ignore[union-attr]
+    assert p.quality["MAE (estimated)"] is None
