@@ -44,7 +44,7 @@ from exporter.stats.ks import positions
 from exporter.window import LabelledData, WindowData, missing_bin, missing_position
 from exporter.window_counts import from_columns, from_window
 from reference.binning import bin_indices
-from reference.profile import build_profile
+from tests.support.synthetic_profile import synthetic_profile
 from training.synthetic import CATEGORICAL_FEATURES, NUMERIC_FEATURES, TARGET, Drift, generate
 
 REFERENCE_ROWS = 10_000
@@ -93,17 +93,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
 def setup(rows: int) -> tuple[pd.DataFrame, pd.DataFrame, PreparedProfile]:
     ref = generate(REFERENCE_ROWS, seed=0)
     cur = generate(rows, seed=1, drifts=[Drift("covariate", 0.2, ("monthly_charges",))])
-    profile = build_profile(
-        model_name="bench",
-        features=ref[list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)],
-        numeric=NUMERIC_FEATURES,
-        categorical=CATEGORICAL_FEATURES,
-        target=TARGET,
-        classes=[0, 1],
-        holdout_predictions=list(ref[TARGET]),
-        created_at=0.0,
-    )
-    return ref, cur, prepare("bench", "1", "run", profile)
+    return ref, cur, prepare("bench", "1", "run", synthetic_profile(ref, "bench"))
 
 
 def codes_of(cur: pd.DataFrame, prepared: PreparedProfile) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""Generate the driftline Grafana dashboards as JSON.
+"""Generate the driftline Grafana dashboards as JSON with Grafana's Python SDK.
+
+Panels, rows, variables, links and the layout are built with
+``grafana-foundation-sdk`` (Grafana's own typed builders, encoded with its JSON
+encoder); the one thing it lacks is named in ``ANNOTATIONS`` below.
 
 Run ``.venv/bin/python dashboards/generate.py`` after changing this file or
 alerting/thresholds.yml and commit the JSON it writes next to it;
@@ -8,7 +12,9 @@ grafana/provisioning/dashboards/driftline.yml.
 
 Queries use the recording rules of prometheus/rules/ where one exists, and the
 template variables ``$model`` and ``$version`` (multi-value, so matched with
-``=~``). Threshold lines sit at the alert levels of alerting/thresholds.yml.
+``=~``). Threshold lines sit at the alert levels of alerting/thresholds.yml, and
+drift lines at the exporter's verdict thresholds (exporter/stats/verdict.py),
+which the drift alerts fire from.
 
 A row titled after a task (``Classification: ...``, ``Regression: ...``) holds
 panels that only that task's versions fill: PromQL tells a regression version by
@@ -23,209 +29,250 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from driftline.monitoring_render import load_thresholds
+from grafana_foundation_sdk.builders import bargauge, prometheus, stat, table, timeseries
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import prometheus as pm
+
+from driftline.monitoring_render import alert_for, load_thresholds
+from exporter.stats.verdict import VerdictRule
 
 HERE: Final = Path(__file__).resolve().parent
 DATASOURCE_UID: Final = "driftline-prometheus"
-DATASOURCE: Final = {"type": "prometheus", "uid": DATASOURCE_UID}
-SCHEMA_VERSION: Final = 39
+DATASOURCE: Final = dm.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
+PANEL_HEIGHT: Final = 8
+PANEL_WIDTH: Final = 12  # two panels per line
 
 Json = dict[str, Any]
 MV: Final = 'model="$model", version=~"$version"'
 
 
-def _steps(*levels: tuple[str, float | None]) -> Json:
-    return {"mode": "absolute", "steps": [{"color": c, "value": v} for c, v in levels]}
+def _steps(*levels: tuple[str, float | None]) -> db.ThresholdsConfig:
+    return (
+        db.ThresholdsConfig()
+        .mode(dm.ThresholdsMode.ABSOLUTE)
+        .steps([dm.Threshold(value=v, color=c) for c, v in levels])
+    )
 
 
-def _target(expr: str, legend: str = "", ref: str = "A", *, instant: bool = False) -> Json:
-    target: Json = {"refId": ref, "datasource": DATASOURCE, "expr": expr}
+def _target(
+    expr: str, legend: str = "", ref: str = "A", *, instant: bool = False
+) -> prometheus.Dataquery:
+    target = prometheus.Dataquery().ref_id(ref).datasource(DATASOURCE).expr(expr)
     if instant:
-        target.update({"instant": True, "range": False, "format": "table"})
-    else:
-        target.update({"instant": False, "range": True, "legendFormat": legend or "__auto"})
-    return target
+        return target.instant().format(pm.PromQueryFormat.TABLE)
+    return target.range().legend_format(legend or "__auto")
+
+
+def _value_map(mappings: list[Json] | None) -> list[dm.ValueMap]:
+    return [
+        dm.ValueMap(
+            options={k: dm.ValueMappingResult(text=r["text"], color=r["color"])
+                     for k, r in m["options"].items()}
+        )
+        for m in mappings or []
+    ]  # fmt: skip
 
 
 def _panel(
     kind: str,
     title: str,
     description: str,
-    targets: list[Json],
+    targets: list[prometheus.Dataquery],
     *,
     unit: str = "short",
-    thresholds: Json | None = None,
+    thresholds: db.ThresholdsConfig | None = None,
     minimum: float | None = None,
     maximum: float | None = None,
     stacked: bool = False,
     mappings: list[Json] | None = None,
     value_name: str = "Value",
-) -> Json:
-    defaults: Json = {"unit": unit}
-    if minimum is not None:
-        defaults["min"] = minimum
-    if maximum is not None:
-        defaults["max"] = maximum
-    defaults["thresholds"] = thresholds or _steps(("green", None))
-    if mappings:
-        defaults["mappings"] = mappings
-    options: Json = {}
+) -> Builder[dm.Panel]:
+    panel: Any
     if kind == "timeseries":
-        defaults["custom"] = {
-            "drawStyle": "line",
-            "fillOpacity": 20 if stacked else 0,
-            "stacking": {"mode": "normal" if stacked else "none", "group": "A"},
+        panel = (
+            timeseries.Panel()
+            .draw_style(cm.GraphDrawStyle.LINE)
+            .fill_opacity(20 if stacked else 0)
+            .stacking(
+                cb.StackingConfig()
+                .mode(cm.StackingMode.NORMAL if stacked else cm.StackingMode.NONE)
+                .group("A")
+            )
             # Draw the alert level as a line when the panel has one.
-            "thresholdsStyle": {"mode": "line" if thresholds else "off"},
-        }
-        options = {
-            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        }
+            .thresholds_style(
+                cb.GraphThresholdsStyleConfig().mode(
+                    cm.GraphTresholdsStyleMode.LINE
+                    if thresholds
+                    else cm.GraphTresholdsStyleMode.OFF
+                )
+            )
+            .legend(
+                cb.VizLegendOptions()
+                .display_mode(cm.LegendDisplayMode.LIST)
+                .placement(cm.LegendPlacement.BOTTOM)
+                .show_legend(True)
+            )
+            .tooltip(
+                cb.VizTooltipOptions()
+                .mode(cm.TooltipDisplayMode.MULTI)
+                .sort(cm.SortOrder.DESCENDING)
+            )
+        )
     elif kind in ("stat", "bargauge"):
-        options = {
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "orientation": "horizontal",
-        }
-    overrides: list[Json] = []
-    transformations: list[Json] = []
-    if kind == "table":
+        panel = (
+            (stat.Panel() if kind == "stat" else bargauge.Panel())
+            .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).fields("").values(False))
+            .orientation(cm.VizOrientation.HORIZONTAL)
+        )
+    elif kind == "table":
         # Instant query tables: drop the timestamp column, name and colour the value.
-        transformations = [{"id": "organize", "options": {"excludeByName": {"Time": True}}}]
-        overrides = [
-            {
-                "matcher": {"id": "byName", "options": "Value"},
-                "properties": [
-                    {"id": "displayName", "value": value_name},
-                    {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+        panel = (
+            table.Panel()
+            .with_transformation(
+                dm.DataTransformerConfig(
+                    id_val="organize", options={"excludeByName": {"Time": True}}
+                )
+            )
+            .override_by_name(
+                "Value",
+                [
+                    dm.DynamicConfigValue(id_val="displayName", value=value_name),
+                    dm.DynamicConfigValue(
+                        id_val="custom.cellOptions", value={"type": "color-background"}
+                    ),
                 ],
-            }
-        ]
-        options = {"showHeader": True, "sortBy": [{"displayName": value_name, "desc": True}]}
-    panel: Json = {
-        "type": kind,
-        "title": title,
-        "description": description,
-        "datasource": DATASOURCE,
-        "targets": targets,
-        "fieldConfig": {"defaults": defaults, "overrides": overrides},
-        "options": options,
-    }
-    if transformations:
-        panel["transformations"] = transformations
-    return panel
+            )
+            .show_header(True)
+            .sort_by([cb.TableSortByFieldState().display_name(value_name).desc(True)])
+        )
+    else:
+        raise ValueError(f"no panel kind {kind!r} in this generator")
+    panel = (
+        panel.title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .unit(unit)
+        .thresholds(thresholds or _steps(("green", None)))
+        .height(PANEL_HEIGHT)
+        .span(PANEL_WIDTH)
+    )
+    if minimum is not None:
+        panel = panel.min(minimum)
+    if maximum is not None:
+        panel = panel.max(maximum)
+    if mappings:
+        panel = panel.mappings(_value_map(mappings))
+    for target in targets:
+        panel = panel.with_target(target)
+    result: Builder[dm.Panel] = panel
+    return result
 
 
-def _row(title: str) -> Json:
+def _row(title: str) -> db.Row:
     """A Grafana row: a heading across the dashboard over the panels that follow it."""
-    return {"type": "row", "title": title, "collapsed": False, "panels": []}
+    return db.Row(title).collapsed(False)
 
 
-def _layout(panels: list[Json], width: int = 12, height: int = 8) -> list[Json]:
-    """Two panels per line under each row, ids in reading order (unique per dashboard)."""
-    per_line = 24 // width
-    y = column = 0
-    for i, panel in enumerate(panels):
-        panel["id"] = i + 1
-        if panel["type"] == "row":
-            if column:  # a half-filled line above: the row starts below it
-                y, column = y + height, 0
-            panel["gridPos"] = {"h": 1, "w": 24, "x": 0, "y": y}
-            y += 1
-            continue
-        panel["gridPos"] = {"h": height, "w": width, "x": column * width, "y": y}
-        column += 1
-        if column == per_line:
-            y, column = y + height, 0
-    return panels
+def _label_values(name: str, label: str, query: str) -> db.QueryVariable:
+    """A variable listing ``label_values(...)`` of the provisioned Prometheus."""
+    return (
+        db.QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query({"query": query, "refId": name})
+        .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+    )
 
 
-def _variables() -> Json:
-    model = {
-        "name": "model",
-        "label": "Model",
-        "type": "query",
-        "datasource": DATASOURCE,
-        "query": {"query": "label_values(driftline_model_info, model)", "refId": "model"},
-        "definition": "label_values(driftline_model_info, model)",
-        "refresh": 2,
-        "sort": 1,
-        "multi": False,
-        "includeAll": False,
-    }
+def _variables() -> list[db.QueryVariable]:
+    model = (
+        _label_values("model", "Model", "label_values(driftline_model_info, model)")
+        .sort(dm.VariableSort.ALPHABETICAL_ASC)
+        .multi(False)
+        .include_all(False)
+    )
     version_query = 'label_values(driftline_model_info{model="$model"}, version)'
-    version = {
-        "name": "version",
-        "label": "Version",
-        "type": "query",
-        "datasource": DATASOURCE,
-        "query": {"query": version_query, "refId": "version"},
-        "definition": version_query,
-        "refresh": 2,
-        "sort": 3,
-        "multi": True,
-        "includeAll": True,
-        "allValue": ".*",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-    }
-    return {"list": [model, version]}
+    version = (
+        _label_values("version", "Version", version_query)
+        .sort(dm.VariableSort.NUMERICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+        .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"]))
+    )
+    return [model, version]
 
 
-def _annotations() -> Json:
-    return {
-        "list": [
-            {
-                "name": "Driftline alerts",
-                "datasource": DATASOURCE,
-                "enable": True,
-                "iconColor": "red",
-                "expr": 'ALERTS{alertstate="firing", model="$model"}',
-                "step": "60s",
-                "titleFormat": "{{alertname}}",
-                "textFormat": "{{severity}} version={{version}} feature={{feature}}",
-                "useValueForTime": False,
-            },
-            {
-                # A version that the champion deployment serves now and did not
-                # five minutes ago: a promotion (or a rollback).
-                "name": "Model promotions",
-                "datasource": DATASOURCE,
-                "enable": True,
-                "iconColor": "blue",
-                "expr": (
-                    'max by (model, version) (driftline_model_info{model="$model", '
-                    'deployment="champion"} == 1) unless max by (model, version) '
-                    '(driftline_model_info{model="$model", deployment="champion"} offset 5m == 1)'
-                ),
-                "step": "60s",
-                "titleFormat": "Champion is now version {{version}}",
-                "textFormat": "",
-                "useValueForTime": False,
-            },
-        ]
-    }
+# The SDK's AnnotationQuery has `expr` but not the Prometheus annotation options
+# (step, titleFormat, textFormat, useValueForTime); _dashboard adds them to the
+# JSON it encodes (docs/alerting.md, "Grafana").
+ANNOTATIONS: Final = (
+    (
+        db.AnnotationQuery()
+        .name("Driftline alerts")
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("red")
+        .expr('ALERTS{alertstate="firing", model="$model"}'),
+        {"step": "60s", "titleFormat": "{{alertname}}",
+         "textFormat": "{{severity}} version={{version}} feature={{feature}}",
+         "useValueForTime": False},
+    ),
+    (
+        # A version that the champion deployment serves now and did not five
+        # minutes ago: a promotion (or a rollback).
+        db.AnnotationQuery()
+        .name("Model promotions")
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("blue")
+        .expr(
+            'max by (model, version) (driftline_model_info{model="$model", '
+            'deployment="champion"} == 1) unless max by (model, version) '
+            '(driftline_model_info{model="$model", deployment="champion"} offset 5m == 1)'
+        ),
+        {"step": "60s", "titleFormat": "Champion is now version {{version}}", "textFormat": "",
+         "useValueForTime": False},
+    ),
+)  # fmt: skip
 
 
-def _dashboard(uid: str, title: str, description: str, panels: list[Json]) -> Json:
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": ["driftline"],
-        "timezone": "utc",
-        "editable": False,
-        "graphTooltip": 1,
-        "refresh": "30s",
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "time": {"from": "now-6h", "to": "now"},
-        "templating": _variables(),
-        "annotations": _annotations(),
-        "links": [
-            {"title": "Driftline", "type": "dashboards", "tags": ["driftline"], "asDropdown": True}
-        ],
-        "panels": _layout(panels),
-    }
+def _dashboard(uid: str, title: str, description: str, panels: list[Any]) -> Json:
+    board = (
+        db.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["driftline"])
+        .timezone("utc")
+        .editable()
+        .tooltip(dm.DashboardCursorSync.CROSSHAIR)
+        .refresh("30s")
+        .version(1)
+        .time("now-6h", "now")
+        .link(
+            db.DashboardLink("Driftline")
+            .type(dm.DashboardLinkType.DASHBOARDS)
+            .tags(["driftline"])
+            .as_dropdown(True)
+        )
+    )
+    for variable in _variables():
+        board = board.with_variable(variable)
+    for annotation, _ in ANNOTATIONS:
+        board = board.annotation(annotation)
+    for i, panel in enumerate(panels, start=1):
+        panel = panel.id(i)
+        board = board.with_row(panel) if isinstance(panel, db.Row) else board.with_panel(panel)
+    doc: Json = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    doc["editable"] = False  # the SDK's editable() only switches it on
+    for entry, (_, extra) in zip(doc["annotations"]["list"], ANNOTATIONS, strict=True):
+        entry.update(extra)
+    return doc
 
 
 # Only a regression version has a holdout MAE, below the labelled minimum too.
@@ -340,8 +387,11 @@ def model_health(t: dict[str, float]) -> Json:
     )  # fmt: skip
 
 
-def drift(t: dict[str, float]) -> Json:
-    psi = _steps(("green", None), ("orange", t["psi_warning"]), ("red", t["psi_critical"]))
+def drift(t: dict[str, float], rule: VerdictRule) -> Json:
+    # PSI at or above psi_max is drift whatever the p-value; below it the KS or
+    # chi-square test decides, so there is no lower line worth drawing.
+    psi = _steps(("green", None), ("red", rule.psi_max))
+    verdict_for = alert_for("DriftlineModelDriftDetected")
     verdict_map = [
         {"type": "value", "options": {"0": {"text": "no drift", "color": "green"},
                                       "1": {"text": "DRIFT", "color": "red"}}}
@@ -352,7 +402,9 @@ def drift(t: dict[str, float]) -> Json:
         "Feature and prediction drift against the training reference, per model version.",
         [
             _panel("stat", "Drift verdict",
-                   "The exporter's per-model verdict; raised for 15 minutes it starts retraining.",
+                   f"The exporter's per-model drift verdict; raised for {verdict_for} it fires "
+                   "DriftlineModelDriftDetected, which informs and never starts retraining: "
+                   "retraining starts when the labelled accuracy (or error) alert fires.",
                    [_target(f"max by (version) (driftline_model_drift_detected{{{MV}}})",
                             "v{{version}}")],
                    thresholds=_steps(("green", None), ("red", 1)), mappings=verdict_map),
@@ -362,24 +414,28 @@ def drift(t: dict[str, float]) -> Json:
                             "v{{version}}")], minimum=0),
             _panel("timeseries", "PSI per feature",
                    "Population stability index against the reference (higher means more "
-                   "drift); lines at the warning and critical levels.",
+                   "drift); at the line the drift rule flags a feature whatever its p-value.",
                    [_target(f"max by (version, feature) (driftline_feature_psi{{{MV}}})",
                             "v{{version}} {{feature}}")], minimum=0, thresholds=psi),
             _panel("timeseries", "KS statistic per numeric feature",
-                   "Largest gap between the window's and the reference's CDFs (0..1).",
+                   "Largest gap between the window's and the reference's CDFs (0..1); from "
+                   "the line up, the rule flags a numeric feature whose Holm-adjusted KS "
+                   "p-value is also significant.",
                    [_target("max by (version, feature) "
                             f"(driftline_feature_ks_statistic{{{MV}}})",
                             "v{{version}} {{feature}}")], minimum=0, maximum=1,
-                   thresholds=_steps(("green", None), ("orange", t["ks_statistic"]))),
+                   thresholds=_steps(("green", None), ("orange", rule.ks_min))),
             _panel("table", "Worst features now",
                    "The ten features with the highest PSI at the end of the range.",
                    [_target(f"topk(10, max by (version, feature) (driftline_feature_psi{{{MV}}}))",
                             instant=True)], thresholds=psi, value_name="PSI"),
             _panel("timeseries", "Prediction drift",
-                   "PSI of the predicted-class shares against the reference.",
+                   "PSI of the predictions against the reference (predicted-class shares, "
+                   "or predicted values of a regression model); at the line the drift rule "
+                   "flags prediction drift.",
                    [_target(f"max by (version) (driftline_prediction_psi{{{MV}}})",
                             "v{{version}}")], minimum=0,
-                   thresholds=_steps(("green", None), ("orange", t["prediction_psi"]))),
+                   thresholds=_steps(("green", None), ("red", rule.prediction_psi_max))),
             _panel("timeseries", "Missing-value share per feature",
                    "Share of missing values in the window.",
                    [_target("max by (version, feature) "
@@ -455,12 +511,14 @@ def ab(t: dict[str, float]) -> Json:
     )  # fmt: skip
 
 
-def build_dashboards(thresholds: dict[str, float] | None = None) -> dict[str, Json]:
+def build_dashboards(
+    thresholds: dict[str, float] | None = None, rule: VerdictRule | None = None
+) -> dict[str, Json]:
     """File name -> dashboard JSON for every driftline dashboard."""
     t = load_thresholds() if thresholds is None else thresholds
     return {
         "model-health.json": model_health(t),
-        "drift.json": drift(t),
+        "drift.json": drift(t, VerdictRule() if rule is None else rule),
         "ab.json": ab(t),
     }
 

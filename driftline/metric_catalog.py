@@ -226,6 +226,13 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "exporter",
     ),
     MetricSpec(
+        "driftline_prediction_drift_detected",
+        "gauge",
+        _MV,
+        "1 when the drift rule flags the predictions themselves (prediction drift), else 0.",
+        "exporter",
+    ),
+    MetricSpec(
         "driftline_model_drift_detected",
         "gauge",
         _MV,

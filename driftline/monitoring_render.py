@@ -9,7 +9,7 @@ repository layout::
     out_dir/prometheus/prometheus.yml        intervals replaced
     out_dir/prometheus/targets/*.json        one file_sd file per job
     out_dir/prometheus/rules/*.yml           recording rules, copied
-    out_dir/alerting/rules/*.yml             alert rules, ``for:`` scaled
+    out_dir/alerting/rules/*.yml             alert rules, ``for:`` scaled, runbook links rebased
     out_dir/alertmanager/alertmanager.yml    receiver URL, token file, timings
 
 Because the layout is mirrored, the relative ``rule_files`` paths of the
@@ -30,6 +30,7 @@ from typing import Any, Final
 import yaml
 
 from driftline.alert_contract import RETRAIN_LABEL, RETRAIN_VALUE, WEBHOOK_PATH
+from driftline.runbooks import DEFAULT_RUNBOOK_BASE_URL, runbook_url
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 
@@ -111,6 +112,7 @@ def render_prometheus_config(
     evaluation_interval: str = "15s",
     for_scale: float = 1.0,
     retrain_on_estimate: bool = False,
+    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
     source_root: Path = REPO_ROOT,
 ) -> Path:
     """Write a runtime Prometheus configuration under ``out_dir``; return prometheus.yml.
@@ -120,6 +122,7 @@ def render_prometheus_config(
     empty target file. ``for_scale`` multiplies every alert's ``for:``.
     ``retrain_on_estimate`` labels ``ESTIMATED_ALERT`` retrain-worthy, so an estimate
     alone starts retraining (docs/estimation.md); committed, it only notifies.
+    ``runbook_base_url`` (driftline/runbooks.py) is where every ``runbook_url`` points.
     """
     unknown = sorted(set(targets) - set(TARGET_FILES))
     if unknown:
@@ -128,6 +131,7 @@ def render_prometheus_config(
         raise ValueError(f"for_scale must be positive, got {for_scale}")
     scrape_s = parse_duration(scrape_interval)
     parse_duration(evaluation_interval)
+    runbook_url("x", runbook_base_url)  # a bad base fails here, before anything is written
 
     prom_dir = out_dir / "prometheus"
     (prom_dir / "targets").mkdir(parents=True, exist_ok=True)
@@ -150,6 +154,7 @@ def render_prometheus_config(
         out_dir / "alerting" / "rules",
         for_scale,
         retrain=(ESTIMATED_ALERT,) if retrain_on_estimate else (),
+        runbook_base=runbook_base_url,
     )
     return prom_dir / "prometheus.yml"
 
@@ -200,13 +205,20 @@ def _target_group_json(job: str, group: TargetGroup) -> dict[str, Any]:
     return {"targets": list(group.targets), "labels": dict(group.labels)}
 
 
-def _copy_rule_dir(src: Path, dst: Path, for_scale: float, retrain: tuple[str, ...] = ()) -> None:
-    """Copy rule files, ``for:`` scaled and the ``retrain`` alerts labelled retrain-worthy."""
+def _copy_rule_dir(
+    src: Path,
+    dst: Path,
+    for_scale: float,
+    retrain: tuple[str, ...] = (),
+    runbook_base: str = DEFAULT_RUNBOOK_BASE_URL,
+) -> None:
+    """Copy rule files, ``for:`` scaled, the ``retrain`` alerts labelled retrain-worthy
+    and every ``runbook_url`` rebased on ``runbook_base``."""
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
     for rule_file in sorted(src.glob("*.yml")):
-        if for_scale == 1.0 and not retrain:
+        if for_scale == 1.0 and not retrain and runbook_base == DEFAULT_RUNBOOK_BASE_URL:
             shutil.copyfile(rule_file, dst / rule_file.name)
             continue
         rules = _load_yaml(rule_file)
@@ -216,6 +228,8 @@ def _copy_rule_dir(src: Path, dst: Path, for_scale: float, retrain: tuple[str, .
                     rule["for"] = scale_duration(str(rule["for"]), for_scale)
                 if rule.get("alert") in retrain:
                     rule.setdefault("labels", {})[RETRAIN_LABEL] = RETRAIN_VALUE
+                if "runbook_url" in rule.get("annotations", {}):
+                    rule["annotations"]["runbook_url"] = runbook_url(rule["alert"], runbook_base)
         _dump_yaml(dst / rule_file.name, rules)
 
 

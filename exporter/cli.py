@@ -41,7 +41,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     exporter = build(Settings.from_env(), config)
     scheduler = Scheduler(exporter.engine, config.interval_seconds)
     try:
-        server = make_server(args.host, args.port, exporter.page, exporter.engine.latest)
+        server = make_server(
+            args.host,
+            args.port,
+            exporter.page,
+            exporter.engine.latest,
+            history=exporter.history,
+            rule=config.rule,
+            evidently=exporter.evidently,
+        )
     except OSError as exc:
         print(
             f"driftline exporter: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr

@@ -18,7 +18,6 @@ never zero, so an empty window cannot read as "no drift".
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -27,6 +26,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftline.metric_catalog import ESTIMATE_BOUNDS, EXPORTER_STAGES, spec
+from exporter.per_cycle import PerCycle
 from exporter.results import CycleResults, FeatureResult, VersionResult, version_order
 from exporter.stats.estimation import Band, EstimatedErrors, EstimatedPerformance
 from exporter.stats.performance import ClassFigures
@@ -68,6 +68,10 @@ _VERSION_FIGURES: tuple[tuple[str, Callable[[VersionResult], float | None]], ...
     ("driftline_prediction_psi", lambda v: v.prediction_psi),
     ("driftline_prediction_ks_statistic", lambda v: v.prediction_ks_statistic),
     ("driftline_prediction_ks_p_value", lambda v: v.prediction_ks_p_value),
+    (
+        "driftline_prediction_drift_detected",
+        lambda v: None if v.prediction_drift is None else float(v.prediction_drift),
+    ),
     ("driftline_model_drift_detected", lambda v: None if v.drift is None else float(v.drift)),
     (
         "driftline_model_drifted_features",
@@ -236,15 +240,9 @@ class MetricsPage:
     def __init__(
         self, results: Callable[[], CycleResults], clock: Callable[[], float] = time.time
     ) -> None:
-        self._results = results
+        self._body = PerCycle(results, lambda r: _render(list(families(r))))
         self._clock = clock
-        self._lock = threading.Lock()
-        self._rendered: tuple[CycleResults, bytes] | None = None
 
     def __call__(self) -> bytes:
-        results = self._results()
-        with self._lock:
-            if self._rendered is None or self._rendered[0] is not results:
-                self._rendered = (results, _render(list(families(results))))
-            body = self._rendered[1]
+        results, body = self._body()
         return body + _render([staleness(results, self._clock())])

@@ -39,12 +39,14 @@ class Engine:
         *,
         model: str | None = None,
         clock: Callable[[], float] = time.time,
+        on_publish: Callable[[CycleResults], None] | None = None,
     ) -> None:
         self.reader = reader
         self.profiles = profiles
         self.config = config
         self.model = model  # None: every model in the log
         self.clock = clock
+        self.on_publish = on_publish  # e.g. the report's CycleHistory.record
         self.windows: dict[Key, VersionWindow] = {}
         self._waiting: dict[Key, list[LoggedPrediction]] = {}  # rows whose profile is not in yet
         self.prediction_cursor: int | None = None  # None until the start-up backfill ran
@@ -194,6 +196,8 @@ class Engine:
             errors=dict(self.errors),
             started_at=previous.started_at,
         )
+        if self.on_publish is not None:
+            self.on_publish(results)  # first: a reader of these results finds them recorded
         with self._lock:
             self._results = results
         return results

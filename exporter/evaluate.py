@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from exporter.distribution import categorical_distribution, numeric_distribution
 from exporter.prepared import PreparedNumeric, PreparedProfile
 from exporter.results import FeatureResult, VersionResult
 from exporter.settings import ExporterConfig
@@ -49,6 +50,7 @@ def numeric_features(
             kind="numeric",
             samples=n,
             missing_ratio=_missing_ratio(counts.size - n, counts.size, config),
+            distribution=numeric_distribution(ref, c.bins),
         )
         if n < config.min_samples:
             out.append(base)
@@ -69,6 +71,7 @@ def categorical_features(
             kind="categorical",
             samples=n,
             missing_ratio=_missing_ratio(counts.size - n, counts.size, config),
+            distribution=categorical_distribution(ref, c) if ref.categories else None,
         )
         if n < config.min_samples or not ref.categories:
             out.append(base)

@@ -12,6 +12,19 @@ from exporter.stats.regression import RegressionErrors
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """A feature's buckets as the statistics saw them: reference shares beside the window's.
+
+    Numeric: the reference profile's frozen bins (``bucket`` labels name their
+    edges); categorical: the reference categories, then ``unseen``.
+    """
+
+    buckets: tuple[str, ...]
+    reference: tuple[float, ...]  # shares, summing to 1
+    window: tuple[float, ...]  # shares of the window's non-missing values (all 0: none)
+
+
+@dataclass(frozen=True)
 class FeatureResult:
     name: str
     kind: Literal["numeric", "categorical"]
@@ -25,6 +38,7 @@ class FeatureResult:
     unseen_ratio: float | None = None
     adjusted_p_value: float | None = None  # Holm-adjusted p-value used by the verdict
     drift: bool | None = None
+    distribution: Distribution | None = None  # for people (the /report page), not exported
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class ExporterConfig:
     interval_seconds: float = 15.0
     psi_epsilon: float = PSI_EPSILON
     read_batch: int = 20_000  # rows per query when catching up
+    history_cycles: int = 240  # recent cycles the /report page charts (an hour at 15s)
     rule: VerdictRule = field(default_factory=VerdictRule)
 
     def __post_init__(self) -> None:
@@ -34,6 +35,7 @@ class ExporterConfig:
             "min_samples",
             "min_labelled",
             "read_batch",
+            "history_cycles",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"exporter setting {name} must be at least 1")

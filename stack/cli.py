@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from driftline.cli_errors import EXIT_FAILED
+from driftline.cli_errors import EXIT_FAILED, CliError
 from traffic.scenarios import SCENARIOS
 
 
@@ -59,6 +59,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_render_config(args: argparse.Namespace) -> int:
+    from driftline.runbooks import runbook_base_url
     from driftline.timing import FAST, PRODUCTION
     from stack import topology
     from stack.render import render_stack_config
@@ -72,6 +73,10 @@ def cmd_render_config(args: argparse.Namespace) -> int:
         for s in topology.SERVICES
         if s.port is not None and s.name != "mlflow"
     }
+    try:
+        runbooks = runbook_base_url()
+    except ValueError as exc:
+        raise CliError(f"driftline stack render-config: {exc}") from exc
     prometheus_yml, alertmanager_yml = render_stack_config(
         Path(args.out),
         addresses=addresses,
@@ -83,6 +88,7 @@ def cmd_render_config(args: argparse.Namespace) -> int:
             if args.profile == "compose"
             else None
         ),
+        runbook_base_url=runbooks,
     )
     print(f"wrote {prometheus_yml} and {alertmanager_yml}")
     return 0

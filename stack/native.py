@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from driftline.runbooks import runbook_base_url
 from driftline.timing import Timing
 from stack import topology
 from stack.processes import (
@@ -202,6 +203,7 @@ class NativeStack:
             timing=self.options.timing,
             model_name=self.options.model_name,
             retrain_on_estimate=self.options.retrain_on_estimate,
+            runbook_base_url=runbook_base_url(),
         )  # fmt: skip
         self._wait(self._start(topology.ALERTMANAGER, alertmanager_config=alertmanager_yml))
         self._wait(self._start(topology.PROMETHEUS, prometheus_config=prometheus_yml))

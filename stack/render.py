@@ -21,6 +21,7 @@ from driftline.monitoring_render import (
     render_alertmanager_config,
     render_prometheus_config,
 )
+from driftline.runbooks import DEFAULT_RUNBOOK_BASE_URL
 from driftline.timing import Timing
 
 
@@ -33,6 +34,7 @@ def render_stack_config(
     model_name: str = "churn",
     dns_discovered: Mapping[str, int] | None = None,
     retrain_on_estimate: bool = False,
+    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
 ) -> tuple[Path, Path]:
     """Write prometheus.yml (+ targets, rules) and alertmanager.yml under ``out_dir``.
 
@@ -41,7 +43,8 @@ def render_stack_config(
     run as several replicas behind one DNS name (compose): Prometheus resolves
     the name itself and scrapes every replica, instead of one file_sd target
     that would reach a different replica on each scrape. ``retrain_on_estimate``:
-    the estimated-performance alert starts retraining too.
+    the estimated-performance alert starts retraining too. ``runbook_base_url`` is
+    where the alerts' ``runbook_url`` links point (driftline/runbooks.py).
     Returns (prometheus.yml, alertmanager.yml).
     """
     dns = dict(dns_discovered or {})
@@ -65,6 +68,7 @@ def render_stack_config(
         evaluation_interval=timing.evaluation_interval,
         for_scale=timing.for_scale,
         retrain_on_estimate=retrain_on_estimate,
+        runbook_base_url=runbook_base_url,
     )
     if dns:
         _add_dns_discovery(prometheus_yml, dns, model_name)

@@ -34,9 +34,9 @@ def exporter_env(store: TrainedStore, settings: Settings) -> dict[str, str]:
     return env
 
 
-def get(url: str) -> tuple[int, str, str]:
+def get(url: str, timeout: float = 5) -> tuple[int, str, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, resp.headers["Content-Type"], resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers["Content-Type"], exc.read().decode()
@@ -88,6 +88,15 @@ def test_serve_pages_and_metrics(
         assert status == 200 and "text/html" in ctype and "href='/report'" in index
         status, ctype, report = get(f"{base}/report")
         assert status == 200 and "monthly_charges" in report and "DRIFT" in report
+        assert '<svg class="bars"' in report and '<svg class="history"' in report
+        status, ctype, body = get(f"{base}/report/evidently?model=churn")
+        assert status == 400 and json.loads(body)["error"].endswith("version")
+        status, ctype, body = get(f"{base}/report/evidently?model=churn&version=9")
+        assert status == 404 and "churn/1" in json.loads(body)["error"]
+        status, ctype, page = get(f"{base}/report/evidently?model=churn&version=1", timeout=120)
+        assert status == 200 and "text/html" in ctype
+        assert "data-drift report of churn version 1: the newest 1000 predictions" in page
+        assert "frozen decile bins" in page and "monthly_charges" in page
         status, ctype, body = get(f"{base}/nope")
         assert status == 404 and ctype == "application/json"
         assert json.loads(body)["error"] == "no such page: /nope"

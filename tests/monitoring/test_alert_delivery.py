@@ -29,6 +29,7 @@ from driftline.monitoring_render import (
     TargetGroup,
     render_alertmanager_config,
 )
+from driftline.runbooks import runbook_url
 from stack.processes import free_port
 from tests.monitoring.catalog_exposition import ExpositionState, serving_exposition
 from tests.monitoring.monitoring_stack import ALERTMANAGER as ALERTMANAGER_BIN
@@ -98,7 +99,7 @@ def _check_round_trip(
         "version": version,
         "severity": "warning",
     }
-    assert alert["annotations"]["runbook_url"] == f"docs/runbooks.md#{ALERT.lower()}"
+    assert alert["annotations"]["runbook_url"] == runbook_url(ALERT)  # absolute: opens anywhere
     assert all(contract.RETRAIN_LABEL not in a["labels"] for a in payload["alerts"])
 
     stop_drift()

@@ -12,6 +12,7 @@ import pytest
 
 from driftline import alert_contract as contract
 from driftline.monitoring_render import parse_duration, render_prometheus_config
+from driftline.runbooks import runbook_url
 from tests.monitoring.monitoring_files import (
     RULE_TEST_DIR,
     RUNBOOKS_MD,
@@ -33,10 +34,16 @@ NOT_MODEL_LEVEL = {"DriftlineExporterDown", "DriftlineExporterStale", "Driftline
 VERSION_LEVEL = {
     "DriftlineModelAccuracyLow", "DriftlineModelErrorHigh", "DriftlineLabelsStopped",
     "DriftlineModelEstimatedPerformanceLow",
-    "DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected",
+    "DriftlineFeatureDriftDetected", "DriftlineModelDriftDetected",
     "DriftlinePredictionDrift", "DriftlineHighErrorRatio", "DriftlineHighLatencyP99",
 }  # fmt: skip
-FEATURE_LEVEL = {"DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS"}
+FEATURE_LEVEL = {"DriftlineFeatureDriftDetected"}
+# Drift alerts fire from the exporter's verdict series and carry no threshold of their own.
+VERDICT_SERIES = {
+    "DriftlineFeatureDriftDetected": "driftline_feature_drift_detected",
+    "DriftlineModelDriftDetected": "driftline_model_drift_detected",
+    "DriftlinePredictionDrift": "driftline_prediction_drift_detected",
+}
 # thresholds.yml key -> the (alert, severity or a metric its expression reads) whose
 # expression must contain its value.
 THRESHOLD_USES: dict[str, list[tuple[str, str | None]]] = {
@@ -51,17 +58,6 @@ THRESHOLD_USES: dict[str, list[tuple[str, str | None]]] = {
     ],
     "mae_min_labelled_samples": [("DriftlineModelErrorHigh", None)],
     "estimated_min_samples": [("DriftlineModelEstimatedPerformanceLow", None)],
-    "psi_warning": [("DriftlineFeatureDriftPSI", "warning")],
-    "psi_critical": [("DriftlineFeatureDriftPSI", "critical")],
-    "drift_min_feature_samples": [
-        ("DriftlineFeatureDriftPSI", "warning"),
-        ("DriftlineFeatureDriftPSI", "critical"),
-        ("DriftlineFeatureDriftKS", None),
-    ],
-    "ks_statistic": [("DriftlineFeatureDriftKS", None)],
-    "ks_p_value": [("DriftlineFeatureDriftKS", None)],
-    "prediction_psi": [("DriftlinePredictionDrift", None)],
-    "prediction_min_samples": [("DriftlinePredictionDrift", None)],
     "labels_stale_seconds": [("DriftlineLabelsStopped", None)],
     "error_ratio": [("DriftlineHighErrorRatio", None)],
     "error_min_request_rate": [("DriftlineHighErrorRatio", None)],
@@ -202,7 +198,36 @@ def test_annotations_follow_one_pattern() -> None:
             assert "$labels.model" in notes["description"], name
         if name in FEATURE_LEVEL:
             assert "$labels.feature" in notes["description"], name
-        assert notes["runbook_url"] == f"docs/runbooks.md#{name.lower()}", name
+        assert notes["runbook_url"] == runbook_url(name), name
+
+
+def test_rendered_rules_point_runbook_links_at_the_configured_base(tmp_path: Path) -> None:
+    base = "https://wiki.example.org/ops/driftline-runbooks"
+    render_prometheus_config(tmp_path, {}, runbook_base_url=base)
+    rendered = [
+        rule
+        for path in sorted((tmp_path / "alerting" / "rules").glob("*.yml"))
+        for group in load_yaml(path)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+    assert rendered
+    for rule in rendered:
+        assert rule["annotations"]["runbook_url"] == f"{base}#{rule['alert'].lower()}"
+    with pytest.raises(ValueError, match="absolute"):
+        render_prometheus_config(tmp_path, {}, runbook_base_url="docs/runbooks.md")
+
+
+def test_drift_alerts_fire_from_the_verdict_series_only() -> None:
+    """No drift threshold in the rules: `== 1` on the exporter's verdict, nothing else."""
+    rules = {r["alert"]: r for r in alert_rules() if r["alert"] in VERDICT_SERIES}
+    assert set(rules) == set(VERDICT_SERIES)
+    for name, series in VERDICT_SERIES.items():
+        expr = " ".join(rules[name]["expr"].split())
+        assert re.fullmatch(rf"max by \([a-z, ]+\) \({series}\) == 1", expr), expr
+    drift_metrics = re.compile(r"driftline_(feature|prediction)_(psi|ks|chi2)")
+    for rule in alert_rules():
+        assert not drift_metrics.search(rule["expr"]), rule["alert"]
 
 
 def test_runbooks_have_the_four_sections_for_every_alert() -> None:

@@ -20,7 +20,7 @@ NOTIFY_RECEIVER = "driftline-notify"
 DEFAULT_RECEIVER = "default"
 INHIBITED_WHILE_SERVICE_DOWN = {
     "DriftlineModelAccuracyLow", "DriftlineModelErrorHigh", "DriftlineLabelsStopped",
-    "DriftlineFeatureDriftPSI", "DriftlineFeatureDriftKS", "DriftlineModelDriftDetected",
+    "DriftlineFeatureDriftDetected", "DriftlineModelDriftDetected",
     "DriftlinePredictionDrift", "DriftlineModelEstimatedPerformanceLow",
 }  # fmt: skip
 

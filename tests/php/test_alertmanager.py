@@ -71,8 +71,8 @@ def test_alertmanager_notifications_become_one_job(receiver: Receiver, tmp_path:
     ]  # fmt: skip
     am = f"http://127.0.0.1:{port}"
     with running(argv, ready_url=f"{am}/-/ready", log=tmp_path / "am.log", timeout=60):
-        two = [_alert("DriftlineFeatureDriftPSI", "tenure_months"),
-               _alert("DriftlineFeatureDriftPSI", "monthly_charges")]  # fmt: skip
+        two = [_alert("DriftlineFeatureDriftDetected", "tenure_months"),
+               _alert("DriftlineFeatureDriftDetected", "monthly_charges")]  # fmt: skip
         posted = http("POST", f"{am}/api/v2/alerts", json.dumps(two).encode(),
                       {"Content-Type": "application/json"})  # fmt: skip
         assert posted.status == 200, posted.body
@@ -87,7 +87,7 @@ def test_alertmanager_notifications_become_one_job(receiver: Receiver, tmp_path:
         # Resolving the alerts sends a resolved notification, recorded without a new job.
         ended = datetime.now(UTC) - timedelta(seconds=1)
         resolved = [
-            _alert("DriftlineFeatureDriftPSI", f, ended)
+            _alert("DriftlineFeatureDriftDetected", f, ended)
             for f in ("tenure_months", "monthly_charges")
         ]
         http("POST", f"{am}/api/v2/alerts", json.dumps(resolved).encode(),

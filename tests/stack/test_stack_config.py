@@ -73,3 +73,22 @@ def test_dns_discovered_champion_leaves_the_file_targets(tmp_path: Path) -> None
         if j["job_name"] == "driftline-serving"
     )  # fmt: skip
     assert "dns_sd_configs" not in plain_job
+
+
+def test_render_config_points_runbook_links_at_the_configured_base(tmp_path: Path) -> None:
+    from driftline.runbooks import RUNBOOK_BASE_URL_ENV
+    from tests.support.driftline_command import run_driftline
+
+    token = tmp_path / "token"
+    token.write_text("t\n")
+    base = "https://runbooks.example.org/driftline.md"
+    args = ("stack", "render-config", "--out", str(tmp_path / "out"), "--token-file", str(token))
+    done = run_driftline({RUNBOOK_BASE_URL_ENV: base}, *args)
+    assert done.returncode == 0, done.stderr
+    rules = yaml.safe_load((tmp_path / "out/alerting/rules/driftline-alerts.yml").read_text())
+    urls = {r["annotations"]["runbook_url"] for g in rules["groups"] for r in g["rules"]}
+    assert f"{base}#driftlinefeaturedriftdetected" in urls
+    assert all(u.startswith(base + "#") for u in urls)
+    refused = run_driftline({RUNBOOK_BASE_URL_ENV: "docs/runbooks.md"}, *args)
+    assert refused.returncode == 2
+    assert f"{RUNBOOK_BASE_URL_ENV}: runbook base URL must be an absolute" in refused.stderr
