@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +11,7 @@ import numpy.typing as npt
 from driftline.tasks import DEFAULT_TASK, Task
 from exporter.stats.ks import KsReference
 from reference.calibration import Calibrator
+from reference.category_bounds import OTHER_LABEL, category_hash
 from reference.error_estimator import ErrorEstimator
 from reference.profile import CategoricalReference, NumericReference, ReferenceProfile
 
@@ -26,13 +28,29 @@ class PreparedNumeric:
 
 @dataclass(frozen=True)
 class PreparedCategorical:
+    """Buckets: the kept categories, then OTHER_LABEL when the reference folded some
+    (reference/category_bounds.py), then unseen; PSI and chi-square treat "other" as
+    one more category, and only values training never had are unseen."""
+
     name: str
-    categories: tuple[str, ...]  # reference categories; code i is categories[i]
-    shares: FloatArray  # reference share of each category, then 0 for the unseen bucket
+    categories: tuple[str, ...]  # bucket names; code i is categories[i]
+    shares: FloatArray  # reference share of each bucket, then 0 for the unseen bucket
+    codes: Mapping[str, int] = field(default_factory=dict)  # kept category -> code
+    other_code: int | None = None
+    folded: frozenset[int] = frozenset()  # category_hash of the folded categories
 
     @property
     def unseen_code(self) -> int:
         return len(self.categories)
+
+    def code(self, key: str) -> int:
+        """The bucket of a live value's key (reference.profile.category_key)."""
+        known = self.codes.get(key)
+        if known is not None:
+            return known
+        if self.other_code is not None and category_hash(key) in self.folded:
+            return self.other_code
+        return self.unseen_code
 
 
 @dataclass(frozen=True)
@@ -72,9 +90,22 @@ def _numeric(ref: NumericReference) -> PreparedNumeric:
 
 
 def _categorical(ref: CategoricalReference) -> PreparedCategorical:
-    categories = tuple(sorted(k for k, v in ref.frequencies.items() if v > 0))
-    shares = np.array([ref.frequencies[c] for c in categories] + [0.0], dtype=np.float64)
-    return PreparedCategorical(name=ref.name, categories=categories, shares=shares)
+    kept = tuple(sorted(k for k, v in ref.frequencies.items() if v > 0))
+    codes = {c: i for i, c in enumerate(kept)}
+    shares = [ref.frequencies[c] for c in kept]
+    other = ref.other
+    if other is None or other.share <= 0:
+        return PreparedCategorical(
+            ref.name, kept, np.array([*shares, 0.0], dtype=np.float64), codes
+        )
+    return PreparedCategorical(
+        name=ref.name,
+        categories=(*kept, OTHER_LABEL),
+        shares=np.array([*shares, other.share, 0.0], dtype=np.float64),
+        codes=codes,
+        other_code=len(kept),
+        folded=frozenset(other.hashes),
+    )
 
 
 def prepare(

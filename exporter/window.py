@@ -329,9 +329,6 @@ class VersionWindow:
         self._cat = np.zeros((n_cat, capacity), dtype=np.int64)
         self._ids: list[str | None] = [None] * capacity
         self._slot_of: dict[str, int] = {}
-        self._category_code = [
-            {c: i for i, c in enumerate(p.categories)} for p in prepared.categorical
-        ]
         self.total = 0
         self.last_label_at: float | None = None
         self.last_prediction_at: float | None = None
@@ -372,12 +369,9 @@ class VersionWindow:
             self._below[j, slots] = placed.ks_below
             self._at_or_below[j, slots] = placed.ks_at_or_below
         for j, cat in enumerate(self.prepared.categorical):
-            codes = self._category_code[j]
-            unseen = cat.unseen_code
+            missing = cat.unseen_code + 1
             self._cat[j, slots] = [
-                unseen + 1
-                if (v := r.features.get(cat.name)) is None
-                else codes.get(category_key(v), unseen)
+                missing if (v := r.features.get(cat.name)) is None else cat.code(category_key(v))
                 for r in fresh
             ]
         for r in fresh:

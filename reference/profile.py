@@ -7,7 +7,10 @@ distribution of its predicted values, of the target, and its holdout errors);
 version 3 what estimating performance without labels needs (a binary
 classifier's probability calibrator, where a regression version's error
 estimator is stored). Version-1 documents still load, as classifiers; version-1
-and version-2 ones have no estimation parts.
+and version-2 ones have no estimation parts. Version 4 added the column roles
+(reference/column_roles.py: identifiers, time and dropped columns, never features)
+and the "other" bucket of a high-cardinality categorical feature
+(reference/category_bounds.py); older documents load without them.
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ from driftline.tasks import DEFAULT_TASK, TASKS, Task
 from reference import calibration
 from reference.binning import DEFAULT_BINS, bin_counts, quantile_edges
 from reference.calibration import Calibrator
+from reference.category_bounds import OtherBucket, bound, pack_hashes, unpack_hashes
+from reference.column_roles import ColumnRoles
 
 FORMAT: Final = "driftline.reference-profile"
-FORMAT_VERSION: Final = 3
-# Versions this reader understands; version 1 has no task (a classifier).
-READABLE_VERSIONS: Final = (1, 2, 3)
+FORMAT_VERSION: Final = 4
+# Versions this reader understands; version 1 has no task (a classifier), versions
+# 1 to 3 no column roles and no "other" bucket.
+READABLE_VERSIONS: Final = (1, 2, 3, 4)
 # Bounded so the profile stays small (a few hundred kB) whatever the training set size.
 DEFAULT_SAMPLE_SIZE: Final = 10_000
 
@@ -64,8 +70,10 @@ class CategoricalReference:
     name: str
     missing_ratio: float
     count: int  # non-missing values in the reference
-    frequencies: Mapping[str, float]  # category -> share of non-missing values
+    frequencies: Mapping[str, float]  # kept category -> share of non-missing values
     kind: Literal["categorical"] = "categorical"
+    # High cardinality: the categories folded together (frequencies hold the rest).
+    other: OtherBucket | None = None
 
 
 FeatureReference = NumericReference | CategoricalReference
@@ -114,6 +122,8 @@ class ReferenceProfile:
     # holdout, or an older profile); a regression version's error estimator.
     calibration: Calibrator | None = None
     error_estimation: ErrorEstimation | None = None
+    # Version 4: the training table's columns that were not features (empty before).
+    roles: ColumnRoles = field(default_factory=ColumnRoles)
 
     def feature(self, name: str) -> FeatureReference:
         for f in self.features:
@@ -160,13 +170,17 @@ def build_numeric(
 
 
 def build_categorical(name: str, values: pd.Series) -> CategoricalReference:
+    """Shares of every category, bounded past MAX_CATEGORIES (reference/category_bounds.py)."""
     present = values.dropna()
     missing_ratio = 1.0 - len(present) / len(values) if len(values) else 0.0
     counts = present.map(category_key).value_counts()
-    total = int(counts.sum())
-    freqs = {str(k): float(v) / total for k, v in sorted(counts.items())} if total else {}
+    bounded = bound(counts)
     return CategoricalReference(
-        name=name, missing_ratio=float(missing_ratio), count=total, frequencies=freqs
+        name=name,
+        missing_ratio=float(missing_ratio),
+        count=int(counts.sum()),
+        frequencies=bounded.frequencies,
+        other=bounded.other,
     )
 
 
@@ -203,6 +217,7 @@ def build_profile(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     seed: int = 0,
     calibrator: Calibrator | None = None,
+    roles: ColumnRoles | None = None,
 ) -> ReferenceProfile:
     """A classifier's profile: ``features`` (the training inputs) and the holdout's classes,
     and its probability calibrator when it has one (reference/calibration.py)."""
@@ -223,6 +238,7 @@ def build_profile(
         created_at=created_at,
         task="classification",
         calibration=calibrator,
+        roles=roles or ColumnRoles(),
     )
 
 
@@ -249,6 +265,7 @@ def build_regression_profile(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     seed: int = 0,
     error_estimation: ErrorEstimation | None = None,
+    roles: ColumnRoles | None = None,
 ) -> ReferenceProfile:
     """A regression model's profile.
 
@@ -280,6 +297,7 @@ def build_regression_profile(
         target_values=build_numeric(target, target_values, n_bins, sample_size, seed),
         holdout_errors=_checked_errors(holdout_errors, "holdout_errors"),
         error_estimation=error_estimation,
+        roles=roles or ColumnRoles(),
     )
 
 
@@ -309,6 +327,8 @@ def to_dict(profile: ReferenceProfile) -> dict[str, Any]:
                     "missing_ratio": f.missing_ratio,
                     "count": f.count,
                     "frequencies": dict(f.frequencies),
+                    # Version 4; null when every category is kept.
+                    "other": _other_to_dict(f.other),
                 }
             )
     return {
@@ -346,7 +366,35 @@ def to_dict(profile: ReferenceProfile) -> dict[str, Any]:
                 "squared_bias": profile.error_estimation.squared_bias,
             }
         ),
+        # Version 4.
+        "roles": profile.roles.to_dict(),
     }
+
+
+def _other_to_dict(other: OtherBucket | None) -> dict[str, Any] | None:
+    if other is None:
+        return None
+    return {
+        "share": other.share,
+        "categories": other.categories,
+        "hashes": pack_hashes(other.hashes),
+        "forgotten_share": other.forgotten_share,
+    }
+
+
+def _other_from_dict(doc: Mapping[str, Any] | None, where: str) -> OtherBucket | None:
+    if doc is None:
+        return None
+    try:
+        hashes = unpack_hashes(str(doc["hashes"]))
+    except ValueError as exc:
+        raise ProfileFormatError(f"{where}.hashes: {exc}") from exc
+    return OtherBucket(
+        share=_finite(doc["share"], f"{where}.share"),
+        categories=int(doc["categories"]),
+        hashes=hashes,
+        forgotten_share=_finite(doc["forgotten_share"], f"{where}.forgotten_share"),
+    )
 
 
 def _optional_numeric(ref: NumericReference | None) -> dict[str, Any] | None:
@@ -375,7 +423,7 @@ def _numeric_from_dict(f: Mapping[str, Any]) -> NumericReference:
     )
 
 
-def _feature_from_dict(f: Mapping[str, Any]) -> FeatureReference:
+def _feature_from_dict(f: Mapping[str, Any], version: int) -> FeatureReference:
     if f["kind"] == "numeric":
         return _numeric_from_dict(f)
     if f["kind"] == "categorical":
@@ -384,6 +432,7 @@ def _feature_from_dict(f: Mapping[str, Any]) -> FeatureReference:
             missing_ratio=_finite(f["missing_ratio"], f"{f['name']}.missing_ratio"),
             count=int(f["count"]),
             frequencies={str(k): float(v) for k, v in f["frequencies"].items()},
+            other=_other_from_dict(f["other"], f"{f['name']}.other") if version >= 4 else None,
         )
     raise ProfileFormatError(f"feature {f['name']!r} has unknown kind {f['kind']!r}")
 
@@ -466,7 +515,7 @@ def from_dict(doc: Mapping[str, Any]) -> ReferenceProfile:
             rows=int(doc["rows"]),
             target=str(doc["target"]),
             classes=tuple(str(c) for c in doc["classes"]),
-            features=tuple(_feature_from_dict(f) for f in doc["features"]),
+            features=tuple(_feature_from_dict(f, int(version)) for f in doc["features"]),
             prediction_class_fractions={
                 str(k): float(v) for k, v in doc["predictions"]["class_fractions"].items()
             },
@@ -480,6 +529,7 @@ def from_dict(doc: Mapping[str, Any]) -> ReferenceProfile:
             holdout_errors=part.holdout_errors,
             calibration=calibrator,
             error_estimation=estimation,
+            roles=ColumnRoles.from_dict(doc["roles"]) if version >= 4 else ColumnRoles(),
         )
     except (KeyError, TypeError) as exc:
         raise ProfileFormatError(f"reference profile is missing or mistypes {exc}") from exc

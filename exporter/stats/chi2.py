@@ -4,7 +4,9 @@ Observed: the window's counts of the categories the reference knows. Expected:
 the reference shares of those categories, renormalised to sum to one, times the
 observed total. Values never seen in training are left out of this test (their
 expected count would be zero) and are measured by the unseen-category ratio and
-the PSI's "unseen" bucket instead. Degrees of freedom: categories - 1. The
+the PSI's "unseen" bucket instead. A high-cardinality feature's "other" bucket
+(reference/category_bounds.py) is one category here, with its reference share.
+Degrees of freedom: categories - 1. The
 result equals ``scipy.stats.chisquare(observed, expected)``. With a single
 reference category there is nothing to test (0 degrees of freedom): the p-value
 is None.

@@ -9,7 +9,9 @@ shares are not renormalised afterwards, so the smoothing only touches empty bins
 Numeric features use the reference's quantile bins (reference/binning.py: edges
 frozen at training time, outermost bins open to +-inf, so out-of-range values
 land in the first or last bin). Categorical features use one bin per reference
-category plus one "unseen" bin for every value the reference never had.
+category plus one "unseen" bin for every value the reference never had; a
+high-cardinality feature's folded categories are one more bin, "other"
+(reference/category_bounds.py), so a value seen in training is never unseen.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def test_profile_round_trips_through_json() -> None:
 
 def test_reader_refuses_other_formats_and_versions() -> None:
     doc = json.loads(dumps(_profile()))  # type: ignore[arg-type]
-    for unknown in (4, 0, True, "2", None):
+    for unknown in (5, 0, True, "2", None):
         with pytest.raises(ProfileFormatError, match=f"format_version {unknown!r}"):
             loads(json.dumps({**doc, "format_version": unknown}))
     with pytest.raises(ProfileFormatError, match="not a reference profile"):
@@ -116,13 +116,13 @@ def test_reader_refuses_other_formats_and_versions() -> None:
         loads(json.dumps(broken))
 
 
-def test_a_classifier_profile_is_version_3_with_task_classification() -> None:
+def test_a_classifier_profile_is_version_4_with_task_classification() -> None:
     p = _profile()
     assert isinstance(p, ReferenceProfile)
-    assert (p.format_version, p.task) == (FORMAT_VERSION, "classification") == (3, "classification")
+    assert (p.format_version, p.task) == (FORMAT_VERSION, "classification") == (4, "classification")
     assert (p.predicted_values, p.target_values, p.holdout_errors) == (None, None, None)
     doc = json.loads(dumps(p))
-    assert doc["format_version"] == 3
+    assert doc["format_version"] == 4
     assert doc["task"] == "classification"
     # Every reader sees every key: a classifier's regression keys are null.
     assert doc["predicted_values"] is doc["target_values"] is doc["holdout_errors"] is None
