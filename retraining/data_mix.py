@@ -6,6 +6,10 @@ challenger never trains on it); the older rest joins the training set. The
 original training data is sampled down so that it makes up at most
 ``original_share`` of the training set: it keeps the model anchored on regions
 production has not visited lately, while the recent rows teach it what changed.
+When the original data has a time column (the champion was trained with one,
+training/split.py), the original rows kept are its newest ones, not a random
+sample: the same judgement by time as training's holdout. The time column is not
+a feature and is not in the result.
 """
 
 from __future__ import annotations
@@ -48,8 +52,10 @@ def mix(
     time_column: str,
     policy: MixPolicy,
     task: Task = DEFAULT_TASK,
+    original_time_column: str | None = None,
 ) -> RetrainingSet:
-    """``original`` and ``recent`` hold the same feature columns and ``target``."""
+    """``original`` and ``recent`` hold the same feature columns and ``target``;
+    ``original`` also ``original_time_column`` when given."""
     if len(recent) < policy.min_recent_rows:
         raise NotEnoughData(
             f"{len(recent)} labelled recent predictions, at least {policy.min_recent_rows} needed"
@@ -63,6 +69,10 @@ def mix(
         raise NotEnoughData(
             f"recent labels hold a single {what}; a holdout could not judge a model"
         )
+    if original_time_column is not None:
+        original = original.sort_values(original_time_column, kind="stable").drop(
+            columns=[original_time_column]
+        )
     columns = [c for c in original.columns]
     recent_train = recent_train[columns]
     holdout = holdout[columns]
@@ -72,9 +82,12 @@ def mix(
         # original / (original + recent) <= original_share
         cap = int(len(recent_train) * policy.original_share / (1.0 - policy.original_share))
         keep = min(len(original), max(cap, 0))
-    sampled = (
-        original.sample(n=keep, random_state=policy.seed) if keep < len(original) else original
-    )
+    if keep >= len(original):
+        sampled = original
+    elif original_time_column is not None:
+        sampled = original.iloc[len(original) - keep :]  # the newest
+    else:
+        sampled = original.sample(n=keep, random_state=policy.seed)
     train = pd.concat([sampled, recent_train], ignore_index=True)
     return RetrainingSet(
         train=train.reset_index(drop=True),

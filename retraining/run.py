@@ -34,12 +34,19 @@ from driftline.retrain_contract import (
 )
 from driftline.tasks import DEFAULT_TASK, TASK_PARAM, TASKS, Task
 from predictionlog.store import PredictionStore
+from reference.column_roles import TIME_COLUMN_PARAM
 from retraining.data_mix import MixPolicy, NotEnoughData, mix
 from retraining.gate import decide
 from retraining.labels import BadLabels, training_targets
 from training.dataset import DatasetError, coerce_features, from_frame
 from training.estimators import DEFAULT_ESTIMATOR, ESTIMATORS
-from training.train import TRAINING_DATA_ARTIFACT, TrainOptions, fit_and_log, holdout_metrics
+from training.train import (
+    BOOLEAN_FEATURES_PARAM,
+    TRAINING_DATA_ARTIFACT,
+    TrainOptions,
+    fit_and_log,
+    holdout_metrics,
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,11 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
     numeric = [c for c in params.get("numeric_features", "").split(",") if c]
     categorical = [c for c in params.get("categorical_features", "").split(",") if c]
     original = _champion_training_table(client, mv.run_id)
+    # A champion trained with a time column stored it in its table (training/train.py).
+    time_column = params.get(TIME_COLUMN_PARAM) or None
+    if time_column not in original.columns:
+        time_column = None
+    features = [c for c in original.columns if c != time_column]
 
     store = PredictionStore.open(settings.prediction_db_url)
     try:
@@ -136,11 +148,12 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
             )
         dataset = mix(
             original,
-            recent.reindex(columns=[*original.columns, "created_at"]),
+            recent.reindex(columns=[*features, "created_at"]),
             target=target,
             time_column="created_at",
             policy=request.policy,
             task=task,
+            original_time_column=time_column,
         )
     except BadLabels as exc:
         # Bad data, not a decision: the job fails, nothing is trained or changed.
@@ -177,6 +190,7 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
             numeric=numeric,
             categorical=categorical,
             task=task,
+            boolean=[c for c in params.get(BOOLEAN_FEATURES_PARAM, "").split(",") if c],
         )
     except DatasetError as exc:
         return _outcome(settings, request, "failed", champion_before=champion,

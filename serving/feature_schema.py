@@ -1,4 +1,10 @@
-"""The input columns a model accepts, read from its MLflow signature."""
+"""The input columns a model accepts, read from its MLflow signature.
+
+Beside the features, a record may carry the training table's identifier and time
+columns (the run's ``id_columns`` and ``time_column``, training/train.py): they join
+a prediction to the business object, so they are accepted and stored with the
+prediction, but they are not features and never reach the model.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +30,19 @@ class Feature:
         return self.type in NUMERIC_TYPES
 
 
+# A JSON boolean, or 0/1 as a client without booleans sends it; the model sees 1.0/0.0.
+BOOLEAN_VALUE: Final[dict[str, Any]] = {
+    "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, {"type": "null"}]
+}
+# An identifier or time value: stored with the prediction as sent.
+CONTEXT_VALUE: Final[dict[str, Any]] = {"type": ["string", "integer", "null"]}
+
+
 @dataclass(frozen=True)
 class FeatureSchema:
     features: tuple[Feature, ...]
+    # Identifier and time columns: optional in a record, stored, not passed to the model.
+    context: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -36,18 +52,30 @@ class FeatureSchema:
         """One record as a JSON Schema object (OpenAPI 3.1); null is a missing value."""
         json_types = {
             "double": "number", "float": "number", "long": "integer", "integer": "integer",
-            "string": "string", "boolean": "boolean",
+            "string": "string",
         }  # fmt: skip
+        properties: dict[str, Any] = {
+            f.name: BOOLEAN_VALUE if f.type == "boolean" else {"type": [json_types[f.type], "null"]}
+            for f in self.features
+        }
+        for name in self.context:
+            properties[name] = {
+                **CONTEXT_VALUE,
+                "description": "Not a feature: stored with the prediction, not given to the model.",
+            }
         return {
             "type": "object",
-            "properties": {f.name: {"type": [json_types[f.type], "null"]} for f in self.features},
+            "properties": properties,
             "required": list(self.names),
             "additionalProperties": False,
         }
 
 
-def from_signature_inputs(columns: list[dict[str, Any]]) -> FeatureSchema:
-    """Build the schema from ``signature.inputs.to_dict()`` (a column-based signature)."""
+def from_signature_inputs(
+    columns: list[dict[str, Any]], context: tuple[str, ...] = ()
+) -> FeatureSchema:
+    """Build the schema from ``signature.inputs.to_dict()`` (a column-based signature)
+    and the run's ``context`` columns (identifiers, time)."""
     features: list[Feature] = []
     for column in columns:
         name = column.get("name")
@@ -59,4 +87,7 @@ def from_signature_inputs(columns: list[dict[str, Any]]) -> FeatureSchema:
         features.append(Feature(name, kind))
     if not features:
         raise SignatureError("the model signature has no input columns")
-    return FeatureSchema(tuple(features))
+    clash = sorted(set(context) & {f.name for f in features})
+    if clash:
+        raise SignatureError(f"columns both features and identifier/time: {clash}")
+    return FeatureSchema(tuple(features), tuple(context))

@@ -1,7 +1,10 @@
 """What a ``POST /feedback`` label must be for the served model's task; pure functions.
 
 A classifier's label is one of its classes, sent as the class (``1``) or its
-string form (``"1"``); a regression version's label is a finite JSON number,
+string form (``"1"``). A classifier of a boolean target (classes ``False`` and
+``True``) also takes ``true``/``false`` as PHP's ``json_encode`` sends them, ``1``/``0``
+and ``"true"``/``"false"``, each stored as the class's string form (``"True"``), so
+the exporter sees one spelling. A regression version's label is a finite JSON number,
 stored as its canonical text (driftline/regression_values.py), so ``3`` and
 ``3.0`` are the same label. A numeric string (``"3.5"``) is refused: a client
 that sends text for a number has a bug worth hearing about, and accepting both
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from driftline.regression_values import value_text
 from serving.validation import NonFiniteConstant, json_type_name
@@ -23,8 +27,32 @@ class LabelError(Exception):
     message: str
 
 
+# The class keys of a boolean target (str() of Python's booleans, in sorted order).
+BOOLEAN_CLASS_KEYS: Final = ("False", "True")
+_BOOLEAN_SPELLINGS: Final = {
+    "true": "True", "false": "False", "True": "True", "False": "False", "1": "True", "0": "False",
+}  # fmt: skip
+
+
+def boolean_label(value: object) -> str:
+    """The stored text of a boolean target's label: "True" or "False"."""
+    if type(value) is bool:
+        return str(value)
+    if type(value) is int or type(value) is str:
+        stored = _BOOLEAN_SPELLINGS.get(str(value))
+        if stored is not None:
+            return stored
+        raise LabelError(
+            "invalid_label",
+            f'label {value!r} is not a boolean (true, false, 1, 0, "true", "false")',
+        )
+    raise LabelError("wrong_type", f"field 'label' must be a boolean, got {json_type_name(value)}")
+
+
 def class_label(value: object, class_keys: Sequence[str]) -> str:
     """The stored text of a classifier's label: the class's string form."""
+    if tuple(class_keys) == BOOLEAN_CLASS_KEYS:
+        return boolean_label(value)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise LabelError("wrong_type", "field 'label' must be an integer or a string")
     if str(value) not in class_keys:

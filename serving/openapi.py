@@ -57,7 +57,16 @@ _VALUE_PREDICTION: Final[dict[str, Any]] = {
 }
 
 
+_BOOLEAN_LABEL: Final[dict[str, Any]] = {
+    "anyOf": [{"type": "boolean"}, {"enum": [0, 1, "true", "false", "True", "False", "1", "0"]}],
+    "description": "The true class of a boolean target: true or false (PHP's json_encode), "
+    'also 1/0 and "true"/"false"; stored as "True"/"False".',
+}
+
+
 def _class_label(classes: tuple[Any, ...] | None) -> dict[str, Any]:
+    if classes is not None and all(type(c) is bool for c in classes):
+        return _BOOLEAN_LABEL
     label: dict[str, Any] = {
         "type": ["integer", "string"],
         "description": "The true class: a class of the served model, or its string form.",
@@ -97,8 +106,10 @@ def document(
         else {"type": "object", "additionalProperties": {"type": ["number", "string", "null"]}}
     )
     record["description"] = (
-        "One record: every input column of the model's signature, no others; "
-        "null is a missing value (imputed by the pipeline)."
+        "One record: every input column of the model's signature; null is a missing "
+        "value (imputed by the pipeline). A boolean feature takes true/false or 1/0. "
+        "The training table's identifier and time columns may come too: stored with "
+        "the prediction, not passed to the model. No other fields."
     )
     prediction = _by_task(task, _class_prediction(classes), _VALUE_PREDICTION)
     label = _by_task(task, _class_label(classes), _VALUE_LABEL)

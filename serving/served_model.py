@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from driftline.tasks import Task
 from predictionlog.journal_format import EntryEncoder, ValueEntryEncoder
+from reference.column_roles import context_columns
 from serving.config import ServingConfig
 from serving.fast_path import Matrix, Vector, compile_classifier, compile_regressor
 from serving.feature_schema import FeatureSchema, SignatureError, from_signature_inputs
@@ -43,7 +44,8 @@ class PandasPredictor:
         columns: dict[str, Any] = {}
         for feature in self._schema.features:
             values = [r.get(feature.name) for r in records]
-            if feature.is_numeric:
+            if feature.is_numeric or feature.type == "boolean":
+                # A boolean feature was trained on as 1.0/0.0 (training/dataset.py).
                 columns[feature.name] = np.array(
                     [np.nan if v is None else v for v in values], dtype=np.float64
                 )
@@ -148,10 +150,10 @@ def load_version(client: MlflowClient, config: ServingConfig, version: str) -> S
         model = mlflow.sklearn.load_model(uri)
     if info.signature is None or info.signature.inputs is None:
         raise SignatureError(f"{uri} was logged without an input signature")
-    schema = from_signature_inputs(info.signature.inputs.to_dict())
     # The task is the training run's parameter (driftline/tasks.py); a version
     # registered without a run has none, and is judged by its model alone.
     params = client.get_run(run_id).data.params if run_id else {}
+    schema = from_signature_inputs(info.signature.inputs.to_dict(), context_columns(params))
     head: ClassifierHead | RegressorHead
     if task_of(params, model) == "regression":
         head, fast = _regressor_head(model, schema, config, str(version))

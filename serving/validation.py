@@ -104,7 +104,21 @@ def _check_string(value: object) -> str | None:
 
 
 def _check_boolean(value: object) -> str | None:
-    return None if type(value) is bool else f"must be a boolean, got {json_type_name(value)}"
+    # 0 and 1 too: a client without booleans (or a CSV export) sends them.
+    if type(value) is bool or _zero_or_one(value):
+        return None
+    got = value if type(value) is int else json_type_name(value)
+    return f"must be a boolean (or 0 or 1), got {got}"
+
+
+def _zero_or_one(value: object) -> bool:
+    return type(value) is int and value in (0, 1)
+
+
+def _check_context(value: object) -> str | None:
+    if type(value) is str or type(value) is int:
+        return None
+    return f"must be a string or an integer (an identifier or time), got {json_type_name(value)}"
 
 
 _CHECKS: dict[str, Check] = {
@@ -135,6 +149,8 @@ class RecordValidator:
     def __init__(self, schema: FeatureSchema, max_batch: int) -> None:
         self._names = schema.names
         self._name_set = frozenset(schema.names)
+        # Identifier and time columns: optional, stored, not features (feature_schema.py).
+        self._context = frozenset(schema.context)
         self._checks = tuple((f.name, _CHECKS[f.type]) for f in schema.features)
         self._max_batch = max_batch
         groups = [tuple(f.name for f in schema.features if f.type in t) for t in _FAST_ORDER]
@@ -184,7 +200,8 @@ class RecordValidator:
         per-field checks: False only means "look closer", and _check_record then
         finds the first problem and its message.
         """
-        # Same size and every schema name present: the key sets are equal.
+        # Same size and every schema name present: the key sets are equal. A record
+        # with an identifier takes the long way.
         if len(record) != len(self._name_set):
             return False
         try:
@@ -198,7 +215,7 @@ class RecordValidator:
             if type(value) is not str and value is not None:
                 return False
         for value in values[strings_end:booleans_end]:
-            if type(value) is not bool and value is not None:
+            if type(value) is not bool and value is not None and not _zero_or_one(value):
                 return False
         for value in values[booleans_end:integers_end]:
             if type(value) is float:
@@ -221,6 +238,13 @@ class RecordValidator:
             )
         if len(record) != len(self._names) or record.keys() != self._name_set:
             self._check_keys(record, index)
+        for name in self._context & record.keys():
+            value = record[name]
+            if value is not None and (problem := _check_context(value)) is not None:
+                raise RequestError(
+                    400, "wrong_type", f"record {index}: field {name!r} {problem}",
+                    field=name, index=index,
+                )  # fmt: skip
         for name, check in self._checks:
             value = record[name]
             if value is None:
@@ -234,7 +258,7 @@ class RecordValidator:
                 )  # fmt: skip
 
     def _check_keys(self, record: Mapping[str, object], index: int) -> None:
-        for name in sorted(set(record) - self._name_set):
+        for name in sorted(set(record) - self._name_set - self._context):
             raise RequestError(
                 400, "unknown_field", f"record {index}: unknown field {name!r}",
                 field=name, index=index,

@@ -12,6 +12,7 @@ from pathlib import Path
 from driftline.cli_errors import EXIT_OK, CliError
 from driftline.cli_options import add_name_option, add_renamed_option, settings_for
 from driftline.tasks import TASKS, Task
+from reference.role_flags import add_role_options, role_flags
 from training.estimators import (
     ALL_ESTIMATORS,
     CLASSIFIERS,
@@ -36,6 +37,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CliError("--promote and --challenger exclude each other")
     if args.data and args.synthetic:
         raise CliError("--data and --synthetic exclude each other")
+    flags = role_flags(args)
+    if not args.data and flags != type(flags)():
+        raise CliError("--id-column, --time-column, --drop and --strict need --data")
     if args.task is not None and args.estimator is not None:
         _estimator(args.estimator, args.task)  # refused before the data is read
 
@@ -53,9 +57,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             task=args.task,
             synthetic_set=args.synthetic or "churn",
+            roles=flags,
         )
     except DatasetError as exc:
         raise CliError(str(exc)) from exc
+    for line in data.roles.describe():
+        print(line)
     print(data.task_choice.describe())
     kind = _estimator(args.estimator or DEFAULT_ESTIMATOR[data.task], data.task)
     result, _ = fit_and_log(
@@ -130,6 +137,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--numeric", help="comma-separated columns to treat as numeric")
     p.add_argument("--categorical", help="comma-separated columns to treat as categorical")
+    add_role_options(p)
     p.add_argument(
         "--rows", type=int, default=20_000, help="rows of synthetic data (default 20000)"
     )

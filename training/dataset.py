@@ -1,15 +1,24 @@
-"""Load a user's tabular data set: which columns are numeric or categorical, and the task."""
+"""Load a user's tabular data set: column roles, which columns are numeric or categorical,
+and the task.
+
+Identifiers, the time column and dropped columns are settled first
+(reference/column_roles.py) and never become features; the time column's values
+are kept beside the features to split the holdout by time (training/split.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
+import numpy as np
 import pandas as pd
 
 from driftline.tasks import Task
+from reference.column_roles import ColumnRoles, RoleError, ordering_key, settle
+from reference.role_flags import RoleFlags
 from training import house_prices, synthetic
 from training.task_choice import TaskChoice, TaskChoiceError, choose_task
 
@@ -30,6 +39,11 @@ class Dataset:
     categorical: tuple[str, ...]
     source: str
     task_choice: TaskChoice  # the task, and whether it was given or inferred from the target
+    # Numeric features whose values are booleans (as 0/1); served as JSON booleans.
+    boolean: tuple[str, ...] = ()
+    roles: ColumnRoles = field(default_factory=ColumnRoles)
+    # The time column's values as a sort key, aligned with ``frame``; None without one.
+    time: pd.Series | None = None
 
     @property
     def target_name(self) -> str:
@@ -44,13 +58,29 @@ def _as_categorical(column: pd.Series) -> pd.Series:
     return column.map(lambda v: None if pd.isna(v) else str(v)).astype(object)
 
 
+def is_boolean(column: pd.Series) -> bool:
+    """True for a bool column, nullable or not, and for text-free objects that are all bools."""
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    if not pd.api.types.is_object_dtype(column):
+        return False
+    present = column.dropna()
+    return not present.empty and all(isinstance(v, bool | np.bool_) for v in present)
+
+
+def _as_number(column: pd.Series) -> pd.Series:
+    # Through object: a nullable boolean's NA does not convert to float64 directly.
+    plain = column.astype(object).where(column.notna(), None)
+    return pd.to_numeric(plain, errors="coerce").astype("float64")
+
+
 def coerce_features(
     frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]
 ) -> pd.DataFrame:
     """``frame``'s columns as the model sees them: numeric as float64, categorical as text."""
     out = frame.copy()
     for col in numeric:
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+        out[col] = _as_number(out[col])
     for col in categorical:
         out[col] = _as_categorical(out[col])
     return out
@@ -78,12 +108,19 @@ def from_frame(
     numeric: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     task: Task | None = None,
+    roles: RoleFlags | None = None,
+    boolean: Sequence[str] = (),
 ) -> Dataset:
     """Split ``frame`` into features and target; infer column kinds and task unless given.
 
+    ``roles``: settle identifier, time and dropped columns by these flags and detection
+    (reference/column_roles.py) and leave them out of the features; None takes every
+    column but the target as a feature (a known table: synthetic, retraining's).
     A column is numeric when pandas reads it as a number or boolean and it is not
-    named in ``categorical``; every other column is categorical. The task rules are
-    training/task_choice.py's; a target that does not fit the task is a DatasetError.
+    named in ``categorical``; every other column is categorical. A numeric column is
+    boolean when its values are (or it is named in ``boolean``: retraining's mix of
+    stored 0/1 and live ``true``). The task rules are training/task_choice.py's; a
+    target that does not fit the task is a DatasetError.
     """
     if frame.empty:
         raise DatasetError(f"{source}: the data set has no rows")
@@ -99,7 +136,14 @@ def from_frame(
         choice = choose_task(y, task, where=f"{source}: target column {target!r}")
     except TaskChoiceError as exc:
         raise DatasetError(str(exc)) from exc
-    x = frame.drop(columns=[target])
+    settled = ColumnRoles()
+    if roles is not None:
+        try:
+            settled = settle(frame, target, roles, [*(numeric or ()), *(categorical or ())])
+        except RoleError as exc:
+            raise DatasetError(f"{source}: {exc}") from exc
+    time_column = settled.time_column
+    x = frame.drop(columns=[target, *settled.not_features])
     if x.shape[1] == 0:
         raise DatasetError(f"{source}: no feature columns besides the target")
     forced_num = set(numeric or ())
@@ -120,9 +164,7 @@ def from_frame(
                     f"{source}: column {col!r} was named numeric but has text values"
                 )
             num.append(col)
-        elif col in forced_cat or not (
-            pd.api.types.is_numeric_dtype(x[col]) or pd.api.types.is_bool_dtype(x[col])
-        ):
+        elif col in forced_cat or not (pd.api.types.is_numeric_dtype(x[col]) or is_boolean(x[col])):
             cat.append(col)
         else:
             num.append(col)
@@ -133,6 +175,9 @@ def from_frame(
         categorical=tuple(cat),
         source=source,
         task_choice=choice,
+        boolean=tuple(c for c in num if c in boolean or is_boolean(x[c])),
+        roles=settled,
+        time=None if time_column is None else ordering_key(frame[time_column]),
     )
 
 
@@ -146,11 +191,13 @@ def load(
     seed: int = 0,
     task: Task | None = None,
     synthetic_set: SyntheticName = "churn",
+    roles: RoleFlags | None = None,
 ) -> Dataset:
     """The user's file when ``path`` is given, else the synthetic data set ``synthetic_set``.
 
     ``task`` None infers it from the target (the synthetic sets infer theirs:
-    classification for churn, regression for houses).
+    classification for churn, regression for houses). A file's column roles are
+    settled by ``roles`` (no flags: detection alone); the synthetic sets have none.
     """
     if path is None:
         if synthetic_set == "houses":
@@ -184,4 +231,5 @@ def load(
         numeric=numeric,
         categorical=categorical,
         task=task,
+        roles=roles or RoleFlags(),
     )

@@ -2,7 +2,10 @@
 
 The task comes with the data set (training/dataset.py): a classifier logs accuracy,
 F1 and ROC AUC on the holdout, a regression model MAE, RMSE, R² and mean error.
-Every run logs the run parameter ``task`` (driftline/tasks.py).
+Every run logs the run parameter ``task`` (driftline/tasks.py), and the table's
+column roles (reference/column_roles.py ``run_params``: serving accepts the
+identifier and time columns in a record without passing them to the model). With a time column
+the holdout is the newest rows (training/split.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import skops.io as skops_io
 from mlflow.models import infer_signature
 from sklearn.base import is_regressor
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from driftline import registry
@@ -43,11 +45,14 @@ from training.dataset import Dataset
 from training.estimation_parts import ESTIMATION_PARAM, EstimationParts, fit_estimation_parts
 from training.estimators import DEFAULT_ESTIMATOR, check_estimator
 from training.regression_metrics import regression_errors
+from training.split import split
 
 # The training table (features + target) stored with every run, so retraining can
 # start from what the champion saw without the user's original file.
 TRAINING_DATA_ARTIFACT: Final = "data/training.parquet"
 HOLDOUT_SHARE: Final = 0.25
+# Numeric features that are booleans (served as JSON booleans).
+BOOLEAN_FEATURES_PARAM: Final = "boolean_features"
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def fit_and_log(
     evaluate_on: tuple[pd.DataFrame, pd.Series] | None = None,
     extra_params: Mapping[str, Any] | None = None,
 ) -> tuple[TrainResult, Pipeline]:
-    """Fit on ``data`` (less a holdout, stratified for a classifier), log, register, maybe promote.
+    """Fit on ``data`` less a holdout (training/split.py), log, register, maybe promote.
 
     The task is ``data.task``; ``options.model_kind`` must be one of its estimators
     (ValueError otherwise, before anything is logged). ``evaluate_on`` adds metrics on a
@@ -125,13 +130,11 @@ def fit_and_log(
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
     # Numeric columns are float64 already (training/dataset.py), so the logged
-    # signature says ``double`` for every one of them.
+    # signature says ``double`` for every one of them but the booleans (_as_served).
     x = data.frame
     y = data.target.astype("float64") if task == "regression" else data.target
-    # Stratify classes only: a regression target's values are not groups.
-    stratify = y if task == "classification" and y.value_counts().min() >= 2 else None
-    x_train, x_hold, y_train, y_hold = train_test_split(
-        x, y, test_size=HOLDOUT_SHARE, random_state=options.seed, stratify=stratify
+    x_train, x_hold, y_train, y_hold = split(
+        x, y, share=HOLDOUT_SHARE, seed=options.seed, task=task, time=data.time
     )
     model = pipeline.build(kind, data.numeric, data.categorical, options.seed, task)
     started = time.perf_counter()
@@ -151,7 +154,8 @@ def fit_and_log(
     example = x_train.head(3)
     # A classifier serves its probabilities; a regression model one number per row.
     predict_fn = "predict" if task == "regression" else "predict_proba"
-    signature = infer_signature(example, getattr(model, predict_fn)(example))
+    served = _as_served(example, data.boolean)
+    signature = infer_signature(served, getattr(model, predict_fn)(example))
     with mlflow.start_run(
         experiment_id=experiment_id, run_name=options.run_name, tags=dict(options.run_tags)
     ) as run:
@@ -167,6 +171,8 @@ def fit_and_log(
                 "train_rows": len(x_train),
                 "holdout_rows": len(x_hold),
                 ESTIMATION_PARAM: estimation.status,
+                **data.roles.run_params(),
+                BOOLEAN_FEATURES_PARAM: ",".join(data.boolean),
                 **dict(extra_params or {}),
             }
         )
@@ -179,6 +185,9 @@ def fit_and_log(
         with tempfile.TemporaryDirectory() as tmp:
             table = x.copy()
             table[data.target_name] = y.to_numpy()
+            if data.roles.time_column is not None and data.time is not None:
+                # Retraining keeps the newest original rows by it (retraining/data_mix.py).
+                table[data.roles.time_column] = data.time.to_numpy()
             path = Path(tmp) / Path(TRAINING_DATA_ARTIFACT).name
             table.to_parquet(path, index=False)
             mlflow.log_artifact(str(path), str(Path(TRAINING_DATA_ARTIFACT).parent))
@@ -186,7 +195,7 @@ def fit_and_log(
             model,
             name=MODEL_ARTIFACT_NAME,
             signature=signature,
-            input_example=example,
+            input_example=served,
             registered_model_name=settings.model_name,
             # skops refuses to load types it was not told to trust; the model was
             # fitted just now by this process, so its own types are the trust list.
@@ -231,6 +240,15 @@ def _log_bytes(data: bytes, artifact_path: str) -> None:
         mlflow.log_artifact(str(path), str(Path(artifact_path).parent))
 
 
+def _as_served(frame: pd.DataFrame, boolean: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with boolean features as booleans: the signature then says ``boolean``,
+    and serving accepts JSON ``true``/``false`` for them (the model sees 1.0/0.0)."""
+    out = frame.copy()
+    for col in boolean:
+        out[col] = out[col].map(lambda v: None if pd.isna(v) else bool(v)).astype("boolean")
+    return out
+
+
 def _profile(
     settings: Settings,
     data: Dataset,
@@ -251,6 +269,7 @@ def _profile(
         "target": data.target_name,
         "created_at": time.time(),
         "seed": options.seed,
+        "roles": data.roles,
     }
     if data.task == "regression":
         return build_regression_profile(
