@@ -48,6 +48,10 @@ TIME_COLUMN_PARAM: Final = "time_column"
 DROPPED_COLUMNS_PARAM: Final = "dropped_columns"
 
 Role = Literal["identifier", "time", "dropped"]
+# How the terminal names each role.
+ROLE_WORDS: Final[dict[Role, str]] = {
+    "identifier": "identifier", "time": "time column", "dropped": "dropped",
+}  # fmt: skip
 Source = Literal["given", "detected"]
 
 
@@ -64,7 +68,7 @@ class RoleDecision:
 
     def describe(self) -> str:
         how = "given" if self.source == "given" else f"detected: {self.reason}"
-        return f"{self.column}: {self.role}, not a model feature ({how})"
+        return f"{self.column}: {ROLE_WORDS[self.role]}, not a model feature ({how})"
 
     def to_dict(self) -> dict[str, str]:
         return {"column": self.column, "role": self.role, "source": self.source,
@@ -221,15 +225,15 @@ def _detected(frame: pd.DataFrame, skip: set[str], time_given: bool) -> dict[str
     finest = None if time_given or not dates else max(dates)[1]
     for distinct, col in dates:
         if col == finest:
-            found[col] = RoleDecision(col, "time", "detected", f"dates ({distinct} distinct)")
+            found[col] = RoleDecision(col, "time", "detected", f"dates, {distinct} distinct")
         else:
-            found[col] = RoleDecision(col, "dropped", "detected", f"dates ({distinct} distinct)")
+            found[col] = RoleDecision(col, "dropped", "detected", f"dates, {distinct} distinct")
     return found
 
 
 def _refusal(detected: Sequence[RoleDecision]) -> str:
     flag = {"identifier": "--id-column", "time": "--time-column", "dropped": "--drop"}
-    lines = [f"  {d.column}: looks like {d.role} ({d.reason})" for d in detected]
+    lines = [f"  {d.column}: looks like {ROLE_WORDS[d.role]} ({d.reason})" for d in detected]
     flags = " ".join(f"{flag[d.role]} {d.column}" for d in detected)
     return (
         "--strict: column roles were not given for:\n"
