@@ -77,7 +77,7 @@ def test_the_other_bucket_round_trips_and_a_broken_one_is_refused() -> None:
     assert loads(dumps(loads(text))) == loads(text)
     doc = json.loads(text)
     doc["features"][0]["other"]["hashes"] = "not base64!"
-    with pytest.raises(ProfileFormatError, match="code.other.hashes"):
+    with pytest.raises(ProfileFormatError, match=r"code\.other\.hashes"):
         loads(json.dumps(doc))
 
 

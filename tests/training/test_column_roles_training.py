@@ -15,10 +15,19 @@ from driftline.mlflow_setup import connect
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from reference.profile import loads
 from reference.role_flags import RoleFlags
+from tests.support.model_store import environment_for
 from tests.training.tables import LOAN_FEATURES, loans, payments
-from tests.training.test_train_cli import home, run  # noqa: F401 (a fixture)
+from tests.training.test_train_cli import run
 from training.dataset import from_frame
 from training.split import split
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    for key, value in environment_for(home).items():
+        monkeypatch.setenv(key, value)
+    return home
 
 
 def _run_of(version: str) -> tuple[dict[str, str], str]:
