@@ -63,6 +63,16 @@ def training_targets(
                 f"which a regression model's labels must be: {_quote(labels, prediction_ids, bad)}"
             )
         return values
+    if pd.api.types.is_bool_dtype(like):
+        # Serving stores a boolean target's labels as "True"/"False" (serving/labels.py).
+        flags = labels.map({"True": True, "False": False})
+        bad = flags.isna()
+        if bad.any():
+            raise BadLabels(
+                f"{int(bad.sum())} of {len(labels)} recent labels are not True or False like "
+                f"the training target's classes: {_quote(labels, prediction_ids, bad)}"
+            )
+        return flags.astype(bool)
     if pd.api.types.is_numeric_dtype(like):
         numbers = pd.to_numeric(labels, errors="coerce")
         bad = numbers.isna()

@@ -109,3 +109,17 @@ def test_a_single_recent_price_is_refused_as_a_value() -> None:
     with pytest.raises(NotEnoughData, match="single value"):
         mix(original, recent, target="y", time_column="created_at", policy=MixPolicy(),
             task="regression")  # fmt: skip
+
+
+def test_with_a_time_column_the_newest_original_rows_are_kept() -> None:
+    original, recent = _frames(5000, 1000)
+    # applied_at counts up with x: the newest original rows are the largest x (-1, -2, ...).
+    shuffled = original.assign(applied_at=pd.date_range("2025-01-01", periods=5000, freq="h"))
+    shuffled = shuffled.sample(frac=1.0, random_state=2)
+    policy = MixPolicy()
+    out = mix(shuffled, recent, target="y", time_column="created_at", policy=policy,
+              original_time_column="applied_at")  # fmt: skip
+    assert out.original_rows == 175
+    kept = set(out.train["x"]) - set(range(1000, 2000))
+    assert kept == set(range(-175, 0))
+    assert list(out.train.columns) == ["x", "y"]

@@ -42,6 +42,14 @@ def test_classifier_labels_take_the_training_targets_type() -> None:
         training_targets(pd.Series(["1", "maybe"]), _ids(2), task="classification", like=like)
 
 
+def test_a_boolean_targets_labels_are_booleans_again() -> None:
+    like = pd.Series([False, True])
+    out = training_targets(pd.Series(["True", "False"]), _ids(2), task="classification", like=like)
+    assert out.dtype == bool and out.tolist() == [True, False]
+    with pytest.raises(BadLabels, match="1 of 2 recent labels are not True or False"):
+        training_targets(pd.Series(["True", "1"]), _ids(2), task="classification", like=like)
+
+
 def test_the_task_comes_from_the_champions_run() -> None:
     assert champion_task({"task": "regression"}) == "regression"
     assert champion_task({}) == "classification"  # trained before the parameter existed
