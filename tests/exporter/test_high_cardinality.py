@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
 
 from exporter.prepared import prepare
 from exporter.results import VersionResult
@@ -22,16 +21,6 @@ from tests.training.tables import orders
 MODEL = "orders"
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'predictions.db'}"
-
-
-@pytest.fixture
-def db(db_url: str) -> Engine:
-    return open_log(db_url)
-
-
 def _profile_text(train: pd.DataFrame) -> str:
     return dumps(
         build_profile(
@@ -42,9 +31,11 @@ def _profile_text(train: pd.DataFrame) -> str:
     )  # fmt: skip
 
 
-def _cycle(db_url: str, db: Engine, live: pd.DataFrame, profile: str) -> VersionResult:
+def _cycle(tmp_path: Path, live: pd.DataFrame, profile: str) -> VersionResult:
+    """One exporter cycle over ``live`` logged in a fresh prediction log."""
+    db_url = f"sqlite:///{tmp_path / 'predictions.db'}"
     predicted = ["0"] * (len(live) - len(live) // 5) + ["1"] * (len(live) // 5)
-    log_rows(db, live[["product", "price"]], predicted, model_name=MODEL)
+    log_rows(open_log(db_url), live[["product", "price"]], predicted, model_name=MODEL)
     [version] = engine_for(db_url, {(MODEL, "1"): profile}).run_cycle().versions
     return version
 
@@ -72,9 +63,9 @@ def test_the_profile_keeps_the_top_categories_and_folds_the_rest() -> None:
     assert prepared.code(OTHER_LABEL) == prepared.unseen_code
 
 
-def test_unshifted_traffic_shows_no_drift_and_no_unseen_values(db_url: str, db: Engine) -> None:
+def test_unshifted_traffic_shows_no_drift_and_no_unseen_values(tmp_path: Path) -> None:
     profile = _profile_text(orders(20_000, seed=1, cover=True))
-    version = _cycle(db_url, db, orders(5_000, seed=2), profile)
+    version = _cycle(tmp_path, orders(5_000, seed=2), profile)
     product = next(f for f in version.features if f.name == "product")
     assert product.samples == 5_000
     # Values folded into "other" were seen in training: only new ones are unseen.
@@ -84,7 +75,7 @@ def test_unshifted_traffic_shows_no_drift_and_no_unseen_values(db_url: str, db: 
     assert not version.drift
 
 
-def test_moving_the_top_categories_shares_is_drift(db_url: str, db: Engine) -> None:
+def test_moving_the_top_categories_shares_is_drift(tmp_path: Path) -> None:
     live = orders(5_000, seed=3)
     top = live["product"].value_counts().index[:5]
     rng = np.random.default_rng(4)
@@ -92,7 +83,7 @@ def test_moving_the_top_categories_shares_is_drift(db_url: str, db: Engine) -> N
     # The five most frequent products lose their customers to the long tail.
     moved = live["product"].isin(top) & (rng.random(len(live)) < 0.8)
     live.loc[moved, "product"] = rng.choice(others, int(moved.sum()))
-    version = _cycle(db_url, db, live, _profile_text(orders(20_000, seed=1, cover=True)))
+    version = _cycle(tmp_path, live, _profile_text(orders(20_000, seed=1, cover=True)))
     product = next(f for f in version.features if f.name == "product")
     assert product.unseen_ratio is not None and product.unseen_ratio < 0.01
     assert product.drift and version.drift

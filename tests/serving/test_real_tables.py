@@ -31,6 +31,16 @@ def _records(frame: Any) -> list[dict[str, Any]]:
             for r in frame.to_dict(orient="records")]  # fmt: skip
 
 
+def _trained(tmp_path: Path, name: str, data: Path, target: str) -> tuple[dict[str, str], str]:
+    """The environment of a fresh store where `driftline train` made a champion; its stdout."""
+    env = {**environment_for(tmp_path / "home"), "DRIFTLINE_MODEL_NAME": name}
+    trained = run_driftline(
+        env, "train", "--data", str(data), "--target", target, "--promote", timeout=600
+    )
+    assert trained.returncode == 0, trained.stderr
+    return env, trained.stdout
+
+
 def _once(env: dict[str, str], db_url: str, name: str) -> dict[str, Any]:
     once = run_driftline(
         {**env, "DRIFTLINE_PREDICTION_DB": db_url}, "exporter", "once", "--name", name, "--json"
@@ -43,13 +53,9 @@ def _once(env: dict[str, str], db_url: str, name: str) -> dict[str, Any]:
 def test_loans_with_ids_and_timestamps_raise_no_drift(tmp_path: Path) -> None:
     csv = tmp_path / "loans.csv"
     loans(8000, seed=0).to_csv(csv, index=False)
-    env = {**environment_for(tmp_path / "home"), "DRIFTLINE_MODEL_NAME": "loans"}
-    trained = run_driftline(
-        env, "train", "--data", str(csv), "--target", "defaulted", "--promote", timeout=600
-    )
-    assert trained.returncode == 0, trained.stderr
-    assert "column loan_id: identifier, not a model feature" in trained.stdout
-    assert "column applied_at: time column, not a model feature" in trained.stdout
+    env, said = _trained(tmp_path, "loans", csv, "defaulted")
+    assert "column loan_id: identifier, not a model feature" in said
+    assert "column applied_at: time column, not a model feature" in said
 
     # New loans from the training distribution, ids and timestamps the model never saw.
     new = loans(5000, seed=1, start="2026-01-01")
@@ -78,11 +84,7 @@ def test_loans_with_ids_and_timestamps_raise_no_drift(tmp_path: Path) -> None:
 def test_payments_with_booleans_take_php_true_as_feature_and_label(tmp_path: Path) -> None:
     path = tmp_path / "payments.parquet"
     payments(4000, seed=0).to_parquet(path, index=False)
-    env = {**environment_for(tmp_path / "home"), "DRIFTLINE_MODEL_NAME": "payments"}
-    trained = run_driftline(
-        env, "train", "--data", str(path), "--target", "fraud", "--promote", timeout=600
-    )
-    assert trained.returncode == 0, trained.stderr
+    env, _ = _trained(tmp_path, "payments", path, "fraud")
 
     live = payments(400, seed=1)
     with live_server(env, tmp_path) as server:

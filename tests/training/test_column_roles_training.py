@@ -15,19 +15,10 @@ from driftline.mlflow_setup import connect
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from reference.profile import loads
 from reference.role_flags import RoleFlags
-from tests.support.model_store import environment_for
 from tests.training.tables import LOAN_FEATURES, loans, payments
 from tests.training.test_train_cli import run
 from training.dataset import from_frame
 from training.split import split
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    for key, value in environment_for(home).items():
-        monkeypatch.setenv(key, value)
-    return home
 
 
 def _run_of(version: str) -> tuple[dict[str, str], str]:
@@ -37,13 +28,22 @@ def _run_of(version: str) -> tuple[dict[str, str], str]:
     return client.get_run(run_id).data.params, run_id
 
 
+def _train(capsys: pytest.CaptureFixture[str], path: Path, frame: pd.DataFrame, target: str) -> str:
+    """`driftline train` on ``frame`` written to ``path`` (CSV or Parquet); its stdout."""
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    code, out, err = run(capsys, "train", "--data", str(path), "--target", target)
+    assert code == EXIT_OK, err
+    return out
+
+
 def test_loans_train_without_the_id_and_the_timestamp_and_say_so(
     home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     csv = tmp_path / "loans.csv"
-    loans(1200).to_csv(csv, index=False)
-    code, out, _ = run(capsys, "train", "--data", str(csv), "--target", "defaulted")
-    assert code == EXIT_OK
+    out = _train(capsys, csv, loans(1200), "defaulted")
     assert "column loan_id: identifier, not a model feature (detected: " in out
     assert "column applied_at: time column, not a model feature (detected: " in out
     params, run_id = _run_of("1")
@@ -97,10 +97,7 @@ def test_the_holdout_is_the_newest_rows() -> None:
 def test_boolean_features_and_target_from_parquet(
     home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = tmp_path / "payments.parquet"
-    payments(800).to_parquet(path, index=False)
-    code, out, _ = run(capsys, "train", "--data", str(path), "--target", "fraud")
-    assert code == EXIT_OK
+    out = _train(capsys, tmp_path / "payments.parquet", payments(800), "fraud")
     assert "column payment_id: identifier" in out
     params, _ = _run_of("1")
     assert params["boolean_features"] == "is_weekend"

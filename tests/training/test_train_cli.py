@@ -26,14 +26,6 @@ from training import house_prices
 from training.task_choice import MAX_INFERRED_CLASSES
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    for key, value in environment_for(home).items():
-        monkeypatch.setenv(key, value)
-    return home
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     # One thread: OpenMP's spinning threads made gbm many times slower on a loaded runner.
     with threadpool_limits(1):
