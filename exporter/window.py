@@ -369,9 +369,12 @@ class VersionWindow:
             self._below[j, slots] = placed.ks_below
             self._at_or_below[j, slots] = placed.ks_at_or_below
         for j, cat in enumerate(self.prepared.categorical):
-            missing = cat.unseen_code + 1
+            codes, other_or_unseen, missing = cat.codes, cat.code, cat.unseen_code + 1
+            # A kept category is one dict lookup; only the rest pay for the method call.
             self._cat[j, slots] = [
-                missing if (v := r.features.get(cat.name)) is None else cat.code(category_key(v))
+                missing
+                if (v := r.features.get(cat.name)) is None
+                else (codes[k] if (k := category_key(v)) in codes else other_or_unseen(k))
                 for r in fresh
             ]
         for r in fresh:
