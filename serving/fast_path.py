@@ -113,13 +113,10 @@ def _categorical_block(
     if not all(_plain_imputer(s) for s in steps[:-1]):
         return None
     encoder: OneHotEncoder = steps[-1]
-    infrequent = getattr(encoder, "infrequent_categories_", None)
-    if (
-        encoder.handle_unknown != "ignore"
-        or encoder.drop is not None
-        or (infrequent is not None and any(x is not None for x in infrequent))
-    ):
+    if encoder.handle_unknown != "ignore" or encoder.drop is not None:
         return None
+    # Per feature: the categories folded into its last column (None: none folded).
+    infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(columns)
     if not all(isinstance(v, str) for cats in encoder.categories_ for v in cats):
         return None
     missing = np.asarray(block.transform(pd.DataFrame({c: [None] for c in columns}, dtype=object)))[
@@ -127,14 +124,20 @@ def _categorical_block(
     ]
     result: list[_CategoricalColumn] = []
     start = out.start
-    for c, cats in zip(columns, encoder.categories_, strict=True):
-        stop = start + len(cats)
+    for c, cats, rare in zip(columns, encoder.categories_, infrequent, strict=True):
+        folded = set() if rare is None else {str(v) for v in rare}
+        # scikit-learn's order: the frequent categories as in categories_, then one
+        # column for the infrequent ones; an unknown category stays all zeros.
+        frequent = [str(v) for v in cats if str(v) not in folded]
+        positions = {v: start + k for k, v in enumerate(frequent)}
+        positions.update(dict.fromkeys(folded, start + len(frequent)))
+        stop = start + len(frequent) + (1 if folded else 0)
         cells = tuple(
             (j, float(missing[j - out.start]))
             for j in range(start, stop)
             if missing[j - out.start] != 0.0
         )
-        result.append(_CategoricalColumn(c, {str(v): start + k for k, v in enumerate(cats)}, cells))
+        result.append(_CategoricalColumn(c, positions, cells))
         start = stop
     if start != out.stop:
         return None

@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from driftline.tasks import DEFAULT_TASK, Task
+from reference.category_bounds import MAX_CATEGORIES
 from training.estimators import CLASSIFIERS, check_estimator
 
 # The classifiers, under their old name (training/cli.py and its test use it).
@@ -29,7 +30,13 @@ MODEL_KINDS: Final = CLASSIFIERS
 
 
 def preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> ColumnTransformer:
-    """The same for every task; unknown categories at serving time encode as all zeros."""
+    """The same for every task; unknown categories at serving time encode as all zeros.
+
+    A categorical feature encodes its MAX_CATEGORIES most frequent categories and one
+    column for all the others seen in training (scikit-learn's infrequent categories),
+    as its reference profile keeps them (reference/category_bounds.py): one-hot
+    encoding 5,000 product codes densely took 1.8 GB and 27 s to fit on 20,000 rows.
+    """
     return ColumnTransformer(
         [
             (
@@ -46,7 +53,11 @@ def preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> ColumnTr
                         ("impute", SimpleImputer(strategy="most_frequent")),
                         (
                             "onehot",
-                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            OneHotEncoder(
+                                handle_unknown="ignore",
+                                sparse_output=False,
+                                max_categories=MAX_CATEGORIES + 1,  # + the infrequent column
+                            ),
                         ),
                     ]
                 ),

@@ -20,8 +20,9 @@ from serving.feature_schema import Feature, FeatureSchema
 from serving.served_model import PandasPredictor
 from tests.serving.records import records
 from tests.support.model_store import regression_data, regression_pipeline
+from tests.training.tables import orders
 from training import pipeline
-from training.dataset import load
+from training.dataset import from_frame, load
 from training.synthetic import CATEGORICAL_FEATURES, CATEGORIES, NUMERIC_FEATURES
 
 SCHEMA = FeatureSchema(
@@ -166,3 +167,25 @@ def test_a_multi_output_linear_model_is_not_a_dot_product_of_one_target() -> Non
     expected = PandasPredictor(model, SCHEMA).predict(batch)
     assert expected.shape == (len(batch), 2)  # the app refuses this shape (test_regression)
     np.testing.assert_allclose(compiled.predict(batch), expected, rtol=1e-12, atol=0)
+
+
+def test_a_feature_with_infrequent_categories_compiles_to_the_same_probabilities() -> None:
+    # 400 product codes: the pipeline keeps the most frequent and folds the rest
+    # (training/pipeline.py), as scikit-learn's infrequent-category column.
+    table = orders(3000, seed=5, categories=400)
+    data = from_frame(table, "returned", source="orders")
+    model = pipeline.build("logreg", data.numeric, data.categorical).fit(data.frame, data.target)
+    encoder = model[0].named_transformers_["cat"][-1]
+    assert encoder.infrequent_categories_[0] is not None
+    schema = FeatureSchema((Feature("product", "string"), Feature("price", "double")))
+    compiled = compile_classifier(model, schema.names)
+    assert compiled is not None
+    rare = [str(v) for v in encoder.infrequent_categories_[0][:20]]
+    frequent = [str(v) for v in encoder.categories_[0] if str(v) not in rare][:20]
+    batch = [
+        {"product": p, "price": price}
+        for p in [*rare, *frequent, "P-never-seen", None]
+        for price in (5.0, None)
+    ]
+    expected = PandasPredictor(model, schema).predict_proba(batch)
+    np.testing.assert_allclose(compiled.predict_proba(batch), expected, rtol=0, atol=1e-9)
