@@ -82,13 +82,16 @@ def test_the_other_bucket_round_trips_and_a_broken_one_is_refused() -> None:
         loads(json.dumps(doc))
 
 
-def test_a_version_2_document_loads_without_roles_or_other() -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_document_loads_without_roles_or_other(version: int) -> None:
     doc = json.loads(_profile(["a", "b"] * 30))
-    doc["format_version"] = 2
+    doc["format_version"] = version
     del doc["roles"]
     del doc["features"][0]["other"]
+    if version == 2:
+        del doc["calibration"], doc["error_estimation"]
     profile = loads(json.dumps(doc))
-    assert profile.format_version == 2
+    assert profile.format_version == version
     assert profile.roles.decisions == ()
     code = profile.feature("code")
     assert isinstance(code, CategoricalReference) and code.other is None
