@@ -3,7 +3,10 @@
 # Both services use this image; their configuration comes from the `config` service's volume.
 #
 #   docker build -f docker/monitoring.Dockerfile -t driftline-monitoring .
-FROM debian:bookworm-slim
+# The official image by default; tests/containers builds on a local stand-in of it
+# (scripts/base_images.sh) through this argument.
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends prometheus prometheus-alertmanager curl ca-certificates \

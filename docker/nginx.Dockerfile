@@ -1,7 +1,10 @@
 # nginx in front of the PHP receiver's php-fpm (docker/php.Dockerfile), Debian bookworm's nginx.
 #
 #   docker build -f docker/nginx.Dockerfile -t driftline-nginx .
-FROM debian:bookworm-slim
+# The official image by default; tests/containers builds on a local stand-in of it
+# (scripts/base_images.sh) through this argument.
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nginx-light curl ca-certificates \

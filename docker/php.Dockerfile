@@ -2,7 +2,10 @@
 # Debian's PHP 8.2 (bookworm), the same packages the PHP test suite runs on.
 #
 #   docker build -f docker/php.Dockerfile -t driftline-php .
-FROM debian:bookworm-slim
+# The official image by default; tests/containers builds on a local stand-in of it
+# (scripts/base_images.sh) through this argument.
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \

@@ -5,8 +5,10 @@
 #   docker build -f docker/python.Dockerfile -t driftline-python .
 #   docker build -f docker/python.Dockerfile --target worker -t driftline-worker .
 
-# Same Debian release (bookworm) as the machines the test suite runs on.
-FROM python:3.11-slim-bookworm AS app
+# Same Debian release (bookworm) as the machines the test suite runs on. The official image by
+# default; tests/containers builds on a local stand-in of it (scripts/base_images.sh).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE} AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
