@@ -3,9 +3,14 @@
 #   1. Debian packages (as root, only those missing): Prometheus, Alertmanager, PHP 8.2 with
 #      curl/sqlite3, PHPUnit, docker-compose (for `docker-compose config` only), PostgreSQL (for the
 #      PostgreSQL store test), Chromium (dashboard page test), wrk (load tests), nginx and
-#      php-fpm (the compose receiver's configs are run natively in a test), python3-venv.
+#      php-fpm (the compose receiver's configs are run natively in a test), python3-venv, and
+#      the container engine of tests/containers: Podman with runc, the CNI dnsname plugin (service
+#      names resolve on compose networks), catatonit (compose's `init: true`), uidmap, and
+#      debootstrap (scripts/base_images.sh makes the base images from Debian packages).
 #      Package installs do not start any service: tests start their own servers on loopback.
-#   2. A Python virtual environment in .venv with driftline and its pinned dependencies from PyPI
+#   2. A containers.conf drop-in for Podman: runc, and nofile/nproc ulimits of 4096, at or below
+#      the hard limits of the test machines (containers and build steps fail to start above them).
+#   3. A Python virtual environment in .venv with driftline and its pinned dependencies from PyPI
 #      (re-installed only when pyproject.toml changes).
 # Safe to run again: it skips whatever is already in place.
 set -euo pipefail
@@ -19,6 +24,7 @@ APT_PACKAGES=(
   php-cli php-curl php-sqlite3 php-xml php-mbstring phpunit
   docker-compose postgresql chromium wrk nginx-light php8.2-fpm libfcgi-bin
   python3 python3-venv python3-dev gcc make curl ca-certificates
+  podman runc golang-github-containernetworking-plugin-dnsname catatonit uidmap debootstrap
 )
 
 missing=()
@@ -41,6 +47,30 @@ if ((${#missing[@]})); then
     >/dev/null || die "apt-get install failed for: ${missing[*]}"
 else
   say "Debian packages: all present"
+fi
+
+# Podman: runc (crun refuses hybrid cgroup layouts) and ulimits under the machine's hard limits.
+PODMAN_CONF=/etc/containers/containers.conf.d/driftline.conf
+if [ ! -f "$PODMAN_CONF" ]; then
+  [ "$(id -u)" -eq 0 ] || die "missing $PODMAN_CONF; run as root"
+  limit=4096
+  for hard in "$(ulimit -Hn)" "$(ulimit -Hu)"; do
+    if [ "$hard" != unlimited ] && [ "$hard" -lt "$limit" ]; then limit=$hard; fi
+  done
+  say "writing $PODMAN_CONF (runc, nofile/nproc $limit)"
+  mkdir -p "$(dirname "$PODMAN_CONF")"
+  cat >"$PODMAN_CONF" <<CONF
+# driftline (scripts/install.sh): runc, since crun refuses hybrid cgroup layouts, and ulimits at
+# or below this machine's hard limits, so every container and build step can start.
+[containers]
+default_ulimits = ["nofile=$limit:$limit", "nproc=$limit:$limit"]
+init_path = "/usr/bin/catatonit"
+
+[engine]
+runtime = "runc"
+CONF
+else
+  say "Podman configuration: present"
 fi
 
 # Debian starts a PostgreSQL cluster on install; the tests run their own throwaway server instead.
