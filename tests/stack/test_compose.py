@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import importlib.metadata
 import json
 import os
@@ -46,6 +45,7 @@ from driftline.timing import FAST, timing_from_env
 from stack import topology
 from stack.native import CHAMPION_WEIGHT
 from stack.processes import free_port
+from tests.support.build_context import dockerignore_patterns, ignored
 from tests.support.processes import running
 
 REPO = Path(__file__).resolve().parents[2]
@@ -201,28 +201,6 @@ def built_stage(service: Mapping[str, Any]) -> Stage:
     stages = dockerfile_stages(Path(build["context"]) / build["dockerfile"])
     target = build.get("target")
     return next(s for s in stages if s.name == target) if target else stages[-1]
-
-
-def dockerignore_patterns() -> list[str]:
-    lines = (REPO / ".dockerignore").read_text().splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-
-
-def ignored(path: str, patterns: list[str]) -> bool:
-    """Whether .dockerignore ``patterns`` exclude ``path`` or a folder it is in.
-
-    Patterns are matched from the context root; ``**/NAME`` matches NAME at any depth.
-    """
-    parts = Path(path).parts
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in patterns:
-        for prefix in prefixes:
-            if pattern.startswith("**/"):
-                if fnmatch.fnmatch(Path(prefix).name, pattern.removeprefix("**/")):
-                    return True
-            elif fnmatch.fnmatch(prefix, pattern):
-                return True
-    return False
 
 
 # --- the compose file as such -------------------------------------------------------------
