@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from driftline.monitoring_render import alert_for
-from stack.native import NativeStack
+from stack.native import StackOptions
 from stack.quality import QUALITY, Quality
 from stack.timeline import (
     ALERT_FIRING,
@@ -25,6 +27,21 @@ from stack.timeline import (
 )
 
 ACCURACY_RULE_FOR = alert_for(QUALITY["classification"].alertname)
+
+
+class StoryStack(Protocol):
+    """What the story needs of a started stack: the native one (stack/native.py), or the
+    compose stack the container tests run (tests/containers)."""
+
+    @property
+    def options(self) -> StackOptions: ...
+
+    @property
+    def ports(self) -> Mapping[str, int]: ...
+
+    def url(self, name: str) -> str: ...
+
+    def start_traffic(self) -> subprocess.Popen[str]: ...
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,7 @@ def figures(timeline: Timeline) -> list[Figure]:
 
 
 def run_story(
-    stack: NativeStack,
+    stack: StoryStack,
     *,
     duration: float | None,
     exit_when_done: bool,
@@ -122,7 +139,7 @@ def rule_for(quality: Quality) -> str:
     return alert_for(quality.alertname)
 
 
-def report(stack: NativeStack, timeline: Timeline, say: Callable[[str], None]) -> None:
+def report(stack: StoryStack, timeline: Timeline, say: Callable[[str], None]) -> None:
     floor = stack.options.timing.alert_floor_seconds(rule_for(timeline.quality))
     say("figures (seconds after drift onset; measured here, this run):")
     for f in figures(timeline):
