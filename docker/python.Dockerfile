@@ -80,7 +80,8 @@ RUN apt-get update \
 COPY php php
 USER driftline
 # The worker has no port; the check is that PHP has what the worker needs (the container stops
-# when the worker process does).
+# when the worker process does). No spaces in the PHP code, as in docker-compose.yml (Podman's
+# Docker API splits a compose health check's arguments at spaces).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["php", "-r", "exit(extension_loaded('pdo_sqlite') && extension_loaded('pcntl') ? 0 : 1);"]
+    CMD ["php", "-r", "exit(extension_loaded('pdo_sqlite')&&extension_loaded('pcntl')?0:1);"]
 CMD ["php", "php/bin/worker.php"]

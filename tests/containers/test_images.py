@@ -20,7 +20,7 @@ SMOKE = {
     "driftline-php:local": ["php-fpm8.2", "-t", "--fpm-config", "/etc/driftline/php-fpm.conf"],
     "driftline-nginx:local": ["nginx", "-v"],
     "driftline-worker:local": [
-        "php", "-r", "exit(extension_loaded('pdo_sqlite') && extension_loaded('pcntl') ? 0 : 1);",
+        "php", "-r", "exit(extension_loaded('pdo_sqlite')&&extension_loaded('pcntl')?0:1);",
     ],
 }  # fmt: skip
 
