@@ -18,7 +18,14 @@ import yaml
 
 from driftline.timing import FAST
 from stack.native import StackOptions
-from tests.containers.podman import HealthcheckShim, health, podman, project_containers, service_of
+from tests.containers.podman import (
+    HealthcheckShim,
+    health,
+    last_check_output,
+    podman,
+    project_containers,
+    service_of,
+)
 from tests.support.build_context import REPO
 from traffic.scenarios import scenario
 
@@ -122,7 +129,7 @@ class ComposeStack:
             if state != "running" and (exit_code != 0 or name not in ONE_SHOT):
                 problem = f"{state}, exit code {exit_code}"
             elif status not in ("", "healthy"):
-                problem = f"health check {status}"
+                problem = f"health check {status}: {last_check_output(cid)}"
             if problem:
                 logs = podman("logs", "--tail", "30", cid, check=False)
                 out[name] = f"{problem}\n{logs.stdout[-2000:]}{logs.stderr[-2000:]}"

@@ -76,6 +76,13 @@ def health(container_id: str) -> str:
     return podman_ok("inspect", "--format", fmt, container_id).strip()
 
 
+def last_check_output(container_id: str) -> str:
+    """What the container's latest health check printed (why it failed)."""
+    fmt = "{{if .State.Healthcheck}}{{json .State.Healthcheck.Log}}{{end}}"
+    log = json.loads(podman_ok("inspect", "--format", fmt, container_id).strip() or "[]")
+    return str(log[-1].get("Output", "")).strip() if log else "no check has run"
+
+
 def run_healthcheck(container_id: str) -> bool:
     """Run the container's own HEALTHCHECK once; True when it passed."""
     return podman("healthcheck", "run", container_id, check=False).returncode == 0
