@@ -54,6 +54,7 @@ class ComposeStack:
         self.options = StackOptions(
             home=log_dir, timing=FAST, scenario=scenario("drift-retrain", FAST.steady_seconds)
         )
+        # Inference services by their first replica's port (known once they run; see up()).
         self.ports: dict[str, int] = dict(PUBLISHED)
         self.traffic: subprocess.Popen[str] | None = None
 
@@ -101,6 +102,9 @@ class ComposeStack:
             # `up -d` waits only for what others depend on: wait for the rest too.
             faults = self.wait_healthy() if result.returncode == 0 else self.faults()
         self.write_logs()
+        if result.returncode == 0 and not faults:
+            for service in INFERENCE:
+                self.ports[service] = int(self.replica_urls(service)[0].rsplit(":", 1)[1])
         if result.returncode != 0 or faults:
             raise StackStartError(
                 f"docker-compose up failed (exit {result.returncode}); services at fault: "
@@ -146,8 +150,6 @@ class ComposeStack:
 
     # --- what the story runner uses ------------------------------------------------------
     def url(self, name: str) -> str:
-        if name in INFERENCE:
-            return self.replica_urls(name)[0]
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def replica_urls(self, service: str) -> list[str]:
