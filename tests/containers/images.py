@@ -3,7 +3,8 @@
 The list of images comes from the compose file itself (every service with a `build:`), so a
 service added there is built here without a second list. Base images are the local stand-ins of
 scripts/base_images.sh, passed through the Dockerfiles' base-image build arguments. An image
-whose inputs label (build context, Dockerfile, target, base image id) matches is not rebuilt:
+whose inputs (build context, Dockerfile, target, base image ids) are those it was last built
+from (a stamp file per image, STAMPS) is not rebuilt:
 that keeps the suite's second run on a machine fast.
 """
 
@@ -21,7 +22,10 @@ from typing import Any
 from tests.containers.podman import podman, podman_ok
 from tests.support.build_context import REPO, context_digest
 
-INPUTS_LABEL = "org.driftline.inputs"
+# Per machine, beside Podman's own storage: which inputs each built image id was made from.
+# Not an image label: Podman's layer cache reuses an image whose steps match and keeps its old
+# label, so a label would go stale whenever a context file the Dockerfile never copies changed.
+STAMPS = Path("/var/tmp/driftline-image-inputs")
 # scripts/base_images.sh tags its stand-ins with the official names.
 BASE_IMAGE_ARGS = {
     "DEBIAN_IMAGE": "docker.io/library/debian:bookworm-slim",
@@ -111,18 +115,30 @@ def inputs_digest(image: Image, context: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def stamp_path(tag: str) -> Path:
+    return STAMPS / (tag.replace(":", "_").replace("/", "_") + ".txt")
+
+
 def built_inputs(tag: str) -> str | None:
-    fmt = f'{{{{index .Labels "{INPUTS_LABEL}"}}}}'
-    result = podman("image", "inspect", "--format", fmt, tag, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
+    """The inputs digest ``tag`` was built from, if the image is still the one stamped."""
+    try:
+        digest, stamped_id = stamp_path(tag).read_text().split()
+    except (OSError, ValueError):
+        return None
+    return digest if image_id(tag) == stamped_id else None
 
 
-def build(image: Image, digest: str, log: Path) -> None:
+def stamp(tag: str, digest: str) -> None:
+    STAMPS.mkdir(parents=True, exist_ok=True)
+    stamp_path(tag).write_text(f"{digest} {image_id(tag)}\n")
+
+
+def build(image: Image, log: Path) -> None:
     argv: list[str] = ["build", "--network", "host", "--format", "docker"]
     for arg, ref in BASE_IMAGE_ARGS.items():
         argv += ["--build-arg", f"{arg}={ref}"]
     argv += build_mounts(log.parent)
-    argv += ["--label", f"{INPUTS_LABEL}={digest}", "-f", image.dockerfile, "-t", image.tag]
+    argv += ["-f", image.dockerfile, "-t", image.tag]
     if image.target:
         argv += ["--target", image.target]
     argv.append(str(REPO))
@@ -146,10 +162,11 @@ def ensure_images(images: Sequence[Image], log_dir: Path) -> dict[str, bool]:
             built[image.tag] = False
             continue
         previous = image_id(image.tag)
-        build(image, digest, log_dir / f"build-{image.tag.replace(':', '_').replace('/', '_')}.log")
+        build(image, log_dir / f"build-{image.tag.replace(':', '_').replace('/', '_')}.log")
         if previous is not None and previous != image_id(image.tag):
             # The replaced build, untagged now: removed so rebuilds do not pile up on disk.
             podman("rmi", previous, check=False)
+        stamp(image.tag, digest)
         built[image.tag] = True
     return built
 
