@@ -75,13 +75,17 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
     client = MlflowClient(uri, uri)
     assert registry.champion_version(client, "churn") == "1"
     lines: list[str] = []
-    with (container_logs / "story.log").open("w") as log:
+    story_log = container_logs / "story.log"
 
-        def say(line: str) -> None:
-            lines.append(line)
-            print(line, file=log, flush=True)
+    def say(line: str) -> None:
+        # Opened per line: the traffic relay may still print after run_story returns.
+        lines.append(line)
+        with story_log.open("a") as log:
+            print(line, file=log)
+        if line.startswith(("timeline", "figures", "  ")):  # the story's figures, shown with -s
+            print(line)
 
-        timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=say)
+    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=say)
 
     # Both champion replicas are scraped (Prometheus resolves the service name to each).
     up = _champion_replicas(timeline, f'up{{job="{SERVING_JOB}",deployment="champion"}} == 1')
