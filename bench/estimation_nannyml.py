@@ -64,8 +64,19 @@ def run_scenarios(
     return out
 
 
-def classification(model: dict[str, Any], window: int) -> dict[str, Any]:
-    estimator = nml.CBPE(
+def fit_and_estimate(
+    estimator: Any, model: dict[str, Any], metrics: tuple[str, ...], window: int
+) -> dict[str, Any]:
+    """Fit ``estimator`` on the model's reference, then estimate every scenario."""
+    started = time.perf_counter()
+    estimator.fit(pd.read_parquet(model["reference"]))
+    fit_seconds = time.perf_counter() - started
+    scenarios = run_scenarios(estimator, model["scenarios"], metrics, window)
+    return {"model": model["model"], "fit_seconds": fit_seconds, "scenarios": scenarios}
+
+
+def cbpe(window: int) -> Any:
+    return nml.CBPE(
         y_pred_proba="score",
         y_pred="predicted",
         y_true="label",
@@ -73,26 +84,16 @@ def classification(model: dict[str, Any], window: int) -> dict[str, Any]:
         metrics=list(CBPE_METRICS),
         chunk_size=window,
     )
-    started = time.perf_counter()
-    estimator.fit(pd.read_parquet(model["reference"]))
-    fit_seconds = time.perf_counter() - started
-    scenarios = run_scenarios(estimator, model["scenarios"], CBPE_METRICS, window)
-    return {"model": model["model"], "fit_seconds": fit_seconds, "scenarios": scenarios}
 
 
-def regression(model: dict[str, Any], window: int) -> dict[str, Any]:
-    estimator = nml.DLE(
-        feature_column_names=list(model["features"]),
+def dle(features: list[str], window: int) -> Any:
+    return nml.DLE(
+        feature_column_names=features,
         y_pred="predicted",
         y_true="label",
         metrics=list(DLE_METRICS),
         chunk_size=window,
     )
-    started = time.perf_counter()
-    estimator.fit(pd.read_parquet(model["reference"]))
-    fit_seconds = time.perf_counter() - started
-    scenarios = run_scenarios(estimator, model["scenarios"], DLE_METRICS, window)
-    return {"model": model["model"], "fit_seconds": fit_seconds, "scenarios": scenarios}
 
 
 def main() -> None:
@@ -102,8 +103,13 @@ def main() -> None:
     window = int(spec["window"])
     results = {
         "nannyml_version": nml.__version__,
-        "classification": [classification(m, window) for m in spec["classification"]],
-        "regression": [regression(m, window) for m in spec["regression"]],
+        "classification": [
+            fit_and_estimate(cbpe(window), m, CBPE_METRICS, window) for m in spec["classification"]
+        ],
+        "regression": [
+            fit_and_estimate(dle(list(m["features"]), window), m, DLE_METRICS, window)
+            for m in spec["regression"]
+        ],
     }
     Path(sys.argv[2]).write_text(json.dumps(results))
 

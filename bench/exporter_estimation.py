@@ -44,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -348,6 +349,23 @@ def dle_reference(model: Pipeline, x_hold: pd.DataFrame, y_hold: pd.Series) -> p
     ).reset_index(drop=True)
 
 
+def estimate_scenarios(
+    model: str,
+    scenarios: Sequence[Windows],
+    estimate: Callable[[Windows], tuple[ScenarioResult, pd.DataFrame]],
+    folder: Path,
+) -> tuple[list[ScenarioResult], list[dict[str, Any]]]:
+    """driftline's results per scenario, and NannyML's spec of each scenario's Parquet file."""
+    results, specs = [], []
+    for i, windows in enumerate(scenarios):
+        result, analysis = estimate(windows)
+        path = folder / f"{model}-{i}.parquet"
+        analysis.to_parquet(path)
+        results.append(result)
+        specs.append({"name": result.name, "path": str(path), "windows": windows.count})
+    return results, specs
+
+
 # --- summaries and tables -------------------------------------------------------------------
 
 
@@ -517,13 +535,9 @@ def main() -> None:
         for kind in kinds:
             model, calibrator, x_hold, y_hold = fit(kind, churn)
             cbpe_reference(model, x_hold, y_hold).to_parquet(folder / f"{kind}-reference.parquet")
-            results, scenarios = [], []
-            for i, windows in enumerate(churn_sets):
-                res, analysis = classification_scenario(model, calibrator, windows)
-                path = folder / f"{kind}-{i}.parquet"
-                analysis.to_parquet(path)
-                results.append(res)
-                scenarios.append({"name": res.name, "path": str(path), "windows": windows.count})
+            results, scenarios = estimate_scenarios(
+                kind, churn_sets, partial(classification_scenario, model, calibrator), folder
+            )
             classification[kind] = (calibrator, results)
             spec["classification"].append(
                 {"model": kind, "reference": str(folder / f"{kind}-reference.parquet"),
@@ -531,13 +545,9 @@ def main() -> None:
             )  # fmt: skip
         model, estimator, x_hold, y_hold = fit("ridge", houses)
         dle_reference(model, x_hold, y_hold).to_parquet(folder / "ridge-reference.parquet")
-        house_results, scenarios = [], []
-        for i, windows in enumerate(house_sets):
-            res, analysis = regression_scenario(model, estimator, windows)
-            path = folder / f"ridge-{i}.parquet"
-            analysis.to_parquet(path)
-            house_results.append(res)
-            scenarios.append({"name": res.name, "path": str(path), "windows": windows.count})
+        house_results, scenarios = estimate_scenarios(
+            "ridge", house_sets, partial(regression_scenario, model, estimator), folder
+        )
         spec["regression"].append(
             {"model": "ridge", "features": [*houses.numeric, *houses.categorical],
              "reference": str(folder / "ridge-reference.parquet"), "scenarios": scenarios}
