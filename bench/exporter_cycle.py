@@ -94,6 +94,12 @@ def writer(
     store.close()
 
 
+def _cursor_seq(engine: Any) -> int:
+    """The prediction seq the engine has read up to (SQLite: seq order is commit order)."""
+    cursor = engine.prediction_cursor
+    return 0 if cursor is None else int(cursor.seq)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--window", type=int, default=100_000)
@@ -132,11 +138,11 @@ def main() -> None:
     try:
         time.sleep(1.0)
         while proc.is_alive():
-            before = engine.prediction_cursor or 0
+            before = _cursor_seq(engine)
             t0 = time.perf_counter()
             result = engine.run_cycle()
             durations.append(time.perf_counter() - t0)
-            new_rows.append((engine.prediction_cursor or 0) - before)
+            new_rows.append(_cursor_seq(engine) - before)
             time.sleep(max(0.0, 1.0 - durations[-1]))
     finally:
         stop.set()
@@ -159,7 +165,7 @@ def main() -> None:
     naive: list[float] = []
     for _ in range(3):
         t0 = time.perf_counter()
-        top, _ = reader.max_seqs()
+        top, _ = reader.marks()
         rows = reader.recent("churn", "1", args.window, None, top)
         window = VersionWindow(prepared, args.window)
         window.add(rows)

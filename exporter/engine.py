@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from driftline.metric_catalog import EXPORTER_STAGES
 from exporter.evaluate import evaluate
 from exporter.profiles import ProfileCache, ProfileUnavailable
-from exporter.records import LoggedPrediction
+from exporter.records import LoggedPrediction, LogPosition, position_after
 from exporter.results import CycleResults, VersionResult, version_order
 from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
@@ -49,8 +49,9 @@ class Engine:
         self.on_publish = on_publish  # e.g. the report's CycleHistory.record
         self.windows: dict[Key, VersionWindow] = {}
         self._waiting: dict[Key, list[LoggedPrediction]] = {}  # rows whose profile is not in yet
-        self.prediction_cursor: int | None = None  # None until the start-up backfill ran
-        self.label_cursor = 0
+        # Where the next read starts (store_reader.py); None until the start-up backfill ran.
+        self.prediction_cursor: LogPosition | None = None
+        self.label_cursor = LogPosition(0, 0)
         self.errors = dict.fromkeys(EXPORTER_STAGES, 0)
         self._results = CycleResults(errors=dict(self.errors), started_at=clock())
         self._lock = threading.Lock()
@@ -94,25 +95,25 @@ class Engine:
         batch = self.config.read_batch
         if self.prediction_cursor is None:
             # Start-up: the newest rows of every version, labels joined in.
-            top_pred, top_label = self.reader.max_seqs()
+            top_pred, top_label = self.reader.marks()
             since = self._backfill_since(now)
             for key in self.reader.versions(self.model):
                 rows = self.reader.recent(*key, self.config.capacity, since, top_pred)
                 ok &= self._ingest(key, rows)
             self.prediction_cursor, self.label_cursor = top_pred, top_label
             return ok
-        # Labels up to this mark were committed after their predictions, so those
+        # Labels before this mark were committed after their predictions, so those
         # predictions are read below before the labels are applied.
-        _, label_mark = self.reader.max_seqs()
+        _, label_mark = self.reader.marks()
         while True:
-            rows = self.reader.predictions_after(self.prediction_cursor, batch, self.model)
+            rows = self.reader.predictions_from(self.prediction_cursor, batch, self.model)
             groups: dict[Key, list[LoggedPrediction]] = {}
             for r in rows:
                 groups.setdefault((r.model, r.version), []).append(r)
             for key, group in groups.items():
                 ok &= self._ingest(key, group)
             if rows:
-                self.prediction_cursor = rows[-1].seq
+                self.prediction_cursor = position_after(rows[-1])
             if len(rows) < batch:
                 break
         while True:
@@ -122,7 +123,7 @@ class Engine:
                     if window.label(lab.prediction_id, lab.label, lab.received_at):
                         break
             if found:
-                self.label_cursor = found[-1].seq
+                self.label_cursor = position_after(found[-1])
             if len(found) < batch:
                 break
         self.label_cursor = max(self.label_cursor, label_mark)

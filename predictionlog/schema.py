@@ -1,8 +1,13 @@
 """Tables of the prediction log (documented in docs/prediction-log.md).
 
 Written by the inference servers, read by the drift exporter and by retraining.
-``seq`` columns grow with every insert so readers can fetch only what is new
-since their last read (``WHERE seq > :last``).
+``seq`` columns grow with every insert. On SQLite (one writer at a time) they
+also become visible in that order, so readers fetch what is new since their last
+read with ``WHERE seq > :last``. On PostgreSQL they do not: ``xact_id`` holds the
+id of the writing transaction (``pg_current_xact_id()``, a column default set by
+migration 0002, which SQLite has no equivalent of: NULL there, and NULL for rows
+written before that migration), and readers go by it (exporter/store_reader.py,
+docs/prediction-log.md).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from predictionlog.row_codec import (
@@ -42,8 +48,16 @@ predictions = Table(
     Column("features", Text, nullable=False),  # JSON object: feature -> value or null
     Column("predicted_class", String(CLASS_LENGTH), nullable=False),  # str() of the class
     Column("probabilities", Text, nullable=False),  # JSON object: class -> probability
+    Column("xact_id", BigInteger, nullable=True),  # writing transaction (docstring)
     Index("ix_predictions_model_time", "model_name", "model_version", "created_at"),
     Index("ix_predictions_created_at", "created_at"),
+    Index(
+        "ix_predictions_commit_order",
+        "xact_id",
+        "seq",
+        postgresql_where=text("xact_id IS NOT NULL"),
+        sqlite_where=text("xact_id IS NOT NULL"),  # always NULL there: an empty index
+    ),
 )
 
 labels = Table(
@@ -53,7 +67,15 @@ labels = Table(
     Column("prediction_id", String(PREDICTION_ID_LENGTH), nullable=False, unique=True),
     Column("label", String(CLASS_LENGTH), nullable=False),  # str() of the true class
     Column("received_at", Float, nullable=False),  # Unix seconds
+    Column("xact_id", BigInteger, nullable=True),  # writing transaction (docstring)
     Index("ix_labels_received_at", "received_at"),
+    Index(
+        "ix_labels_commit_order",
+        "xact_id",
+        "seq",
+        postgresql_where=text("xact_id IS NOT NULL"),
+        sqlite_where=text("xact_id IS NOT NULL"),  # always NULL there: an empty index
+    ),
 )
 
 # How far each journal file (predictionlog/journal.py) has been ingested, committed

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from driftline.config import Settings
 from exporter.engine import Engine as DriftEngine
 from exporter.profiles import MlflowProfileSource, ProfileCache
-from exporter.records import LoggedPrediction
+from exporter.records import LoggedPrediction, LogPosition
 from exporter.settings import ExporterConfig
 from exporter.store_reader import PredictionLogReader
 from exporter.window import VersionWindow
@@ -32,10 +32,10 @@ class CountingReader(PredictionLogReader):
 
     rows_read = 0
 
-    def predictions_after(
-        self, seq: int, limit: int, model: str | None = None
+    def predictions_from(
+        self, start: LogPosition, limit: int, model: str | None = None
     ) -> list[LoggedPrediction]:
-        rows = super().predictions_after(seq, limit, model)
+        rows = super().predictions_from(start, limit, model)
         self.rows_read += len(rows)
         return rows
 
