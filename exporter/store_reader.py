@@ -63,8 +63,8 @@ class _CommitOrder(Protocol):
 
     def before(self, table: Table, end: LogPosition) -> ColumnElement[bool]: ...
 
-    def finished(self, table: Table) -> ColumnElement[bool]:
-        """Rows no later commit can appear behind (all of them, on SQLite)."""
+    def finished(self, table: Table, start: LogPosition) -> ColumnElement[bool]:
+        """Of the rows at or after ``start``, those no later commit can appear behind."""
         ...
 
     def order(self, table: Table, start: LogPosition) -> tuple[UnaryExpression[Any], ...]: ...
@@ -84,7 +84,7 @@ class _SeqOrder:
     def before(self, table: Table, end: LogPosition) -> ColumnElement[bool]:
         return table.c.seq < end.seq
 
-    def finished(self, table: Table) -> ColumnElement[bool]:
+    def finished(self, table: Table, start: LogPosition) -> ColumnElement[bool]:
         return true()
 
     def order(self, table: Table, start: LogPosition) -> tuple[UnaryExpression[Any], ...]:
@@ -118,8 +118,9 @@ class _TransactionOrder:
             tuple_(table.c.xact_id, table.c.seq) < tuple_(literal(end.xact), literal(end.seq)),
         )
 
-    def finished(self, table: Table) -> ColumnElement[bool]:
-        return table.c.xact_id < _OLDEST_RUNNING
+    def finished(self, table: Table, start: LogPosition) -> ColumnElement[bool]:
+        below = table.c.xact_id < _OLDEST_RUNNING
+        return below if start.xact > 0 else or_(below, table.c.xact_id.is_(None))
 
     def order(self, table: Table, start: LogPosition) -> tuple[UnaryExpression[Any], ...]:
         # NULL (xact 0) rows only come into it from a start at xact 0.
@@ -225,7 +226,7 @@ class PredictionLogReader:
         which a later commit can precede; resume from ``position_after(rows[-1])``."""
         order = self._order
         q = select(*_PREDICTION_COLUMNS).where(
-            order.since(predictions, start), order.finished(predictions)
+            order.since(predictions, start), order.finished(predictions, start)
         )
         if model is not None:
             q = q.where(predictions.c.model_name == model)

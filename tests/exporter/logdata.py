@@ -12,7 +12,7 @@ from typing import Any
 import mlflow.sklearn
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy import Connection, Engine, Table, create_engine, insert
 
 from predictionlog.schema import labels, metadata, predictions
 from tests.support.model_store import TrainedStore
@@ -50,8 +50,19 @@ class Logged:
     truth: list[str]
 
 
+def _write(target: Engine | Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``: committed at once (an Engine), or in the caller's open transaction."""
+    if not rows:
+        return
+    if isinstance(target, Connection):
+        target.execute(insert(table), rows)
+        return
+    with target.begin() as conn:
+        conn.execute(insert(table), rows)
+
+
 def log_traffic(
-    engine: Engine,
+    engine: Engine | Connection,
     model: Any,
     data: pd.DataFrame,
     *,
@@ -83,8 +94,7 @@ def log_traffic(
         }
         for i in range(len(x))
     ]
-    with engine.begin() as conn:
-        conn.execute(insert(predictions), rows)
+    _write(engine, predictions, rows)
     truth = [str(v) for v in data[TARGET]] if TARGET in data else []
     return Logged(
         ids=ids,
@@ -96,14 +106,16 @@ def log_traffic(
 
 
 def log_labels(
-    engine: Engine, ids: Sequence[str], truth: Sequence[str], received_at: float = 1_700_000_100.0
+    engine: Engine | Connection,
+    ids: Sequence[str],
+    truth: Sequence[str],
+    received_at: float = 1_700_000_100.0,
 ) -> None:
     rows = [
         {"prediction_id": i, "label": t, "received_at": received_at}
         for i, t in zip(ids, truth, strict=True)
     ]
-    with engine.begin() as conn:
-        conn.execute(insert(labels), rows)
+    _write(engine, labels, rows)
 
 
 def log_rows(
