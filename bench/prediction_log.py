@@ -12,7 +12,13 @@ Every configuration runs REPEATS times, interleaved, and the medians are
 printed with ratios against the one-transaction-per-row baseline of the same
 run (the machine is shared and noisy: compare ratios, not absolute numbers).
 
-    .venv/bin/python bench/prediction_log.py [--seconds 1.0] [--repeats 3]
+    .venv/bin/python bench/prediction_log.py [--seconds 1.0] [--repeats 3] [--postgres]
+
+``--postgres`` also runs the journal and the one-transaction-per-row baseline
+against a throwaway PostgreSQL server on 127.0.0.1 (tests/predictionlog/postgres_server.py,
+the Debian postgresql-15 binaries), and prints what a stored prediction costs on
+disk there (table and each index, bytes per row): the figures behind the sizing
+in docs/kubernetes.md.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import text
+
 from predictionlog.engine import SqliteSynchronous
 from predictionlog.journal import JournalWriter
 from predictionlog.journal_ingest import JournalIngester
@@ -35,6 +43,7 @@ from predictionlog.records import PredictionRecord
 from predictionlog.row_codec import encode_prediction
 from predictionlog.sqlite_writer import SqliteWriter
 from predictionlog.store import SQLITE_INGEST_PREDICTIONS, PredictionStore
+from tests.predictionlog.postgres_server import throwaway_postgres
 from tests.support.log_rows import count_predictions, journal_lines
 
 THREADS = 8
@@ -157,10 +166,72 @@ def run_journal(
     )
 
 
+def run_postgres_per_row(store: PredictionStore, seconds: float) -> RunResult:
+    """The baseline on PostgreSQL: every prediction its own ingestion transaction."""
+    return drive(
+        lambda: store.ingest_journal(
+            [encode_prediction(record())], f"bench-{threading.get_ident()}", 0
+        ),
+        seconds,
+    )
+
+
+def postgres_sizes(store: PredictionStore) -> list[tuple[str, float]]:
+    """Bytes per stored prediction: the table (heap and TOAST) and each of its indexes."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM predictions")).scalar_one()
+        conn.execute(text("ANALYZE predictions"))
+        parts = conn.execute(
+            text(
+                "SELECT 'table (heap + TOAST)', pg_table_size('predictions') UNION ALL "
+                "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) "
+                "FROM pg_index WHERE indrelid = 'predictions'::regclass ORDER BY 1"
+            )
+        ).all()
+    return [(str(name), int(size) / rows) for name, size in parts]
+
+
+def postgres_section(seconds: float, repeats: int) -> None:
+    modes = ("journal", "per-row")
+    runs: dict[str, list[RunResult]] = {m: [] for m in modes}
+    with (
+        tempfile.TemporaryDirectory(prefix="driftline-bench-pg-") as tmp,
+        throwaway_postgres(Path(tmp)) as server,
+    ):
+        database = server.create_database()
+        store = PredictionStore.open(server.url(database))
+        try:
+            for _ in range(repeats):
+                runs["journal"].append(run_journal(store, Path(tmp) / "journal", "NORMAL", seconds))
+                runs["per-row"].append(run_postgres_per_row(store, seconds))
+            sizes = postgres_sizes(store)
+            stored = count_predictions(store)
+        finally:
+            store.close()
+    print(f"\nPostgreSQL 15 (throwaway, defaults), {THREADS} threads, journal NORMAL")
+    head = f"{'mode':<10} {'rows/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rows/txn':>9}"
+    print(f"{head} {'x per-row':>10}")
+    base = statistics.median(r.rows_per_second for r in runs["per-row"])
+    for mode in modes:
+        rate = statistics.median(r.rows_per_second for r in runs[mode])
+        print(
+            f"{mode:<10} {rate:>9.0f} {statistics.median(r.p50_ms for r in runs[mode]):>8.2f} "
+            f"{statistics.median(r.p99_ms for r in runs[mode]):>8.2f} "
+            f"{statistics.median(r.mean_batch for r in runs[mode]):>9.1f} {rate / base:>9.2f}x"
+        )
+    print(f"\nOn disk, bytes per stored prediction ({stored:,} rows, 7 features):")
+    for name, per_row in sizes:
+        print(f"  {name:<32} {per_row:>7.0f}")
+    print(f"  {'total':<32} {sum(v for _, v in sizes):>7.0f}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one run")
     parser.add_argument("--repeats", type=int, default=3, help="runs per configuration")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also measure a throwaway PostgreSQL server"
+    )
     args = parser.parse_args(argv)
 
     modes = ("journal", "per-row")
@@ -209,6 +280,8 @@ def main(argv: list[str]) -> int:
         ratio = medians[(mode, "NORMAL")].rows_per_second / medians[(mode, "FULL")].rows_per_second
         print(f"  {mode:<10} {ratio:.2f}x")
     print(f"\n(total {total:.0f} s)")
+    if args.postgres:
+        postgres_section(args.seconds, args.repeats)
     return 0
 
 
