@@ -37,6 +37,16 @@ metadata = MetaData()
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 _Seq = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def _commit_order_index(table: str) -> Index:
+    """``(xact_id, seq)``, what readers of PostgreSQL go by. Partial: rows without
+    ``xact_id`` are never looked up by it, and on SQLite (always NULL) it stays empty."""
+    written = text("xact_id IS NOT NULL")
+    return Index(
+        f"ix_{table}_commit_order", "xact_id", "seq", postgresql_where=written, sqlite_where=written
+    )
+
+
 predictions = Table(
     "predictions",
     metadata,
@@ -51,13 +61,7 @@ predictions = Table(
     Column("xact_id", BigInteger, nullable=True),  # writing transaction (docstring)
     Index("ix_predictions_model_time", "model_name", "model_version", "created_at"),
     Index("ix_predictions_created_at", "created_at"),
-    Index(
-        "ix_predictions_commit_order",
-        "xact_id",
-        "seq",
-        postgresql_where=text("xact_id IS NOT NULL"),
-        sqlite_where=text("xact_id IS NOT NULL"),  # always NULL there: an empty index
-    ),
+    _commit_order_index("predictions"),
 )
 
 labels = Table(
@@ -69,13 +73,7 @@ labels = Table(
     Column("received_at", Float, nullable=False),  # Unix seconds
     Column("xact_id", BigInteger, nullable=True),  # writing transaction (docstring)
     Index("ix_labels_received_at", "received_at"),
-    Index(
-        "ix_labels_commit_order",
-        "xact_id",
-        "seq",
-        postgresql_where=text("xact_id IS NOT NULL"),
-        sqlite_where=text("xact_id IS NOT NULL"),  # always NULL there: an empty index
-    ),
+    _commit_order_index("labels"),
 )
 
 # How far each journal file (predictionlog/journal.py) has been ingested, committed
