@@ -183,7 +183,7 @@ class EvidentlyPages:
     def _render(self, model: str, version: str) -> str:
         profile = self._profiles.get(model, version).profile
         cols = columns_of(profile)
-        top, _ = self._reader.max_seqs()
+        top, _ = self._reader.marks()
         span = self._config.window_seconds
         since = self._clock() - span if span else None
         rows = self._reader.recent(model, version, self._config.window_size, since, top)
