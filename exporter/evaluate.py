@@ -16,11 +16,16 @@ from exporter.stats.estimation import (
     estimate_performance,
 )
 from exporter.stats.ks import ks_from_counts
-from exporter.stats.performance import Performance, multiclass_performance, performance
+from exporter.stats.performance import (
+    Performance,
+    confusion_performance,
+    multiclass_performance,
+    performance,
+)
 from exporter.stats.psi import psi_from_counts
 from exporter.stats.regression import RegressionErrors, regression_errors
 from exporter.stats.verdict import FeatureEvidence, PredictionEvidence, decide
-from exporter.window import LabelledData, LabelledValues
+from exporter.window import LabelledCounts, LabelledData, LabelledValues
 from exporter.window_counts import NumericCounts, WindowCounts
 
 
@@ -116,10 +121,15 @@ def prediction_evidence(
 
 
 def labelled_performance(
-    prepared: PreparedProfile, data: LabelledData, config: ExporterConfig
+    prepared: PreparedProfile, data: LabelledData | LabelledCounts, config: ExporterConfig
 ) -> Performance | None:
-    if data.label.size < config.min_labelled:
+    if labelled_samples(data) < config.min_labelled:
         return None
+    if isinstance(data, LabelledCounts):  # an interval window (exporter/interval_window.py)
+        scores = (
+            (data.positive_scores, data.negative_scores) if len(prepared.classes) == 2 else None
+        )
+        return confusion_performance(data.confusion, prepared.classes, scores)
     if len(prepared.classes) > 2:
         return multiclass_performance(data.predicted, data.label, prepared.classes)
     pos = len(prepared.classes) - 1
@@ -130,6 +140,10 @@ def labelled_performance(
         predicted_positive=data.predicted == pos,
         positive_score=score,
     )
+
+
+def labelled_samples(data: LabelledData | LabelledValues | LabelledCounts) -> int:
+    return data.samples if isinstance(data, LabelledCounts) else int(data.label.size)
 
 
 def labelled_errors(data: LabelledValues, config: ExporterConfig) -> RegressionErrors | None:
@@ -163,7 +177,7 @@ def holdout_mae(prepared: PreparedProfile) -> float | None:
 def evaluate(
     prepared: PreparedProfile,
     window: WindowCounts,
-    labelled: LabelledData | LabelledValues,
+    labelled: LabelledData | LabelledValues | LabelledCounts,
     last_label_at: float | None,
     config: ExporterConfig,
 ) -> VersionResult:
@@ -207,7 +221,7 @@ def evaluate(
         version=prepared.version,
         run_id=prepared.run_id,
         window_samples=window.size,
-        labelled_samples=int(labelled.label.size),
+        labelled_samples=labelled_samples(labelled),
         last_label_at=last_label_at,
         features=tuple(features),
         prediction_psi=prediction.psi,

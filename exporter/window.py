@@ -118,6 +118,20 @@ class LabelledValues:
     label: FloatArray
 
 
+@dataclass(frozen=True)
+class LabelledCounts:
+    """A classifier's labelled window: confusion counts, and the scores AUC needs."""
+
+    confusion: IntArray  # [predicted + 1, label + 1], -1: a class the model does not have
+    positive_scores: FloatArray  # positive-class score of rows labelled positive
+    negative_scores: FloatArray  # ... and of the other labelled rows
+    scores_complete: bool  # False: the score rows cover only the newest intervals
+
+    @property
+    def samples(self) -> int:
+        return int(self.confusion.sum())
+
+
 def _to_float(value: object) -> float:
     if value is None or (isinstance(value, str | bytes) and not value):
         return math.nan

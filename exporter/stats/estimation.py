@@ -20,7 +20,9 @@ ordered by the served scores; its band is Hanley and McNeil's standard error at
 the expected class counts.
 
 Every sum above is a sum over predictions, so windows of counts can merge them
-by addition (``ConfidenceSums``, ``ErrorSums``); only the AUC needs the rows.
+by addition (``ConfidenceSums``, ``ErrorSums``); only the AUC needs the rows. Each sum
+is the correctly rounded total of its terms (exporter/stats/exact_sum.py), the same
+float whichever way a window's rows are grouped into intervals.
 
 Regression, direct loss estimation: ``a_i`` and ``s_i`` are the error
 estimator's expected absolute and squared error of prediction i. MAE = Σ a / n
@@ -40,6 +42,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 from scipy.stats import norm
+
+from exporter.stats.exact_sum import exact_total, rounded
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -120,33 +124,41 @@ class ErrorSums:
         )
 
 
-def confidence_sums(calibrated: FloatArray, predicted_positive: BoolArray) -> ConfidenceSums:
-    """Sums over the rows whose calibrated probability is known (not NaN)."""
+def confidence_terms(
+    calibrated: FloatArray, predicted_positive: BoolArray
+) -> tuple[int, int, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """n, Σ d and the per-row terms of tp, tp_var, fn and fn_var, over the rows whose
+    calibrated probability is known (not NaN)."""
     known = np.isfinite(calibrated)
     p = calibrated[known]
     d = predicted_positive[known]
     spread = p * (1.0 - p)
-    return ConfidenceSums(
-        n=int(p.size),
-        predicted_positive=int(np.count_nonzero(d)),
-        tp=float(p[d].sum()),
-        tp_var=float(spread[d].sum()),
-        fn=float(p[~d].sum()),
-        fn_var=float(spread[~d].sum()),
-    )
+    return int(p.size), int(np.count_nonzero(d)), (p[d], spread[d], p[~d], spread[~d])
+
+
+def confidence_sums(calibrated: FloatArray, predicted_positive: BoolArray) -> ConfidenceSums:
+    """Sums over the rows whose calibrated probability is known (not NaN), each
+    correctly rounded (exact_sum.py), so per-interval totals merge to the same floats."""
+    n, predicted, terms = confidence_terms(calibrated, predicted_positive)
+    tp, tp_var, fn, fn_var = (rounded(exact_total(t)) for t in terms)
+    return ConfidenceSums(n, predicted, tp, tp_var, fn, fn_var)
+
+
+def error_terms(
+    expected_absolute: FloatArray, expected_squared: FloatArray
+) -> tuple[int, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """n and the per-row terms of absolute, absolute_var, squared and squared_var, over
+    the rows with both expectations (not NaN)."""
+    known = np.isfinite(expected_absolute) & np.isfinite(expected_squared)
+    a, s = expected_absolute[known], expected_squared[known]
+    return int(a.size), (a, np.maximum(s - a * a, 0.0), s, 2.0 * s * s)
 
 
 def error_sums(expected_absolute: FloatArray, expected_squared: FloatArray) -> ErrorSums:
-    """Sums over the rows with both expectations (not NaN)."""
-    known = np.isfinite(expected_absolute) & np.isfinite(expected_squared)
-    a, s = expected_absolute[known], expected_squared[known]
-    return ErrorSums(
-        n=int(a.size),
-        absolute=float(a.sum()),
-        absolute_var=float(np.maximum(s - a * a, 0.0).sum()),
-        squared=float(s.sum()),
-        squared_var=float((2.0 * s * s).sum()),
-    )
+    """Sums over the rows with both expectations (not NaN), each correctly rounded."""
+    n, terms = error_terms(expected_absolute, expected_squared)
+    absolute, absolute_var, squared, squared_var = (rounded(exact_total(t)) for t in terms)
+    return ErrorSums(n, absolute, absolute_var, squared, squared_var)
 
 
 def _ratio_band(estimate: float, variance: float, extra_sd: float = 0.0) -> Band:

@@ -66,8 +66,13 @@ def _ratio(num: float, den: float) -> float | None:
 
 def roc_auc(actual_positive: BoolArray, score: FloatArray) -> float:
     """Area under the ROC curve; both classes must be present."""
-    pos = np.sort(score[actual_positive])
-    neg = np.sort(score[~actual_positive])
+    return roc_auc_of_groups(score[actual_positive], score[~actual_positive])
+
+
+def roc_auc_of_groups(positive_scores: FloatArray, negative_scores: FloatArray) -> float:
+    """Area under the ROC curve from the scores of positive and of negative rows."""
+    pos = np.sort(positive_scores)
+    neg = np.sort(negative_scores)
     if pos.size == 0 or neg.size == 0:
         raise ValueError("ROC AUC needs both classes")
     below = np.searchsorted(neg, pos, side="left")
@@ -160,4 +165,61 @@ def multiclass_performance(
             ClassFigures(name, _defined(p), _defined(r), _defined(f))
             for name, p, r, f in zip(classes, precision, recall, f1, strict=True)
         ),
+    )
+
+
+def confusion_performance(
+    confusion: IntArray,
+    classes: Sequence[str],
+    scores: tuple[FloatArray, FloatArray] | None = None,
+) -> Performance:
+    """The figures of ``performance`` (binary, up to two classes) or
+    ``multiclass_performance`` from confusion counts, equal to them on the same rows.
+
+    ``confusion[p + 1, l + 1]``: rows predicted class index p and labelled l, -1 for a
+    class the model does not have (shape (k + 1, k + 1)); ``scores``: the positive-class
+    scores of the rows labelled positive and of the others (binary only; NaN: unknown).
+    """
+    k = len(classes)
+    n = int(confusion.sum())
+    known = confusion[1:, 1:]  # predicted and labelled with the model's classes
+    hits = np.diagonal(known).astype(np.int64)
+    pred_sums = confusion[1:, :].sum(axis=1)
+    true_sums = confusion[:, 1:].sum(axis=0)
+    if k > 2:
+        if n == 0:
+            return Performance(0, None, None, None, None, None, average="macro")
+        tp = hits.astype(np.float64)
+        precision = _ratios(tp, pred_sums.astype(np.float64))
+        recall = _ratios(tp, true_sums.astype(np.float64))
+        f1 = _ratios(2.0 * tp, 1.0 * true_sums.astype(np.float64) + pred_sums)
+        return Performance(
+            samples=n,
+            accuracy=float(int(hits.sum()) / n),
+            precision=_macro(precision),
+            recall=_macro(recall),
+            f1=_macro(f1),
+            roc_auc=None,
+            average="macro",
+            per_class=tuple(
+                ClassFigures(name, _defined(p), _defined(r), _defined(f))
+                for name, p, r, f in zip(classes, precision, recall, f1, strict=True)
+            ),
+        )
+    if n == 0:
+        return Performance(0, None, None, None, None, None)
+    pos = k - 1
+    tp_count, pred_sum, true_sum = int(hits[pos]), int(pred_sums[pos]), int(true_sums[pos])
+    auc: float | None = None
+    if scores is not None and 0 < true_sum < n:
+        positive, negative = scores
+        if not (np.isnan(positive).any() or np.isnan(negative).any()):
+            auc = roc_auc_of_groups(positive, negative)
+    return Performance(
+        samples=n,
+        accuracy=float(int(hits.sum()) / n),
+        precision=_ratio(tp_count, pred_sum),
+        recall=_ratio(tp_count, true_sum),
+        f1=_ratio(2.0 * tp_count, 1.0 * true_sum + pred_sum),
+        roc_auc=auc,
     )
