@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftline.metric_catalog import EXPORTER_STAGES
-from exporter.evaluate import evaluate
+from exporter.evaluate import evaluate, labelled_samples
+from exporter.interval_window import IntervalWindow
+from exporter.prepared import PreparedProfile
 from exporter.profiles import ProfileCache, ProfileUnavailable
 from exporter.records import LoggedPrediction, LogPosition, position_after
 from exporter.results import CycleResults, VersionResult, version_order
@@ -47,7 +49,7 @@ class Engine:
         self.model = model  # None: every model in the log
         self.clock = clock
         self.on_publish = on_publish  # e.g. the report's CycleHistory.record
-        self.windows: dict[Key, VersionWindow] = {}
+        self.windows: dict[Key, VersionWindow | IntervalWindow] = {}
         self._waiting: dict[Key, list[LoggedPrediction]] = {}  # rows whose profile is not in yet
         # Where the next read starts (store_reader.py); None until the start-up backfill ran.
         self.prediction_cursor: LogPosition | None = None
@@ -73,11 +75,23 @@ class Engine:
                 waiting.extend(rows)
                 del waiting[: max(len(waiting) - self.config.capacity, 0)]
                 return False
-            window = VersionWindow(prepared, self.config.capacity)
+            window = self._new_window(prepared)
             self.windows[key] = window
             window.add(self._waiting.pop(key, []))
         window.add(rows)
         return True
+
+    def _new_window(self, prepared: PreparedProfile) -> VersionWindow | IntervalWindow:
+        cfg = self.config
+        if cfg.count_interval_seconds is None:
+            return VersionWindow(prepared, cfg.capacity)
+        return IntervalWindow(
+            prepared,
+            cfg.longest_span,
+            cfg.count_interval_seconds,
+            pending_labels=cfg.capacity,
+            row_budget=cfg.capacity,
+        )
 
     def _backfill_since(self, now: float) -> float | None:
         spans = (self.config.window_seconds, self.config.label_window_seconds)
@@ -131,32 +145,51 @@ class Engine:
 
     # --- computing -------------------------------------------------------------
     def _compute(self, now: float) -> tuple[VersionResult, ...]:
-        cfg = self.config
         out: list[VersionResult] = []
         for key in sorted(self.windows, key=lambda k: version_order(*k)):
             window = self.windows[key]
-            drift_slots = window.select(
-                cfg.window_size, now - cfg.window_seconds if cfg.window_seconds else None
+            result = (
+                self._compute_rows(window, now)
+                if isinstance(window, VersionWindow)
+                else self._compute_counts(window, now)
             )
-            label_slots = window.select(
-                cfg.label_window_size,
-                now - cfg.label_window_seconds if cfg.label_window_seconds else None,
-                labelled=True,
-            )
-            if (
-                window.count(drift_slots) == 0
-                and window.count(label_slots) == 0
-                and (cfg.window_seconds or cfg.label_window_seconds)
-            ):
+            if result is None:
                 del self.windows[key]  # every prediction of this version aged out
                 continue
-            counts = from_window(window.prepared, window.window(drift_slots))
-            out.append(
-                evaluate(
-                    window.prepared, counts, window.labelled(label_slots), window.last_label_at, cfg
-                )
-            )
+            out.append(result)
         return tuple(out)
+
+    def _compute_rows(self, window: VersionWindow, now: float) -> VersionResult | None:
+        cfg = self.config
+        drift_slots = window.select(
+            cfg.window_size, now - cfg.window_seconds if cfg.window_seconds else None
+        )
+        label_slots = window.select(
+            cfg.label_window_size,
+            now - cfg.label_window_seconds if cfg.label_window_seconds else None,
+            labelled=True,
+        )
+        if (
+            window.count(drift_slots) == 0
+            and window.count(label_slots) == 0
+            and (cfg.window_seconds or cfg.label_window_seconds)
+        ):
+            return None
+        counts = from_window(window.prepared, window.window(drift_slots))
+        return evaluate(
+            window.prepared, counts, window.labelled(label_slots), window.last_label_at, cfg
+        )
+
+    def _compute_counts(self, window: IntervalWindow, now: float) -> VersionResult | None:
+        cfg = self.config
+        assert cfg.window_seconds is not None and cfg.label_window_seconds is not None
+        drift_slots = window.window_slots(now, cfg.window_seconds)
+        label_slots = window.window_slots(now, cfg.label_window_seconds)
+        counts = window.counts(drift_slots)
+        labelled = window.labelled(label_slots)
+        if counts.size == 0 and labelled_samples(labelled) == 0:
+            return None
+        return evaluate(window.prepared, counts, labelled, window.last_label_at, cfg)
 
     def run_cycle(self) -> CycleResults:
         with self._cycle_lock:

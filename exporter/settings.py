@@ -20,6 +20,9 @@ class ExporterConfig:
     window_seconds: float | None = None  # and only those of the last T seconds
     label_window_size: int = 5_000  # newest predictions considered for performance
     label_window_seconds: float | None = None
+    # Keep time windows as per-interval counts of this length (exporter/interval_window.py);
+    # None: rows (exporter/window.py). Needs both time windows.
+    count_interval_seconds: float | None = None
     min_samples: int = 200  # fewer values: a feature's figures are not exported
     min_labelled: int = 50  # fewer labelled predictions: no performance figures
     interval_seconds: float = 15.0
@@ -39,10 +42,17 @@ class ExporterConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"exporter setting {name} must be at least 1")
-        for name in ("window_seconds", "label_window_seconds"):
+        for name in ("window_seconds", "label_window_seconds", "count_interval_seconds"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"exporter setting {name} must be positive")
+        if self.count_interval_seconds is not None and (
+            self.window_seconds is None or self.label_window_seconds is None
+        ):
+            raise ValueError(
+                "exporter setting count_interval_seconds needs window_seconds and "
+                "label_window_seconds (a window of counts has to end somewhere)"
+            )
         if self.interval_seconds <= 0:
             raise ValueError("exporter setting interval_seconds must be positive")
         if not 0 < self.psi_epsilon < 0.01:
@@ -51,6 +61,14 @@ class ExporterConfig:
     @property
     def capacity(self) -> int:
         return max(self.window_size, self.label_window_size)
+
+    @property
+    def longest_span(self) -> float:
+        """The longer time window (count windows keep intervals for it)."""
+        spans = [s for s in (self.window_seconds, self.label_window_seconds) if s is not None]
+        if not spans:
+            raise ValueError("no time window is set")
+        return max(spans)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ExporterConfig:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 
@@ -24,7 +25,7 @@ from exporter.interval_window import IntervalWindow
 from exporter.prepared import PreparedProfile, prepare
 from exporter.records import LoggedPrediction
 from exporter.settings import ExporterConfig
-from exporter.window import LabelledValues, VersionWindow
+from exporter.window import LabelledCounts, LabelledValues, VersionWindow
 from exporter.window_counts import WindowCounts, from_window
 from reference.calibration import fit_calibrator
 from reference.error_estimator import fit_error_estimator
@@ -38,8 +39,8 @@ START = 1_700_000_000.0
 CONFIG = ExporterConfig(min_samples=20, min_labelled=10)
 
 
-def _score(frame: pd.DataFrame) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-churn_logit(frame.fillna(0.0))))
+def _score(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-churn_logit(frame.fillna(0.0)))), dtype=np.float64)
 
 
 def _binary(seed: int) -> PreparedProfile:
@@ -104,14 +105,16 @@ def _traffic(prepared: PreparedProfile, n: int, seed: int) -> list[LoggedPredict
     """Rows over 90 minutes, drifting, with missing values, unseen categories and classes
     the reference does not list; about half labelled at once."""
     rng = np.random.default_rng(seed)
-    frame = generate(n, seed=seed, drifts=[Drift("tenure_months", "shift", 1.0)], missing_rate=0.05)
+    frame = generate(
+        n, seed=seed, drifts=[Drift("covariate", 1.0, ("tenure_months",))], missing_rate=0.05
+    )
     frame.loc[rng.random(n) < 0.03, "region"] = "mars"  # a category never seen
     score = _score(frame)
     at = np.sort(START + rng.random(n) * 5_400.0)
     rows = []
     for i, rec in enumerate(frame.to_dict(orient="records")):
         features = {
-            k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()
+            str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()
         }
         if prepared.task == "regression":
             value = (
@@ -263,6 +266,7 @@ def test_scores_beyond_the_row_budget_drop_whole_old_intervals() -> None:
     window.add(rows)
     slots = window.window_slots(START + 5_400.0, SPAN)
     labelled = window.labelled(slots)
+    assert isinstance(labelled, LabelledCounts)
     assert not labelled.scores_complete
     assert labelled.positive_scores.size + labelled.negative_scores.size <= 300
     assert labelled.samples > 1_000  # the confusion counts still cover every interval
