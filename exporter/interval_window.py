@@ -55,7 +55,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per waiting prediction: no __dict__
 class Pending:
     """What a late label needs of its prediction."""
 

@@ -4,8 +4,9 @@ ROC AUC (realized, and expected before labels) is a statistic of the rows' order
 not a sum, and a histogram of scores would change it; a regression model's
 labelled errors are kept as rows so R² stays the two-pass figure. Those rows live
 here, per interval slot, and when more than ``budget`` are held the oldest
-interval's rows are dropped whole: a figure from rows then covers the newest
-intervals that fit (``complete`` says which), never a part of one.
+intervals' rows are dropped whole, then, if the newest interval alone holds more,
+its oldest rows: a figure from rows covers the newest ``budget`` rows at most
+(``complete`` says which intervals are whole).
 """
 
 from __future__ import annotations
@@ -36,18 +37,29 @@ class SlotRows:
         self.complete[slot] = True
 
     def append(self, slot: int, rows: FloatArray, oldest_first: list[int]) -> None:
-        """Add ``rows`` (columns x m) to ``slot``; evict whole slots, oldest first."""
-        if rows.shape[1] == 0 or not self.complete[slot]:
-            return
+        """Add ``rows`` (columns x m) to ``slot``; over budget, drop the oldest slots'
+        rows whole, then the oldest rows of the newest slot (``oldest_first``: the
+        slots holding intervals, oldest first, ``slot`` among them)."""
+        if rows.shape[1] == 0 or (not self.complete[slot] and self._held[slot] == 0):
+            return  # nothing, or a slot already dropped whole
         self._chunks[slot].append(rows)
         self._held[slot] += rows.shape[1]
-        for old in oldest_first:
+        *older, newest = oldest_first
+        for old in older:
             if self.held <= self.budget:
-                break
-            if self._held[old] or self.complete[old]:
-                self._chunks[old] = []
-                self._held[old] = 0
-                self.complete[old] = False
+                return
+            self._drop(old)
+        if self.held > self.budget:  # the newest interval alone holds more than the budget
+            every = np.concatenate(self._chunks[newest], axis=1)
+            kept = every[:, every.shape[1] - self.budget :]
+            self._chunks[newest] = [kept]
+            self._held[newest] = kept.shape[1]
+            self.complete[newest] = False
+
+    def _drop(self, slot: int) -> None:
+        self._chunks[slot] = []
+        self._held[slot] = 0
+        self.complete[slot] = False
 
     def rows(self, slots: list[int]) -> FloatArray:
         """The rows of ``slots`` (columns x m), in slot order."""

@@ -213,7 +213,9 @@ def confusion_performance(
     auc: float | None = None
     if scores is not None and 0 < true_sum < n:
         positive, negative = scores
-        if not (np.isnan(positive).any() or np.isnan(negative).any()):
+        # Score rows may cover fewer rows than the counts (exporter/slot_rows.py).
+        held = positive.size > 0 and negative.size > 0
+        if held and not (np.isnan(positive).any() or np.isnan(negative).any()):
             auc = roc_auc_of_groups(positive, negative)
     return Performance(
         samples=n,

@@ -175,3 +175,12 @@ def test_multiclass_undefined_figures_are_none_and_left_out_of_the_average() -> 
     assert (empty.samples, empty.f1, empty.per_class) == (0, None, ())
     none_known = multiclass_performance(np.array([-1, -1]), np.array([-1, -1]), classes)
     assert none_known.accuracy == 0.0 and none_known.f1 is None
+
+
+def test_confusion_counts_give_no_auc_when_the_score_rows_miss_a_class() -> None:
+    from exporter.stats.performance import confusion_performance
+
+    confusion = np.array([[0, 0, 0], [0, 40, 10], [0, 5, 45]])
+    held = (np.array([0.9, 0.8]), np.zeros(0))  # the kept rows hold no negative
+    got = confusion_performance(confusion, ("0", "1"), held)
+    assert got.samples == 100 and got.accuracy == 0.85 and got.roc_auc is None
