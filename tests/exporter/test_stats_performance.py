@@ -14,7 +14,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from exporter.stats.performance import multiclass_performance, performance
+from exporter.stats.performance import confusion_performance, multiclass_performance, performance
 
 
 def _data(seed: int, n: int, p_pos: float, skill: float) -> tuple[np.ndarray, ...]:
@@ -178,9 +178,34 @@ def test_multiclass_undefined_figures_are_none_and_left_out_of_the_average() -> 
 
 
 def test_confusion_counts_give_no_auc_when_the_score_rows_miss_a_class() -> None:
-    from exporter.stats.performance import confusion_performance
-
     confusion = np.array([[0, 0, 0], [0, 40, 10], [0, 5, 45]])
     held = (np.array([0.9, 0.8]), np.zeros(0))  # the kept rows hold no negative
     got = confusion_performance(confusion, ("0", "1"), held)
     assert got.samples == 100 and got.accuracy == 0.85 and got.roc_auc is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_confusion_counts_give_the_row_figures(k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 500
+    predicted = rng.integers(-1, k, n)  # -1: a class the model does not have
+    label = np.where(rng.random(n) < 0.6, predicted, rng.integers(-1, k, n))
+    score = np.round(rng.random(n), 2)  # ties
+    classes = tuple(str(c) for c in range(k))
+    confusion = np.zeros((k + 1, k + 1), dtype=np.int64)
+    np.add.at(confusion, (predicted + 1, label + 1), 1)
+    positive = label == k - 1
+    got = confusion_performance(confusion, classes, (score[positive], score[~positive]))
+    if k > 2:
+        assert got == multiclass_performance(predicted, label, classes)
+    else:
+        want = performance(
+            correct=(predicted == label) & (label >= 0),
+            actual_positive=positive,
+            predicted_positive=predicted == k - 1,
+            positive_score=score if k == 2 else None,
+        )
+        if k == 1:
+            got = confusion_performance(confusion, classes, None)
+        assert got == want
