@@ -147,15 +147,28 @@ def multiclass_performance(
     known_label = label >= 0
     hit = (predicted == label) & known_label
     # Counts as int64 then float64, the dtypes sklearn divides in.
-    tp = np.bincount(label[hit], minlength=k)[:k].astype(np.float64)
-    pred_sum = np.bincount(predicted[predicted >= 0], minlength=k)[:k].astype(np.float64)
-    true_sum = np.bincount(label[known_label], minlength=k)[:k].astype(np.float64)
+    return _macro_performance(
+        classes,
+        n,
+        np.bincount(label[hit], minlength=k)[:k],
+        np.bincount(predicted[predicted >= 0], minlength=k)[:k],
+        np.bincount(label[known_label], minlength=k)[:k],
+    )
+
+
+def _macro_performance(
+    classes: Sequence[str], n: int, hits: IntArray, pred_sums: IntArray, true_sums: IntArray
+) -> Performance:
+    """Macro and per-class figures from per-class counts of n rows (n > 0)."""
+    tp = hits.astype(np.float64)
+    pred_sum = pred_sums.astype(np.float64)
+    true_sum = true_sums.astype(np.float64)
     precision = _ratios(tp, pred_sum)
     recall = _ratios(tp, true_sum)
     f1 = _ratios(2.0 * tp, 1.0 * true_sum + pred_sum)
     return Performance(
         samples=n,
-        accuracy=float(np.count_nonzero(hit) / n),
+        accuracy=float(int(hits.sum()) / n),
         precision=_macro(precision),
         recall=_macro(recall),
         f1=_macro(f1),
@@ -189,23 +202,7 @@ def confusion_performance(
     if k > 2:
         if n == 0:
             return Performance(0, None, None, None, None, None, average="macro")
-        tp = hits.astype(np.float64)
-        precision = _ratios(tp, pred_sums.astype(np.float64))
-        recall = _ratios(tp, true_sums.astype(np.float64))
-        f1 = _ratios(2.0 * tp, 1.0 * true_sums.astype(np.float64) + pred_sums)
-        return Performance(
-            samples=n,
-            accuracy=float(int(hits.sum()) / n),
-            precision=_macro(precision),
-            recall=_macro(recall),
-            f1=_macro(f1),
-            roc_auc=None,
-            average="macro",
-            per_class=tuple(
-                ClassFigures(name, _defined(p), _defined(r), _defined(f))
-                for name, p, r, f in zip(classes, precision, recall, f1, strict=True)
-            ),
-        )
+        return _macro_performance(classes, n, hits, pred_sums, true_sums)
     if n == 0:
         return Performance(0, None, None, None, None, None)
     pos = k - 1
