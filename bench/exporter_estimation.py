@@ -65,7 +65,7 @@ from exporter.stats.estimation import (
 from exporter.stats.performance import performance
 from exporter.stats.regression import regression_errors
 from reference.calibration import Calibrator
-from reference.error_estimator import ErrorEstimator
+from reference.error_estimator import ErrorEstimatorFit
 from training import house_prices, pipeline, synthetic
 from training.dataset import Dataset, coerce_features, load
 from training.estimation_parts import fit_estimation_parts
@@ -319,7 +319,7 @@ def cbpe_reference(model: Pipeline, x_hold: pd.DataFrame, y_hold: pd.Series) -> 
 
 
 def regression_scenario(
-    model: Pipeline, estimator: ErrorEstimator, windows: Windows
+    model: Pipeline, fitted: ErrorEstimatorFit, windows: Windows
 ) -> tuple[ScenarioResult, pd.DataFrame]:
     predicted = np.asarray(model.predict(windows.features), dtype=np.float64)
     actual = windows.target.to_numpy(dtype=np.float64)
@@ -327,9 +327,11 @@ def regression_scenario(
     for i in range(windows.count):
         rows = windows.rows(i)
         started = time.perf_counter()
-        absolute, squared = estimator.expected_errors(windows.features.iloc[rows], predicted[rows])
+        absolute, squared = fitted.estimator.expected_errors(
+            windows.features.iloc[rows], predicted[rows]
+        )
         estimate = estimate_errors(
-            error_sums(absolute, squared), estimator.absolute_bias, estimator.squared_bias
+            error_sums(absolute, squared), fitted.absolute_bias, fitted.squared_bias
         )
         result.driftline_seconds.append(time.perf_counter() - started)
         assert estimate is not None

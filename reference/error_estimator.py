@@ -110,20 +110,12 @@ def _model(numeric: Sequence[str], categorical: Sequence[str], seed: int) -> Pip
 
 @dataclass(frozen=True)
 class ErrorEstimator:
-    """Predicts each prediction's expected absolute and squared error.
-
-    ``absolute_bias`` and ``squared_bias``: how far the estimator's mean absolute
-    (squared) error was from the holdout's own, relative to it, out of fold (each
-    row estimated by estimators fitted on the other folds). The exporter widens
-    its bands by them, as it does by a calibrator's ECE.
-    """
+    """Predicts each prediction's expected absolute and squared error."""
 
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     absolute: Pipeline
     squared: Pipeline
-    absolute_bias: float = 0.0
-    squared_bias: float = 0.0
 
     def expected_errors(
         self, records: pd.DataFrame, predictions: FloatArray
@@ -139,6 +131,22 @@ class ErrorEstimator:
         return absolute.astype(np.float64), squared.astype(np.float64)
 
 
+@dataclass(frozen=True)
+class ErrorEstimatorFit:
+    """A fitted estimator and its own error, measured on the holdout it was fitted on.
+
+    ``absolute_bias`` and ``squared_bias``: how far the estimator's mean absolute
+    (squared) error was from the holdout's own, relative to it, out of fold (each
+    row estimated by estimators fitted on the other folds). The profile keeps them
+    (``ErrorEstimation``) and the exporter widens its bands by them, as it does by a
+    calibrator's ECE; the stored estimator itself does not carry them.
+    """
+
+    estimator: ErrorEstimator
+    absolute_bias: float
+    squared_bias: float
+
+
 def fit_error_estimator(
     features: pd.DataFrame,
     numeric: Sequence[str],
@@ -146,7 +154,7 @@ def fit_error_estimator(
     predictions: FloatArray,
     targets: FloatArray,
     seed: int = 0,
-) -> ErrorEstimator:
+) -> ErrorEstimatorFit:
     """Fit on a holdout: its features, the version's predictions and the true targets."""
     if len(features) < MIN_ROWS:
         raise ErrorEstimatorError(
@@ -158,11 +166,8 @@ def fit_error_estimator(
         absolute = _model(numeric, categorical, seed).fit(x, np.abs(error))
         squared = _model(numeric, categorical, seed).fit(x, error**2)
         oof_absolute, oof_squared = _out_of_fold(x, error, numeric, categorical, seed)
-    return ErrorEstimator(
-        tuple(numeric),
-        tuple(categorical),
-        absolute,
-        squared,
+    return ErrorEstimatorFit(
+        ErrorEstimator(tuple(numeric), tuple(categorical), absolute, squared),
         absolute_bias=_relative_gap(oof_absolute, np.abs(error)),
         squared_bias=_relative_gap(oof_squared, error**2),
     )

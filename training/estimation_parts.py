@@ -20,7 +20,7 @@ from sklearn.base import is_regressor
 from sklearn.pipeline import Pipeline
 
 from reference.calibration import CalibrationError, Calibrator, fit_calibrator
-from reference.error_estimator import ErrorEstimator, ErrorEstimatorError, fit_error_estimator
+from reference.error_estimator import ErrorEstimatorError, ErrorEstimatorFit, fit_error_estimator
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ ESTIMATION_PARAM: Final = "estimation"
 @dataclass(frozen=True)
 class EstimationParts:
     calibrator: Calibrator | None = None
-    error_estimator: ErrorEstimator | None = None
+    error_estimator: ErrorEstimatorFit | None = None
     status: str = "none"
     metrics: dict[str, float] = field(default_factory=dict)  # logged with the run
 
@@ -78,8 +78,8 @@ def _error_estimator(
     predictions = np.asarray(model.predict(x_hold), dtype=np.float64)
     targets = y_hold.to_numpy(dtype=np.float64)
     try:
-        estimator = fit_error_estimator(x_hold, numeric, categorical, predictions, targets, seed)
+        fitted = fit_error_estimator(x_hold, numeric, categorical, predictions, targets, seed)
     except ErrorEstimatorError as exc:
         log.warning("no error estimator: %s", exc)
         return EstimationParts(status=f"none: {exc}")
-    return EstimationParts(error_estimator=estimator, status="error-estimator")
+    return EstimationParts(error_estimator=fitted, status="error-estimator")

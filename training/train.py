@@ -180,7 +180,8 @@ def fit_and_log(
         mlflow.log_text(dumps(profile), PROFILE_ARTIFACT_PATH)
         if estimation.error_estimator is not None:
             _log_bytes(
-                error_estimator.dumps(estimation.error_estimator), ERROR_ESTIMATOR_ARTIFACT_PATH
+                error_estimator.dumps(estimation.error_estimator.estimator),
+                ERROR_ESTIMATOR_ARTIFACT_PATH,
             )
         with tempfile.TemporaryDirectory() as tmp:
             table = x.copy()
@@ -225,11 +226,11 @@ def fit_and_log(
 
 
 def _error_estimation(estimation: EstimationParts, rows: int) -> ErrorEstimation | None:
-    estimator = estimation.error_estimator
-    if estimator is None:
+    fitted = estimation.error_estimator
+    if fitted is None:
         return None
     return ErrorEstimation(
-        ERROR_ESTIMATOR_ARTIFACT_PATH, rows, estimator.absolute_bias, estimator.squared_bias
+        ERROR_ESTIMATOR_ARTIFACT_PATH, rows, fitted.absolute_bias, fitted.squared_bias
     )
 
 

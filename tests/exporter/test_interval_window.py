@@ -84,7 +84,7 @@ def _regression(seed: int) -> PreparedProfile:
     x = ref[list(NUMERIC + CATEGORICAL)]
     target = ref["monthly_charges"] * 2 + np.random.default_rng(seed).normal(0, 5, len(ref))
     predicted = ref["monthly_charges"].to_numpy() * 2.0
-    estimator = fit_error_estimator(x, NUMERIC, CATEGORICAL, predicted, target.to_numpy())
+    estimator = fit_error_estimator(x, NUMERIC, CATEGORICAL, predicted, target.to_numpy()).estimator
     profile = build_regression_profile(
         model_name="revenue",
         features=x,
