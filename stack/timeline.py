@@ -96,9 +96,6 @@ class Timeline:
         data = self._get(self.urls["prometheus"] + "/api/v1/alerts")
         return [a for a in data["data"]["alerts"] if a["state"] == "firing"]
 
-    def retrain_alerts(self) -> list[dict[str, Any]]:
-        return [a for a in self.firing_alerts() if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE]
-
     def webhooks_delivered(self) -> int:
         """Successful webhook notifications, from Alertmanager's own counters."""
         text = self._http.get(self.urls["alertmanager"] + "/metrics", timeout=3).text

@@ -10,6 +10,7 @@ the holdout is the newest rows (training/split.py).
 
 from __future__ import annotations
 
+import io
 import tempfile
 import time
 from collections.abc import Mapping
@@ -183,15 +184,14 @@ def fit_and_log(
                 error_estimator.dumps(estimation.error_estimator.estimator),
                 ERROR_ESTIMATOR_ARTIFACT_PATH,
             )
-        with tempfile.TemporaryDirectory() as tmp:
-            table = x.copy()
-            table[data.target_name] = y.to_numpy()
-            if data.roles.time_column is not None and data.time is not None:
-                # Retraining keeps the newest original rows by it (retraining/data_mix.py).
-                table[data.roles.time_column] = data.time.to_numpy()
-            path = Path(tmp) / Path(TRAINING_DATA_ARTIFACT).name
-            table.to_parquet(path, index=False)
-            mlflow.log_artifact(str(path), str(Path(TRAINING_DATA_ARTIFACT).parent))
+        table = x.copy()
+        table[data.target_name] = y.to_numpy()
+        if data.roles.time_column is not None and data.time is not None:
+            # Retraining keeps the newest original rows by it (retraining/data_mix.py).
+            table[data.roles.time_column] = data.time.to_numpy()
+        parquet = io.BytesIO()
+        table.to_parquet(parquet, index=False)
+        _log_bytes(parquet.getvalue(), TRAINING_DATA_ARTIFACT)
         info = mlflow.sklearn.log_model(
             model,
             name=MODEL_ARTIFACT_NAME,
