@@ -8,8 +8,8 @@ signature does not promise, is a 500 naming the model's own error; nothing is lo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,18 @@ def _model_failed(loaded: LoadedModel, exc: Exception) -> RequestError:
     )
 
 
+Answer = TypeVar("Answer")
+
+
+def _asking(loaded: LoadedModel, question: Callable[[], Answer]) -> Answer:
+    """``question()``; the model's own failure (or an answer its signature does not promise,
+    or values that are not numbers) as a 500 naming it."""
+    try:
+        return question()
+    except (MlflowException, ValueError, TypeError) as exc:  # ModelOutputError among them
+        raise _model_failed(loaded, exc) from exc
+
+
 class PyfuncProbabilities:
     """A pyfunc that answers one probability column per class (driftline/loaded_model.py)."""
 
@@ -60,10 +72,8 @@ class PyfuncProbabilities:
         self._schema = schema
 
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
-        try:
-            matrix = self._loaded.predict_proba(signature_frame(self._schema, records))
-        except (MlflowException, ModelOutputError) as exc:
-            raise _model_failed(self._loaded, exc) from exc
+        frame = signature_frame(self._schema, records)
+        matrix = _asking(self._loaded, lambda: self._loaded.predict_proba(frame))
         assert matrix is not None  # the head is built for a model that gives probabilities
         return matrix
 
@@ -85,10 +95,8 @@ class PyfuncLabels:
         self._index = {key: i for i, key in enumerate(class_keys)}
 
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
-        try:
-            labels = self._loaded.predict_values(signature_frame(self._schema, records))
-        except (MlflowException, ModelOutputError) as exc:
-            raise _model_failed(self._loaded, exc) from exc
+        frame = signature_frame(self._schema, records)
+        labels = _asking(self._loaded, lambda: self._loaded.predict_values(frame))
         matrix = np.zeros((len(records), len(self._class_keys)), dtype=np.float64)
         for row, label in enumerate(labels.tolist()):
             column = self._index.get(str(label))
@@ -112,9 +120,8 @@ class PyfuncValues:
         self._schema = schema
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> Vector:
-        try:
-            values = self._loaded.predict_values(signature_frame(self._schema, records))
-            return np.asarray(values, dtype=np.float64)
-        except (MlflowException, ModelOutputError, ValueError, TypeError) as exc:
-            # ValueError/TypeError: values that are not numbers.
-            raise _model_failed(self._loaded, exc) from exc
+        frame = signature_frame(self._schema, records)
+        return _asking(
+            self._loaded,
+            lambda: np.asarray(self._loaded.predict_values(frame), dtype=np.float64),
+        )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from serving.feature_schema import FeatureSchema
 from serving.pyfunc_predictors import PyfuncLabels, PyfuncProbabilities, PyfuncValues
 from serving.served_facts import ServedFacts, served_facts
 from serving.validation import RecordValidator
+
+# A fast-path predictor (serving/fast_path.py): a classifier's or a regressor's.
+Compiled = TypeVar("Compiled")
 
 
 class ProbabilityPredictor(Protocol):
@@ -104,43 +107,48 @@ def resolve_version(client: MlflowClient, config: ServingConfig) -> str:
     return str(client.get_model_version_by_alias(config.model_name, config.alias).version)
 
 
+def _sklearn_predictor(
+    loaded: LoadedModel,
+    facts: ServedFacts,
+    config: ServingConfig,
+    compile_model: Callable[[Any, tuple[str, ...]], Compiled | None],
+) -> tuple[Compiled | PandasPredictor, bool]:
+    """The fast path when it knows the estimator's shapes (and is on), else the pipeline."""
+    compiled = compile_model(loaded.estimator, facts.schema.names) if config.fast_path else None
+    if compiled is None:
+        return PandasPredictor(loaded.estimator, facts.schema), False
+    return compiled, True
+
+
 def _classifier_head(
     loaded: LoadedModel, facts: ServedFacts, config: ServingConfig
 ) -> tuple[ClassifierHead, bool]:
     classes = facts.classes or ()
     class_keys = tuple(str(c) for c in classes)
-    compiled = None
+    fast = False
     predictor: ProbabilityPredictor
     if loaded.estimator is not None:
-        if config.fast_path:
-            compiled = compile_classifier(loaded.estimator, facts.schema.names)
-        predictor = (
-            PandasPredictor(loaded.estimator, facts.schema) if compiled is None else compiled
-        )
+        predictor, fast = _sklearn_predictor(loaded, facts, config, compile_classifier)
     elif facts.label_only:
         predictor = PyfuncLabels(loaded, facts.schema, class_keys)
     else:
         predictor = PyfuncProbabilities(loaded, facts.schema)
     # A name, version or class the log cannot store fails the load, not every request.
     entries = EntryEncoder(config.model_name, loaded.version, class_keys)
-    return ClassifierHead(predictor, classes, class_keys, entries), compiled is not None
+    return ClassifierHead(predictor, classes, class_keys, entries), fast
 
 
 def _regressor_head(
     loaded: LoadedModel, facts: ServedFacts, config: ServingConfig
 ) -> tuple[RegressorHead, bool]:
-    compiled = None
+    fast = False
     predictor: ValuePredictor
     if loaded.estimator is not None:
-        if config.fast_path:
-            compiled = compile_regressor(loaded.estimator, facts.schema.names)
-        predictor = (
-            PandasPredictor(loaded.estimator, facts.schema) if compiled is None else compiled
-        )
+        predictor, fast = _sklearn_predictor(loaded, facts, config, compile_regressor)
     else:
         predictor = PyfuncValues(loaded, facts.schema)
     entries = ValueEntryEncoder(config.model_name, loaded.version)
-    return RegressorHead(predictor, entries), compiled is not None
+    return RegressorHead(predictor, entries), fast
 
 
 def load_version(client: MlflowClient, config: ServingConfig, version: str) -> ServedModel:
