@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -110,6 +111,14 @@ def _predict(receiver: Receiver, user: str) -> HttpAnswer:
     return http("POST", f"{receiver.url}/predict", json.dumps(RECORD).encode(), headers)
 
 
+def _single_process_router(start_receiver: Any, server: Upstream) -> Receiver:
+    """php -S without workers, routing to ``server`` alone: one process, so one connection."""
+    receiver: Receiver = start_receiver(
+        DRIFTLINE_VARIANTS=f"champion={server.url}:1", PHP_CLI_SERVER_WORKERS="1"
+    )
+    return receiver
+
+
 def _decisions(receiver: Receiver) -> list[dict[str, Any]]:
     path = receiver.home / "router" / "decisions.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -135,9 +144,7 @@ def test_chunked_answers_pass_through_on_a_kept_connection(
     start_receiver: Any, upstream: Any
 ) -> None:
     server: Upstream = upstream(chunked=True)
-    receiver: Receiver = start_receiver(
-        DRIFTLINE_VARIANTS=f"champion={server.url}:1", PHP_CLI_SERVER_WORKERS="1"
-    )
+    receiver = _single_process_router(start_receiver, server)
 
     answers = [_predict(receiver, f"u{i}") for i in range(5)]
 
@@ -149,9 +156,7 @@ def test_a_connection_the_server_closed_after_answering_is_not_reused(
     start_receiver: Any, upstream: Any
 ) -> None:
     server: Upstream = upstream(close_after_answer=True)
-    receiver: Receiver = start_receiver(
-        DRIFTLINE_VARIANTS=f"champion={server.url}:1", PHP_CLI_SERVER_WORKERS="1"
-    )
+    receiver = _single_process_router(start_receiver, server)
 
     answers = [_predict(receiver, f"u{i}") for i in range(5)]
 
@@ -165,9 +170,7 @@ def test_a_kept_connection_dropped_unanswered_is_retried_once_on_a_fresh_one(
 ) -> None:
     # Every second request on a connection is read and dropped: the kept-alive race.
     server: Upstream = upstream(drop_on_connection={2})
-    receiver: Receiver = start_receiver(
-        DRIFTLINE_VARIANTS=f"champion={server.url}:1", PHP_CLI_SERVER_WORKERS="1"
-    )
+    receiver = _single_process_router(start_receiver, server)
 
     answers = [_predict(receiver, f"u{i}") for i in range(3)]
 
@@ -263,8 +266,6 @@ def test_php_fpm_children_reuse_their_connections(upstream: Any) -> None:
 
 def _retry_until_listening(call: Any) -> Any:
     """The pool's socket appears a moment after the master starts; poll for it."""
-    import time
-
     deadline = time.monotonic() + 20
     while True:
         try:
