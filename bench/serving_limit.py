@@ -79,7 +79,8 @@ class Server:
 
     def processes(self) -> tuple[list[int], list[int]]:
         """(workers, ingestion service) pids."""
-        workers, service = [], []
+        workers: list[int] = []
+        service: list[int] = []
         for pid in descendants(self.root_pid):
             try:
                 (service if SERVICE_MARKER in command_line(pid) else workers).append(pid)
