@@ -36,22 +36,25 @@ HESITATION_SECONDS: Final = 0.02
 class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
     """``worker_class = "serving.balanced_worker.BalancedThreadWorker"``."""
 
+    # Seconds a full worker leaves a new connection to its siblings.
+    hesitation: float = HESITATION_SECONDS
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The end of the current hesitation (monotonic time), None when not hesitating.
-        self._hesitation: float | None = None
+        self._hesitating_until: float | None = None
 
     def accept(self, listener: Any) -> None:
         if self.nr_conns < self.cfg.threads:
             super().accept(listener)
             return
         # Full: stop listening for a while; a sibling with a free thread takes it meanwhile.
-        deadline = time.monotonic() + HESITATION_SECONDS
-        self._hesitation = deadline
+        deadline = time.monotonic() + self.hesitation
+        self._hesitating_until = deadline
         super().set_accept_enabled(False)
         # The poller may sleep up to a second: the main thread is woken when the time is up.
         timer = threading.Timer(
-            HESITATION_SECONDS, self.method_queue.defer, (self._end_hesitation, deadline)
+            self.hesitation, self.method_queue.defer, (self._end_hesitation, deadline)
         )
         timer.daemon = True
         timer.start()
@@ -59,9 +62,9 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
     def _end_hesitation(self, deadline: float) -> None:
         """On the main thread: take the connection left waiting, if it still is, and listen
         again; nothing if the hesitation ending at ``deadline`` is over already."""
-        if self._hesitation != deadline:
+        if self._hesitating_until != deadline:
             return
-        self._hesitation = None
+        self._hesitating_until = None
         if not self.alive:
             return
         super().set_accept_enabled(True)
@@ -71,12 +74,12 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]
     def finish_request(self, conn: Any, fs: Any) -> None:
         super().finish_request(conn, fs)
         # A connection of ours closed: room for the one we left waiting.
-        if self._hesitation is not None and self.nr_conns < self.cfg.threads:
-            self._end_hesitation(self._hesitation)
+        if self._hesitating_until is not None and self.nr_conns < self.cfg.threads:
+            self._end_hesitation(self._hesitating_until)
 
     def set_accept_enabled(self, enabled: bool) -> None:
         # gthread's loop enables accepting again at every turn while it has room for
         # connections; not while hesitating.
-        if enabled and self._hesitation is not None:
+        if enabled and self._hesitating_until is not None:
             return
         super().set_accept_enabled(enabled)
