@@ -10,6 +10,7 @@ model, no metrics and no log.
 from __future__ import annotations
 
 import json
+import os
 from typing import Final
 
 from flask import Flask, Response, request
@@ -41,3 +42,11 @@ def predict() -> Response:
 @app.get("/ready")
 def ready() -> Response:
     return Response(b'{"status":"ready"}', 200, mimetype="application/json")
+
+
+@app.get("/health")
+def health() -> Response:
+    # As driftline's: the worker's pid, so a client can tell where its connection landed.
+    return Response(
+        json.dumps({"status": "ok", "pid": os.getpid()}), 200, mimetype="application/json"
+    )
