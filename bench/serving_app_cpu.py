@@ -28,10 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import serving_workload
-from request_path_cost import OFF, _send
+from request_path_cost import OFF, _send, in_process_environment
 from serving_wrk import body_text
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
@@ -46,14 +44,7 @@ def main() -> int:
 
 
 def measure(work: Path, rounds: int) -> int:
-    for name in list(os.environ):
-        if name.startswith(serving_workload.STATE_PREFIXES):
-            del os.environ[name]
-    os.environ.update(serving_workload.store_env(work / "home"))
-    # Set before prometheus_client is imported: it picks the mode then (as under gunicorn).
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(work / "prometheus")
-    (work / "prometheus").mkdir()
-    sys.path.insert(0, str(REPO))
+    in_process_environment(work)
     import bare_endpoint
 
     from predictionlog.ingest_service import ServiceLock
