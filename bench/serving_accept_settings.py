@@ -115,14 +115,14 @@ def main() -> int:
     print(f"\n{CONNECTIONS} keep-alive connections held, {args.tries} tries per variant, "
           "2 workers")  # fmt: skip
     print(f"{'variant':17s} {'4:4':>5s} {'5:3':>5s} {'6:2':>5s} {'7:1+':>5s} "
-          f"{'closed':>7s} {'9th client s':>12s}")  # fmt: skip
+          f"{'closed':>7s} {'9th client ms':>13s}")  # fmt: skip
     for name, splits, closing, ninth in rows:
         worse = sum(n for k, n in splits.items() if int(k.split(":")[0]) >= 7)
         shares = [splits["4:4"], splits["5:3"], splits["6:2"], worse]
         print(f"{name:17s} " + " ".join(f"{n / args.tries:5.0%}" for n in shares)
-              + f" {closing:7.0%} {ninth:12.2f}")  # fmt: skip
+              + f" {closing:7.0%} {ninth * 1e3:13.1f}")  # fmt: skip
     print(
-        "closed: answers with Connection: close (no keep-alive); 9th client: seconds to "
+        "closed: answers with Connection: close (no keep-alive); 9th client: milliseconds to "
         "its first answer while 8 connections are held idle"
     )
     return 0
