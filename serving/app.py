@@ -14,7 +14,6 @@ from werkzeug.exceptions import HTTPException
 from serving import json_answer
 from serving.config import ServingConfig
 from serving.error_bodies import http_error, unexpected_error
-from serving.json_answer import JSON_MIMETYPE
 from serving.labels import LabelError, class_label, value_label
 from serving.metrics import ServingMetrics
 from serving.openapi import document
@@ -33,7 +32,7 @@ EXTENSION_KEY = "driftline"
 
 
 def _json_response(body: Any, status: int = 200) -> Response:
-    return Response(json_answer.encode(body), status, mimetype=JSON_MIMETYPE)
+    return Response(json_answer.encode(body), status, mimetype=json_answer.JSON_MIMETYPE)
 
 
 def runtime_of(app: Flask) -> ServingRuntime:
