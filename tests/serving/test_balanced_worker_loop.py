@@ -119,8 +119,9 @@ def test_no_connection_is_refused_when_every_worker_is_full() -> None:
 # (constraints.txt pins that version). When this fails, gunicorn's gthread worker changed:
 # read serving/balanced_worker.py against the new code (accept, set_accept_enabled and the
 # loop's call of it each turn, finish_request, nr_conns, method_queue.defer, sockets,
-# alive), fix what no longer holds, run this module and tests/serving/test_balanced_worker.py,
-# then record the new digest printed by the failure.
+# alive), fix what no longer holds, run this module and tests/serving/test_live_server.py
+# (which holds more connections than the threads), then record the new digest printed by
+# the failure.
 RELIED_ON = (
     gthread.ThreadWorker.__init__,
     gthread.ThreadWorker.accept,
