@@ -17,8 +17,11 @@ import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.pyfunc.model import PythonModel
+from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
+from driftline.registry_contract import PROFILE_ARTIFACT_PATH
+from reference.profile import build_profile, dumps
 from tests.support.model_store import environment_for
 
 INPUTS: Final = Schema(
@@ -143,3 +146,18 @@ def log_pyfunc(
 def make_pyfunc_store(home: Path) -> PyfuncStore:
     env = environment_for(home)
     return PyfuncStore(home=home, env=env, uri=env["MLFLOW_TRACKING_URI"])
+
+
+def log_profile(store: PyfuncStore, name: str, version: str, model: PythonModel) -> None:
+    """Store the reference profile of ``version``'s training customers in its run, as
+    adopting it does (``driftline profile``): the columns, the kinds and the classes."""
+    client = MlflowClient(tracking_uri=store.uri, registry_uri=store.uri)
+    frame = customers(400, seed=7)
+    predicted = model.predict(None, frame)
+    labels = predicted.idxmax(axis=1) if isinstance(predicted, pd.DataFrame) else predicted
+    profile = build_profile(
+        model_name=name, features=frame, numeric=["age", "income"], categorical=["plan"],
+        target="churned", classes=CLASSES, holdout_predictions=list(labels), created_at=0.0,
+    )  # fmt: skip
+    run_id = str(client.get_model_version(name, version).run_id)
+    client.log_text(run_id, dumps(profile), PROFILE_ARTIFACT_PATH)
