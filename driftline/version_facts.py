@@ -120,6 +120,21 @@ def from_run_params(params: Mapping[str, str], run_id: str) -> VersionFacts | No
     )
 
 
+def as_run_params(facts: VersionFacts) -> dict[str, str]:
+    """``facts`` under the run parameters training writes (``from_run_params`` reads them
+    back), for readers written against a trained run's parameters."""
+    return {
+        TASK_PARAM: facts.task,
+        TARGET_PARAM: facts.target,
+        NUMERIC_PARAM: ",".join(facts.numeric),
+        CATEGORICAL_PARAM: ",".join(facts.categorical),
+        BOOLEAN_PARAM: ",".join(facts.boolean),
+        ESTIMATOR_PARAM: facts.estimator,
+        ID_COLUMNS_PARAM: ",".join(facts.id_columns),
+        TIME_COLUMN_PARAM: facts.time_column or "",
+    }
+
+
 def to_record(facts: VersionFacts, *, adopted_at: float, data_source: str) -> str:
     """The JSON of ``ADOPTED_TAG``: ``facts`` with when and from what file they were made."""
     return json.dumps(

@@ -39,7 +39,7 @@ def team_pipeline() -> Pipeline:
     return make_pipeline(
         make_column_transformer(
             (StandardScaler(), list(NUMERIC)),
-            (OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(CATEGORICAL)),
+            (OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL)),
         ),
         LogisticRegression(max_iter=500, C=0.5),
     )

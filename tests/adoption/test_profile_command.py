@@ -16,11 +16,13 @@ from cli.main import main
 from driftline import version_facts
 from driftline.cli_errors import EXIT_BAD_INPUT, EXIT_OK
 from driftline.config import Settings
+from driftline.loaded_model import load_registered
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import ADOPTED_TAG, CHAMPION_ALIAS, PROFILE_ARTIFACT_PATH
 from exporter.profiles import MlflowProfileSource
 from reference.profile import NumericReference, build_numeric, loads
 from retraining.run import RetrainRequest, retrain
+from serving.served_facts import served_facts
 from tests.adoption.byo import CATEGORICAL, NAME, NUMERIC, ByoStore
 from tests.serving import pyfunc_models as pm
 from training.synthetic import TARGET
@@ -162,6 +164,12 @@ def test_a_version_registered_without_a_run_gets_one_and_the_exporter_finds_its_
     prepared = MlflowProfileSource(uri, uri).fetch(NAME, version)
     assert prepared.run_id == facts.run_id
     assert prepared.profile.feature_names == (*NUMERIC, *CATEGORICAL)
+    # Serving reads the same facts: the made run's record, not the run its files name.
+    uri = byo_env.settings.tracking_uri
+    served = served_facts(client, load_registered(uri, uri, NAME, version))
+    assert served.task == "classification"
+    assert served.schema.names == (*NUMERIC, *CATEGORICAL)
+    assert served.schema.context == ("customer_id",)
 
 
 def _customers_with_outcome(n: int, seed: int) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from driftline.version_facts import (
     FactsError,
     VersionFacts,
     adoption_command,
+    as_run_params,
     from_record,
     from_run_params,
     to_record,
@@ -35,6 +36,12 @@ def test_a_trained_runs_parameters_are_its_facts() -> None:
     )  # fmt: skip
     assert facts.context_columns == ("listing", "sold_at")
     assert facts.features == ("area", "rooms", "garden", "city")
+
+
+def test_facts_as_run_parameters_read_back_the_same() -> None:
+    facts = from_run_params(TRAINED, "r1")
+    assert facts is not None
+    assert from_run_params(as_run_params(facts), "r1") == facts
 
 
 def test_the_names_are_the_ones_training_and_column_roles_write() -> None:
