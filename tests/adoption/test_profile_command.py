@@ -10,6 +10,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.models import infer_signature
+from sklearn.compose import make_column_transformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 from threadpoolctl import threadpool_limits
 
 from cli.main import main
@@ -25,6 +31,7 @@ from retraining.run import RetrainRequest, retrain
 from serving.served_facts import served_facts
 from tests.adoption.byo import CATEGORICAL, NAME, NUMERIC, ByoStore
 from tests.serving import pyfunc_models as pm
+from training import house_prices
 from training.synthetic import TARGET
 from training.version_artifacts import read_training_table
 
@@ -232,3 +239,37 @@ def test_retraining_a_version_driftline_knows_nothing_of_says_how_to_adopt_it(
     assert outcome["status"] == "failed"
     assert "was not trained by driftline and has not been adopted" in outcome["message"]
     assert "driftline profile --name stranger --version 1 " in outcome["message"]
+
+
+def test_a_team_regressor_is_adopted_with_its_holdout_errors_and_error_estimator(
+    byo_env: ByoStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = house_prices.generate(800, seed=5)
+    x = frame.drop(columns=[house_prices.TARGET])
+    model = make_pipeline(
+        make_column_transformer(
+            (SimpleImputer(), list(house_prices.NUMERIC_FEATURES)),
+            (OneHotEncoder(handle_unknown="ignore"), list(house_prices.CATEGORICAL_FEATURES)),
+        ),
+        Ridge(alpha=2.0),
+    ).fit(x, frame[house_prices.TARGET])
+    connect(byo_env.settings)  # MLflow's process-wide URIs: this store
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(model, name="model", registered_model_name="prices",
+                                 signature=infer_signature(x, model.predict(x.head(3))),
+                                 skops_trusted_types=["numpy.dtype"],  # MLflow asks for it
+                                 pip_requirements=["scikit-learn"])  # fmt: skip
+    data = tmp_path / "houses.csv"
+    frame.to_csv(data, index=False)
+    code, out, err = run(capsys, "profile", "--name", "prices", "--version", "1",
+                         "--data", str(data))  # fmt: skip
+    assert code == EXIT_OK, err
+    assert "task: regression (the model is a scikit-learn regressor)" in out
+    assert "estimation: error-estimator" in out
+    facts = version_facts.require(connect(byo_env.settings), "prices", "1")
+    profile = loads(mlflow.artifacts.load_text(f"runs:/{facts.run_id}/{PROFILE_ARTIFACT_PATH}"))
+    assert profile.task == "regression" and profile.error_estimation is not None
+    assert profile.holdout_errors is not None and profile.holdout_errors["mae"] > 0
+    client = connect(byo_env.settings)
+    files = {f.path for f in client.list_artifacts(facts.run_id, "estimation")}
+    assert profile.error_estimation.artifact in files
