@@ -33,7 +33,7 @@ from driftline.loaded_model import LoadedModel, load_registered
 from driftline.mlflow_setup import connect, ensure_experiment
 from driftline.registry_contract import ADOPTED_TAG
 from driftline.tasks import Task
-from driftline.version_facts import VersionFacts, to_record
+from driftline.version_facts import VersionFacts, from_record, to_record
 from reference.profile import category_key
 from reference.role_flags import RoleFlags
 from training.dataset import DatasetError, read_table
@@ -167,9 +167,13 @@ def _answers(model: LoadedModel, rows: pd.DataFrame, source: str) -> tuple[Any, 
 
 
 def _run_for(client: MlflowClient, settings: Settings, mv: Any) -> tuple[str, bool]:
-    """The version's run, or a new one made for its artifacts (True)."""
+    """The version's run, the one made for it when it was adopted before, or a new one
+    made for its artifacts (True)."""
     if mv.run_id:
         return str(mv.run_id), False
+    record = (mv.tags or {}).get(ADOPTED_TAG)
+    if record is not None:
+        return from_record(record, f"model {mv.name!r} version {mv.version}").run_id, False
     run = client.create_run(
         ensure_experiment(client, settings),
         run_name=f"adopt-{mv.name}-v{mv.version}",

@@ -167,6 +167,10 @@ def test_a_version_registered_without_a_run_gets_one_and_the_exporter_finds_its_
     assert code == EXIT_OK, err
     facts = version_facts.require(client, NAME, version)
     assert facts.run_id and f"version {version} has no run: made run {facts.run_id}" in out
+    code, out, err = run(capsys, "profile", "--name", NAME, "--version", version, "--replace",
+                         "--data", str(byo_env.data), "--target", TARGET)  # fmt: skip
+    assert code == EXIT_OK and "has no run" not in out, err  # the run made the first time
+    assert version_facts.require(client, NAME, version).run_id == facts.run_id
     uri = byo_env.settings.tracking_uri
     prepared = MlflowProfileSource(uri, uri).fetch(NAME, version)
     assert prepared.run_id == facts.run_id
