@@ -124,12 +124,14 @@ def log_pyfunc(
     outputs: Schema | None,
     *,
     with_signature: bool = True,
+    run_params: dict[str, str] | None = None,
 ) -> str:
     """Log ``model`` as a registered version of ``name`` with plain MLflow; its version."""
     mlflow.set_tracking_uri(store.uri)
     mlflow.set_registry_uri(store.uri)
     signature = ModelSignature(inputs=INPUTS, outputs=outputs) if with_signature else None
     with mlflow.start_run():
+        mlflow.log_params(run_params or {})
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=model,
