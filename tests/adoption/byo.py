@@ -64,8 +64,10 @@ def make_byo_store(home: Path, rows: int = 2000, seed: int = 0) -> ByoStore:
     model = team_pipeline().fit(x, frame[TARGET])
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.registry_uri)
-    mlflow.set_experiment("team-models")
-    with mlflow.start_run():
+    # Not mlflow.set_experiment: the active experiment is process-wide and would follow
+    # later tests into stores that have no such experiment.
+    experiment = mlflow.MlflowClient().create_experiment("team-models")
+    with mlflow.start_run(experiment_id=experiment):
         mlflow.log_param("C", 0.5)
         mlflow.sklearn.log_model(
             model,
