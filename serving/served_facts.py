@@ -149,9 +149,11 @@ def served_facts(client: MlflowClient, loaded: LoadedModel) -> ServedFacts:
         params = version_facts.as_run_params(facts)
         profile = fetch_profile(client, facts.run_id) if facts.origin == "adopted" else None
     else:
-        # A profile stored in the model's run without the adopted record (by hand).
-        profile = fetch_profile(client, loaded.run_id)
-        params = _profile_params(profile)
+        # Neither trained nor adopted: what the model's own run records (a team may log a
+        # ``task``), and a profile stored there by hand.
+        run_params = client.get_run(loaded.run_id).data.params if loaded.run_id else {}
+        profile = None if TASK_PARAM in run_params else fetch_profile(client, loaded.run_id)
+        params = {**_profile_params(profile), **run_params}
     if loaded.estimator is None:
         return _pyfunc_facts(loaded, params, profile)
     schema = _schema(loaded, profile, context_columns(params))
