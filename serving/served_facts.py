@@ -1,11 +1,11 @@
 """What serving needs to know of a version beyond its model: task, input columns, classes.
 
-A version trained by ``driftline train`` says it all itself: the run's ``task`` and
-column-role parameters, the model's signature and classes. Any other version (one a
-team logged with plain MLflow and adopted with ``driftline profile``) may lean on its
-reference profile (docs/reference-profile.md): the profile gives the task, the
-identifier and time columns, the input columns of a version logged without a
-signature, and the classes of a classifier that answers only its label.
+A version's task and identifier and time columns are its facts
+(driftline/version_facts.py): a trained run's parameters, or the record `driftline
+profile` keeps for a version a team logged with plain MLflow. An adopted version may
+also lean on its reference profile (docs/reference-profile.md) for the input columns
+of a version logged without a signature and the classes of a classifier that answers
+only its label.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from mlflow.tracking import MlflowClient
 
+from driftline import version_facts
 from driftline.loaded_model import LoadedModel
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from driftline.tasks import TASK_PARAM, TASKS, Task
@@ -140,10 +141,19 @@ def _pyfunc_facts(
 
 def served_facts(client: MlflowClient, loaded: LoadedModel) -> ServedFacts:
     """The one lookup of a version's task, columns and classes for serving."""
-    run_params = client.get_run(loaded.run_id).data.params if loaded.run_id else {}
-    # A version trained by driftline records its task; any other may have a profile.
-    profile = None if TASK_PARAM in run_params else fetch_profile(client, loaded.run_id)
-    params = {**_profile_params(profile), **run_params}
+    # What driftline knows of the version (driftline/version_facts.py): a trained run's
+    # parameters, or an adopted version's record, whose run holds its profile (a run made
+    # for a version registered without one is not the run its model files name).
+    facts = version_facts.lookup(client, loaded.name, loaded.version)
+    if facts is not None:
+        params = version_facts.as_run_params(facts)
+        profile = fetch_profile(client, facts.run_id) if facts.origin == "adopted" else None
+    else:
+        # Neither trained nor adopted: what the model's own run records (a team may log a
+        # ``task``), and a profile stored there by hand.
+        run_params = client.get_run(loaded.run_id).data.params if loaded.run_id else {}
+        profile = None if TASK_PARAM in run_params else fetch_profile(client, loaded.run_id)
+        params = {**_profile_params(profile), **run_params}
     if loaded.estimator is None:
         return _pyfunc_facts(loaded, params, profile)
     schema = _schema(loaded, profile, context_columns(params))
