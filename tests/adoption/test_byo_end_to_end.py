@@ -22,12 +22,12 @@ from driftline.mlflow_setup import connect
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from driftline.retrain_contract import FIGURE_CHALLENGER_ESTIMATOR
 from exporter.stats.psi import numeric_psi
-from predictionlog.store import PredictionStore
 from reference.profile import NumericReference, loads
 from tests.adoption.byo import CATEGORICAL, NAME, NUMERIC, ByoStore, make_byo_store, training_frame
 from tests.serving.live_server import live_server
 from tests.support.driftline_command import run_driftline
 from tests.support.eventually import eventually
+from tests.support.log_rows import stored
 from training.estimators import CLONED_ESTIMATOR
 from training.synthetic import TARGET
 
@@ -46,17 +46,6 @@ def _predict(url: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
     return answers
 
 
-def _stored(db_url: str, predictions: int, labels: int) -> bool:
-    store = PredictionStore.open(db_url)
-    try:
-        labelled = store.labelled_predictions(NAME, since=0.0)
-        with store.engine.connect() as conn:
-            logged = conn.exec_driver_sql("SELECT COUNT(*) FROM predictions").scalar_one()
-    finally:
-        store.close()
-    return bool(logged == predictions and len(labelled) == labels)
-
-
 def _driftline(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out = capsys.readouterr()
@@ -73,7 +62,7 @@ def test_a_team_model_is_adopted_served_watched_retrained_and_rolled_back(
             monkeypatch.setenv(key, value)
         traffic = training_frame(TRAFFIC, seed=7)
         early = _predict(server.url, traffic.head(5))
-        eventually(lambda: _stored(server.prediction_db_url, 5, 0), 30, "5 predictions stored")
+        eventually(lambda: stored(server.prediction_db_url, NAME, 5, 0), 30, "5 predictions stored")
         # Predictions but no profile: the exporter says what is missing and how to add it.
         code, out, err = _driftline(capsys, "exporter", "once", "--name", NAME)
         assert code == 1
@@ -91,7 +80,7 @@ def test_a_team_model_is_adopted_served_watched_retrained_and_rolled_back(
                 sent = {"prediction_id": answer["prediction_id"], "label": int(label)}
                 response = http.post(f"{server.url}/feedback", json=sent, timeout=10)
                 assert response.json()["status"] == "recorded", response.text
-        eventually(lambda: _stored(server.prediction_db_url, TRAFFIC, TRAFFIC), 30,
+        eventually(lambda: stored(server.prediction_db_url, NAME, TRAFFIC, TRAFFIC), 30,
                    "every prediction and label stored")  # fmt: skip
 
         code, out, err = _driftline(capsys, "exporter", "once", "--name", NAME, "--json")

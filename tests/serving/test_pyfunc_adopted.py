@@ -21,12 +21,12 @@ from driftline.config import Settings
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from exporter.stats.psi import numeric_psi
-from predictionlog.store import PredictionStore
 from reference.profile import NumericReference, loads
 from tests.serving import pyfunc_models as pm
 from tests.serving.live_server import live_server
 from tests.support.driftline_command import run_driftline
 from tests.support.eventually import eventually
+from tests.support.log_rows import stored
 
 pytestmark = pytest.mark.slow
 
@@ -41,17 +41,6 @@ def labelled(n: int, seed: int) -> pd.DataFrame:
     draws = np.random.default_rng(seed + 100).uniform(size=n)
     frame[TARGET] = np.where(draws < pm.leave_probability(frame), "leaves", "stays")
     return frame
-
-
-def _stored(db_url: str, predictions: int, labels: int) -> bool:
-    store = PredictionStore.open(db_url)
-    try:
-        labelled_rows = store.labelled_predictions(NAME, since=0.0)
-        with store.engine.connect() as conn:
-            logged = conn.exec_driver_sql("SELECT COUNT(*) FROM predictions").scalar_one()
-    finally:
-        store.close()
-    return bool(logged == predictions and len(labelled_rows) == labels)
 
 
 def test_a_pyfunc_model_is_adopted_served_and_watched(
@@ -80,7 +69,7 @@ def test_a_pyfunc_model_is_adopted_served_and_watched(
                 sent = {"prediction_id": answer["prediction_id"], "label": label}
                 response = http.post(f"{server.url}/feedback", json=sent, timeout=10)
                 assert response.json()["status"] == "recorded", response.text
-        eventually(lambda: _stored(server.prediction_db_url, TRAFFIC, TRAFFIC), 30,
+        eventually(lambda: stored(server.prediction_db_url, NAME, TRAFFIC, TRAFFIC), 30,
                    "every prediction and label stored")  # fmt: skip
         code = main(["exporter", "once", "--name", NAME, "--json"])
         out = capsys.readouterr()

@@ -80,3 +80,15 @@ def opened_store(url: str) -> Iterator[PredictionStore]:
         yield store
     finally:
         store.close()
+
+
+def stored(db_url: str, model: str, predictions: int, labels: int) -> bool:
+    """Whether the store holds exactly ``predictions`` rows, ``labels`` of ``model``'s labelled."""
+    store = PredictionStore.open(db_url)
+    try:
+        labelled = store.labelled_predictions(model, since=0.0)
+        with store.engine.connect() as conn:
+            logged = conn.exec_driver_sql("SELECT COUNT(*) FROM predictions").scalar_one()
+    finally:
+        store.close()
+    return bool(logged == predictions and len(labelled) == labels)
