@@ -217,6 +217,32 @@ def test_unconfigured_router_says_what_to_set(receiver: Receiver) -> None:
     assert "DRIFTLINE_VARIANTS" in answer.json()["error"]["message"]
 
 
+def test_each_model_routes_to_its_own_variants(start_receiver: Any, stand_in: Any) -> None:
+    churn, houses = stand_in("3"), stand_in("7")
+    routes = {"churn": f"champion={churn}:1", "houses": f"champion={houses}:1"}
+    receiver: Receiver = start_receiver(
+        DRIFTLINE_ROUTES=json.dumps(routes), DRIFTLINE_MODEL_NAME="houses"
+    )
+
+    by_path = {
+        model: http("POST", f"{receiver.url}/predict/{model}", json.dumps(RECORD).encode(),
+                    {"Content-Type": "application/json"})
+        for model in ("churn", "houses")
+    }  # fmt: skip
+    default = _predict(receiver, RECORD, "ivan")
+    unknown = http("POST", f"{receiver.url}/predict/fraud", json.dumps(RECORD).encode(),
+                   {"Content-Type": "application/json"})  # fmt: skip
+
+    assert {m: a.json()["model"]["version"] for m, a in by_path.items()} == {
+        "churn": "3", "houses": "7",
+    }  # fmt: skip
+    assert default.json()["model"]["version"] == "7", "POST /predict goes to DRIFTLINE_MODEL_NAME"
+    assert unknown.status == 404
+    assert unknown.json()["error"]["code"] == "unknown_model"
+    assert unknown.json()["models"] == ["churn", "houses"]
+    assert [d["model"] for d in _decisions(receiver)] == ["churn", "houses", "houses"]
+
+
 @pytest.mark.slow
 def test_ab_split_between_two_real_inference_servers(
     start_receiver: Any, subprocess_env: dict[str, str], tmp_path: Path

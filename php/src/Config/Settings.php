@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Driftline\Config;
 
 use Driftline\Contract\SharedContract;
+use Driftline\Router\RouteTable;
 use InvalidArgumentException;
 
 /**
@@ -27,6 +28,7 @@ final class Settings
         private readonly float $staleAfterSeconds,
         private readonly float $heartbeatSeconds,
         private readonly float $pollSeconds,
+        private readonly ?string $routes,
         private readonly ?string $variants,
         private readonly int $connectTimeoutMs,
         private readonly int $totalTimeoutMs,
@@ -53,11 +55,12 @@ final class Settings
             staleAfterSeconds: self::positiveFloat($env, 'DRIFTLINE_JOB_STALE_SECONDS', 120.0),
             heartbeatSeconds: self::positiveFloat($env, 'DRIFTLINE_JOB_HEARTBEAT_SECONDS', 10.0),
             pollSeconds: self::positiveFloat($env, 'DRIFTLINE_WORKER_POLL_SECONDS', 2.0),
-            variants: self::text($env, 'DRIFTLINE_VARIANTS'),
+            routes: self::text($env, RouteTable::ROUTES_ENV),
+            variants: self::text($env, RouteTable::VARIANTS_ENV),
             connectTimeoutMs: self::positiveInt($env, 'DRIFTLINE_ROUTER_CONNECT_TIMEOUT_MS', 500),
             totalTimeoutMs: self::positiveInt($env, 'DRIFTLINE_ROUTER_TIMEOUT_MS', 5000),
             mlflowUri: self::text($env, 'MLFLOW_TRACKING_URI'),
-            modelName: self::text($env, 'DRIFTLINE_MODEL_NAME') ?? SharedContract::DEFAULT_MODEL_NAME,
+            modelName: self::text($env, RouteTable::MODEL_NAME_ENV) ?? SharedContract::DEFAULT_MODEL_NAME,
             experimentName: self::text($env, 'DRIFTLINE_EXPERIMENT') ?? 'driftline',
             dashboardMetric: self::text($env, 'DRIFTLINE_DASHBOARD_METRIC') ?? 'accuracy',
             notificationRetentionSeconds: self::nonNegativeInt(
@@ -131,6 +134,12 @@ final class Settings
     public function pollSeconds(): float
     {
         return $this->pollSeconds;
+    }
+
+    /** DRIFTLINE_ROUTES as given (JSON, parsed by Router\RouteTable when a prediction comes). */
+    public function routes(): ?string
+    {
+        return $this->routes;
     }
 
     public function variants(): ?string

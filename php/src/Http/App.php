@@ -17,7 +17,8 @@ use Driftline\Router\CurlInferenceClient;
 use Driftline\Router\DecisionLog;
 use Driftline\Router\ModelRouter;
 use Driftline\Router\PredictEndpoint;
-use Driftline\Router\VariantSet;
+use Driftline\Router\RouterNotConfigured;
+use Driftline\Router\RouteTable;
 use Driftline\Webhook\AlertIntake;
 use Driftline\Webhook\BearerToken;
 use Driftline\Webhook\NotificationRetention;
@@ -50,10 +51,14 @@ final class App
             '/alerts' => ['POST' => fn (): Response => $this->webhook()->handle($request)],
             '/jobs' => ['GET' => fn (): Response => JobsEndpoint::on($this->queue())->list($request)],
             '/metrics' => ['GET' => fn (): Response => $this->metrics()],
-            '/predict' => ['POST' => fn (): Response => $this->predict($request)],
+            '/predict' => ['POST' => fn (): Response => $this->predict($request, null)],
         ];
         if (preg_match('#^/jobs/([^/]+)$#', $path, $m) === 1) {
             $routes[$path] = ['GET' => fn (): Response => JobsEndpoint::on($this->queue())->one($m[1])];
+        }
+        if (preg_match('#^/predict/([^/]+)$#', $path, $m) === 1) {
+            $model = rawurldecode($m[1]);
+            $routes[$path] = ['POST' => fn (): Response => $this->predict($request, $model)];
         }
         if (!isset($routes[$path])) {
             return Response::error(404, 'not_found', "no route {$path}");
@@ -107,21 +112,37 @@ final class App
         return Response::text(200, ReceiverMetrics::CONTENT_TYPE, $text);
     }
 
-    private function predict(Request $request): Response
+    /** @param ?string $model from the path; null: the default model (DRIFTLINE_MODEL_NAME) */
+    private function predict(Request $request, ?string $model): Response
     {
-        $spec = $this->settings->variants();
-        if ($spec === null) {
-            return Response::error(503, 'router_not_configured', 'set DRIFTLINE_VARIANTS to route predictions');
-        }
         try {
-            $variants = VariantSet::fromSpec($spec);
+            $table = RouteTable::fromEnvironment($this->settings->routes(), $this->settings->variants(), $this->settings->modelName());
+        } catch (RouterNotConfigured $e) {
+            return Response::error(503, 'router_not_configured', $e->getMessage());
         } catch (InvalidArgumentException $e) {
-            return Response::error(503, 'router_misconfigured', 'DRIFTLINE_VARIANTS: ' . $e->getMessage());
+            return Response::error(503, 'router_misconfigured', $e->getMessage());
+        }
+        $name = $model ?? $table->defaultModel();
+        $variants = $table->variantsFor($name);
+        if ($variants === null) {
+            $known = implode(', ', $table->models());
+            if ($model === null) {
+                // The caller asked for the default model: the configuration is wrong, not the request.
+                return Response::error(503, 'router_misconfigured', sprintf(
+                    'the default model %s (%s) has no route in %s; routed models: %s',
+                    $name, RouteTable::MODEL_NAME_ENV, RouteTable::ROUTES_ENV, $known,
+                ));
+            }
+            return Response::json(404, ['error' => [
+                'code' => 'unknown_model',
+                'message' => "no route for model \"{$name}\"; routed models: {$known}",
+                'field' => 'model',
+            ], 'models' => $table->models()]);
         }
         $client = CurlInferenceClient::withTimeouts($this->settings->connectTimeoutMs(), $this->settings->totalTimeoutMs());
         $router = ModelRouter::create($variants, $client);
         $log = DecisionLog::at($this->settings->routerLogPath(), $this->clock);
-        return PredictEndpoint::with($router, $log, $this->settings->maxBodyBytes())->handle($request);
+        return PredictEndpoint::with($name, $router, $log, $this->settings->maxBodyBytes())->handle($request);
     }
 
     private function dashboard(): Response

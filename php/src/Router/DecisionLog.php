@@ -7,8 +7,8 @@ namespace Driftline\Router;
 use Driftline\Clock\Clock;
 
 /**
- * Appends one JSON line per routed request (which variant was chosen, which
- * answered, what failed), so A/B shares can be audited. The user key is
+ * Appends one JSON line per routed request (which model, which variant was
+ * chosen, which answered, what failed), so A/B shares can be audited. The user key is
  * stored as a hash prefix, not in clear.
  */
 final class DecisionLog
@@ -22,7 +22,7 @@ final class DecisionLog
         return new self($path, $clock);
     }
 
-    public function record(RoutedAnswer $answer, ?string $userKey): void
+    public function record(string $model, RoutedAnswer $answer, ?string $userKey): void
     {
         $dir = dirname($this->path);
         if (!is_dir($dir)) {
@@ -30,6 +30,7 @@ final class DecisionLog
         }
         $line = json_encode([
             'at' => $this->clock->now()->format('Y-m-d\TH:i:s.v\Z'),
+            'model' => $model,
             'user' => $userKey === null || $userKey === '' ? null : substr(hash('sha256', $userKey), 0, 16),
             'chosen' => $answer->chosen(),
             'answered' => $answer->answeredBy(),

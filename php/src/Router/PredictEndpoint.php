@@ -9,7 +9,8 @@ use Driftline\Http\Response;
 use JsonException;
 
 /**
- * POST /predict in front of the inference servers. The user key comes from
+ * POST /predict/{model} (and /predict, the default model) in front of that
+ * model's inference servers. The user key comes from
  * the X-User-Key header or, failing that, a top-level "user_key" body field
  * (removed before forwarding). The answer is the inference server's JSON
  * plus "variant" and "fallback", and an X-Driftline-Variant header.
@@ -19,15 +20,16 @@ final class PredictEndpoint
     public const VARIANT_HEADER = 'X-Driftline-Variant';
 
     private function __construct(
+        private readonly string $model,
         private readonly ModelRouter $router,
         private readonly DecisionLog $log,
         private readonly int $maxBodyBytes,
     ) {
     }
 
-    public static function with(ModelRouter $router, DecisionLog $log, int $maxBodyBytes): self
+    public static function with(string $model, ModelRouter $router, DecisionLog $log, int $maxBodyBytes): self
     {
-        return new self($router, $log, $maxBodyBytes);
+        return new self($model, $router, $log, $maxBodyBytes);
     }
 
     public function handle(Request $request): Response
@@ -56,12 +58,12 @@ final class PredictEndpoint
         }
         $forward = json_encode($body === [] ? new \stdClass() : $body, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
         $routed = $this->router->route('/predict', $forward, $userKey);
-        $this->log->record($routed, $userKey);
+        $this->log->record($this->model, $routed, $userKey);
         $answer = $routed->answer();
         if ($answer === null || $routed->answeredBy() === null) {
             return Response::json(502, ['error' => [
                 'code' => 'upstream_unavailable',
-                'message' => 'no model variant answered: ' . implode('; ', $routed->failures()),
+                'message' => "no variant of model {$this->model} answered: " . implode('; ', $routed->failures()),
             ], 'variant' => null, 'fallback' => false]);
         }
         $data = json_decode($answer->body(), true);

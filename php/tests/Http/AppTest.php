@@ -8,6 +8,7 @@ use Driftline\Clock\FrozenClock;
 use Driftline\Config\Settings;
 use Driftline\Http\App;
 use Driftline\Http\Request;
+use Driftline\Http\Response;
 use PHPUnit\Framework\TestCase;
 
 /**
@@ -32,9 +33,53 @@ final class AppTest extends TestCase
         @rmdir($this->home);
     }
 
-    private function app(): App
+    /** @param array<string, string> $env */
+    private function app(array $env = []): App
     {
-        return App::create(Settings::fromEnvironment(['DRIFTLINE_HOME' => $this->home]), FrozenClock::at('2026-11-26T12:00:00Z'));
+        return App::create(Settings::fromEnvironment(['DRIFTLINE_HOME' => $this->home] + $env), FrozenClock::at('2026-11-26T12:00:00Z'));
+    }
+
+    private static function predict(App $app, string $path): Response
+    {
+        return $app->handle(Request::create('POST', $path, ['Content-Type' => 'application/json'], '{"record": {}}'));
+    }
+
+    public function testAnUnknownModelIs404NamingItAndTheRoutedOnes(): void
+    {
+        $app = $this->app(['DRIFTLINE_ROUTES' => '{"churn": "champion=http://127.0.0.1:9:1", "houses": "champion=http://127.0.0.1:9:1"}']);
+
+        $answer = self::predict($app, '/predict/fraud');
+
+        self::assertSame(404, $answer->status());
+        $body = $answer->decodedBody();
+        self::assertSame(['unknown_model', 'model', ['churn', 'houses']], [$body['error']['code'], $body['error']['field'], $body['models']]);
+        self::assertStringContainsString('"fraud"', $body['error']['message']);
+        self::assertStringContainsString('churn, houses', $body['error']['message']);
+        self::assertSame(405, $app->handle(Request::create('GET', '/predict/churn'))->status());
+    }
+
+    public function testMalformedRoutesAre503NamingTheVariableOnPredictOnly(): void
+    {
+        $app = $this->app(['DRIFTLINE_ROUTES' => '{"churn": 5}']);
+
+        foreach (['/predict', '/predict/churn'] as $path) {
+            $answer = self::predict($app, $path);
+            self::assertSame([503, 'router_misconfigured'], [$answer->status(), $answer->decodedBody()['error']['code']], $path);
+            self::assertStringContainsString('DRIFTLINE_ROUTES', $answer->decodedBody()['error']['message']);
+        }
+        self::assertSame(200, $app->handle(Request::create('GET', '/health'))->status());
+    }
+
+    public function testTheDefaultModelWithoutARouteIs503NamingBothVariables(): void
+    {
+        $app = $this->app(['DRIFTLINE_ROUTES' => '{"houses": "champion=http://127.0.0.1:9:1"}', 'DRIFTLINE_MODEL_NAME' => 'churn']);
+
+        $answer = self::predict($app, '/predict');
+
+        self::assertSame(503, $answer->status());
+        foreach (['churn', 'DRIFTLINE_MODEL_NAME', 'DRIFTLINE_ROUTES', 'houses'] as $text) {
+            self::assertStringContainsString($text, $answer->decodedBody()['error']['message']);
+        }
     }
 
     public function testUnknownPathsAndMethodsAreJsonErrors(): void
