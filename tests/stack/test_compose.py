@@ -548,15 +548,17 @@ def test_php_environment_is_accepted_and_matches_the_native_split(
         script = (
             "require 'php/src/autoload.php';"
             "$s = Driftline\\Config\\Settings::fromEnvironment(getenv());"
-            "foreach (json_decode(getenv('DRIFTLINE_ROUTES'), true, 8, JSON_THROW_ON_ERROR)"
-            " as $spec) { Driftline\\Router\\VariantSet::fromSpec($spec); }"
-            "echo json_encode([$s->cooldownSeconds(), $s->pollSeconds(), $s->retrainCommand()]);"
+            "$t = Driftline\\Router\\RouteTable::fromEnvironment("
+            "$s->routes(), $s->variants(), $s->modelName());"
+            "echo json_encode([$s->cooldownSeconds(), $s->pollSeconds(), $s->retrainCommand(),"
+            " $t->models(), $t->defaultModel()]);"
         )
         result = subprocess.run(
             ["php", "-r", script], capture_output=True, text=True, env=env, cwd=REPO, timeout=30
         )
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
-        cooldown, _, command = json.loads(result.stdout)
+        cooldown, _, command, routed, default = json.loads(result.stdout)
+        assert (routed, default) == (list(topology.DEMO_MODELS), topology.DEMO_MODELS[0])
         assert cooldown == FAST.retrain_cooldown_seconds
         assert shlex.split(command) == [
             "driftline",
