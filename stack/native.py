@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from mlflow.tracking import MlflowClient
+
+from driftline.config import Settings
+from driftline.mlflow_setup import ensure_experiment
 from driftline.runbooks import runbook_base_url
 from driftline.timing import Timing
 from stack import topology
@@ -45,6 +49,7 @@ REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 HOST: Final = "127.0.0.1"
 # Share of the router's traffic that goes to the champion; the rest tries the challenger.
 CHAMPION_WEIGHT: Final = 95
+TRAINER_TIMEOUT_SECONDS: Final = 600.0
 
 READY_PATHS: Final = {
     "mlflow": "/health",
@@ -225,8 +230,7 @@ class NativeStack:
 
         self._wait(self._start(topology.MLFLOW))
         self.say(f"mlflow          {self.url('mlflow')}")
-        for model in self.options.model_names:
-            self._bootstrap(topology.trainer(model, self.options.model_names))
+        self._bootstrap()
         group = [
             *(self._start(s) for s in self.topology if s.name.startswith("serving-")),
             self._start(topology.EXPORTER),
@@ -253,30 +257,47 @@ class NativeStack:
         for line in self.describe():
             self.say(line)
 
-    def _bootstrap(self, trainer: topology.Service) -> None:
-        """Run one model's trainer (its data set: churn customers, or houses)."""
-        log = self.home / "logs" / f"{trainer.name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
+    def _bootstrap(self) -> None:
+        """Run every model's trainer (its data set: churn customers, or houses), side by side.
+
+        A trainer is one process and mostly one core, so two models train at once in little
+        more than the time of one on two cores. The experiment they share is created first:
+        two trainers creating it at once would race.
+        """
+        settings = Settings.from_env(self.base_env())
+        ensure_experiment(MlflowClient(settings.tracking_uri, settings.registry_uri), settings)
         started = time.monotonic()
-        with log.open("ab") as out:
-            done = subprocess.run(
+        runs = [
+            spawn(
+                trainer.name,
                 self._argv(trainer),
                 env=self.base_env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                log=self.home / "logs" / f"{trainer.name}.log",
                 cwd=REPO_ROOT,
-                check=False,
-                timeout=600,
             )
-        text = log.read_text(errors="replace")
-        if done.returncode != 0:
+            for trainer in (topology.trainer(m, self.options.model_names)
+                            for m in self.options.model_names)
+        ]  # fmt: skip
+        try:
+            for run in runs:
+                self._finish_trainer(run, deadline=started + TRAINER_TIMEOUT_SECONDS)
+        finally:
+            stop_all(runs)  # only those still running: after a failure, the others
+        self.say(f"trainer         done in {time.monotonic() - started:.1f}s")
+
+    def _finish_trainer(self, run: Managed, deadline: float) -> None:
+        try:
+            code = run.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
             raise StartupError(
-                f"{trainer.name} failed with exit code {done.returncode}:\n{text[-2500:]}"
-            )
-        for line in text.splitlines():
+                f"{run.name} did not finish within {TRAINER_TIMEOUT_SECONDS:.0f}s; "
+                f"log {run.log}:\n{run.log_tail()}"
+            ) from None
+        if code != 0:
+            raise StartupError(f"{run.name} failed with exit code {code}:\n{run.log_tail()}")
+        for line in run.log.read_text(errors="replace").splitlines():
             if line.startswith(("champion:", "challenger:")):
                 self.say(f"trainer         {line}")
-        self.say(f"trainer         done in {time.monotonic() - started:.1f}s")
 
     def start_traffic(self) -> subprocess.Popen[str]:
         """The traffic generator, with its output as a text pipe for the timeline."""

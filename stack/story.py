@@ -114,7 +114,7 @@ def run_story(
             if onset is not None and onset in line:
                 timeline.record(DRIFT_ONSET, f"traffic: {drifted} starts")
             if first_label is not None and first_label in line:
-                timeline.record(DRIFTED_LABEL_ARRIVED, f"traffic: {first_label.removeprefix(own)}")
+                timeline.record(DRIFTED_LABEL_ARRIVED, f"traffic:{first_label.removeprefix(own)}")
 
     threading.Thread(target=relay, daemon=True).start()
     watcher = threading.Thread(target=timeline.watch, args=(stop,), daemon=True)

@@ -117,7 +117,8 @@ def test_drift_is_detected_retrained_promoted_and_recovers(stack_for) -> None:  
     )
     assert unknown.status_code == 404 and "cars" in unknown.text
 
-    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=lambda _: None)
+    # The story's lines go to the run's demo.log: the timeline to read when this fails.
+    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=stack.say)
 
     assert timeline.first(ALERT_FIRING), "the accuracy alert never fired in Prometheus"
     assert _alert_history(timeline, "DriftlineModelAccuracyLow")
