@@ -90,7 +90,8 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
     timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=say)
 
     # Both champion replicas are scraped (Prometheus resolves the service name to each).
-    up = _champion_replicas(timeline, f'up{{job="{SERVING_JOB}",deployment="champion"}} == 1')
+    churn = f'job="{SERVING_JOB}",model="churn",deployment="champion"'
+    up = _champion_replicas(timeline, f"up{{{churn}}} == 1")
     assert len(up) == CHAMPIONS, f"Prometheus scrapes {sorted(up)} of serving-champion"
 
     assert timeline.first(ALERT_FIRING), "the accuracy alert never fired in Prometheus"
@@ -110,9 +111,7 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
         served = {str(requests.get(url + "/ready", timeout=5).json().get("version"))
                   for _ in range(6)}  # fmt: skip
         assert served == {new_version}, f"serving-champion replica {url} serves {served}"
-    scraped = _champion_replicas(
-        timeline, f'driftline_model_info{{job="{SERVING_JOB}",deployment="champion"}} == 1'
-    )
+    scraped = _champion_replicas(timeline, f"driftline_model_info{{{churn}}} == 1")
     assert sorted(scraped.values()) == [new_version] * CHAMPIONS, scraped
     assert timeline.served_versions("serving-challenger", probes=4) == {"2"}
 
