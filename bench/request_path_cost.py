@@ -102,7 +102,9 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def measure(work: Path, rounds: int) -> int:
+def in_process_environment(work: Path) -> None:
+    """This process as a gunicorn worker would see it: a fresh store under ``work``,
+    Prometheus in multiprocess mode, the repository importable."""
     for name in list(os.environ):
         if name.startswith(STATE_PREFIXES):
             del os.environ[name]
@@ -111,6 +113,10 @@ def measure(work: Path, rounds: int) -> int:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(work / "prometheus")
     (work / "prometheus").mkdir()
     sys.path.insert(0, str(REPO))
+
+
+def measure(work: Path, rounds: int) -> int:
+    in_process_environment(work)
     from predictionlog.ingest_service import ServiceLock
     from predictionlog.journal_ingest import JournalIngester
     from predictionlog.store import PredictionStore

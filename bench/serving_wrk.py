@@ -1,4 +1,5 @@
-"""Drive an HTTP endpoint with wrk and parse what it prints (helper of serving_throughput.py)."""
+"""Drive an HTTP endpoint with wrk and parse what it prints (helper of serving_throughput.py
+and serving_limit.py)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,44 @@ def lua_script(path: str, bodies: Sequence[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Appended to a request script: count answers per wall-clock second in the wrk thread and
+# print the counts when the run is done, one "second <unix time> <answers> <non-2xx>" line
+# each. (A table global to the thread's Lua state: done() reads it through thread:get.)
+_PER_SECOND_LUA = """
+answered = {}
+failed = {}
+response = function(status, headers, body)
+  local t = os.time()
+  answered[t] = (answered[t] or 0) + 1
+  if status < 200 or status > 299 then failed[t] = (failed[t] or 0) + 1 end
+end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local totals, bad = {}, {}
+  for _, thread in ipairs(threads) do
+    for t, n in pairs(thread:get("answered")) do totals[t] = (totals[t] or 0) + n end
+    for t, n in pairs(thread:get("failed")) do bad[t] = (bad[t] or 0) + n end
+  end
+  for t, n in pairs(totals) do
+    io.write(string.format("second %d %d %d\\n", t, n, bad[t] or 0))
+  end
+end
+"""
+
+
+def per_second_script(path: str, bodies: Sequence[Any]) -> str:
+    """``lua_script`` that also reports the answers of every wall-clock second (``series``)."""
+    return lua_script(path, bodies) + _PER_SECOND_LUA
+
+
+def series(output: str) -> list[tuple[int, int, int]]:
+    """(unix second, answers, non-2xx answers) of every second a per_second_script run
+    printed, in time order; the first and last seconds are partial."""
+    found = re.findall(r"^second (\d+) (\d+) (\d+)$", output, re.MULTILINE)
+    return sorted((int(t), int(n), int(bad)) for t, n, bad in found)
+
+
 def _duration(text: str) -> float:
     match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
     if match is None:
@@ -79,9 +118,14 @@ def parse(output: str) -> WrkResult:
 
 
 def run(url: str, script: Path, *, threads: int, connections: int, seconds: int) -> WrkResult:
+    return parse(run_output(url, script, threads=threads, connections=connections, seconds=seconds))
+
+
+def run_output(url: str, script: Path, *, threads: int, connections: int, seconds: int) -> str:
+    """What one wrk run prints."""
     argv = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
         "--timeout", "10s", "-s", str(script), url,
     ]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    return parse(done.stdout)
+    return done.stdout

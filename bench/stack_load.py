@@ -11,8 +11,13 @@ records (training.synthetic through traffic.records) to two targets, runs
 interleaved so drift of this shared 2-core machine hits both alike:
 
 - ``router``: the PHP A/B router, ``php -S`` with PHP_CLI_SERVER_WORKERS=4,
-  forwarding with curl to the champion (95 %) or the challenger (5 %);
-- ``direct``: the same bodies to the champion server's own ``/predict``.
+  forwarding over kept-alive connections (one per PHP process and inference
+  server) to the champion (95 %) or the challenger (5 %);
+- ``direct``: the same bodies to the champion server's own ``/predict``;
+- ``router-wN`` for each ``--php-workers N``: a second ``php -S`` serving the
+  same php/public with the receiver's own environment (read from /proc) but
+  PHP_CLI_SERVER_WORKERS=N, so the router's concurrency can be compared in
+  the same run.
 
 Every request carries a new ``X-User-Key`` (a per-thread counter), so the
 sticky split spreads over the weights. wrk's Lua ``response`` hook counts
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -46,7 +52,7 @@ from serving_wrk import WrkResult, lua_script, run
 
 from driftline.timing import FAST
 from stack.native import NativeStack, StackOptions, running_stack
-from stack.processes import StartupError
+from stack.processes import Managed, StartupError, free_port, spawn, stop_all, wait_ready
 from traffic.records import to_records
 from traffic.scenarios import scenario
 from training.synthetic import generate
@@ -177,8 +183,12 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+# The extra php -S routers (--php-workers), counted with the stack's services.
+EXTRA_SERVICES: list[Managed] = []
+
+
 def services_cpu(stack: NativeStack) -> dict[str, float]:
-    return {m.name: tree_cpu_seconds(m.proc.pid) for m in stack.services}
+    return {m.name: tree_cpu_seconds(m.proc.pid) for m in [*stack.services, *EXTRA_SERVICES]}
 
 
 def measure(
@@ -267,6 +277,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15, help="length of one wrk run")
     parser.add_argument("--runs", type=int, default=3, help="runs per target (median taken)")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--php-workers", type=int, nargs="*", default=[], metavar="N",
+                        help="also measure php -S routers with N workers, one per N")  # fmt: skip
     parser.add_argument("--home", type=Path, default=None,
                         help="stack home to keep (logs/, router/decisions.jsonl); "
                              "default: a temporary folder, removed")  # fmt: skip
@@ -275,6 +287,9 @@ def main() -> int:
         if getattr(args, option) < 1:
             print(f"--{option} must be at least 1", file=sys.stderr)
             return 2
+    if any(n < 1 for n in args.php_workers):
+        print("--php-workers takes whole numbers of at least 1", file=sys.stderr)
+        return 2
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian package wrk)", file=sys.stderr)
         return 2
@@ -298,14 +313,50 @@ def main() -> int:
             shutil.rmtree(home, ignore_errors=True)
 
 
+def process_env(pid: int) -> dict[str, str]:
+    """The environment a running process was started with (Linux /proc)."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(): value.decode() for key, value in pairs}
+
+
+@contextlib.contextmanager
+def extra_routers(stack: NativeStack, workers: list[int]) -> Iterator[dict[str, str]]:
+    """One more php -S per worker count, as the receiver runs but for PHP_CLI_SERVER_WORKERS."""
+    receiver = next(m for m in stack.services if m.name == "receiver")
+    env = process_env(receiver.proc.pid)
+    docroot = Path(__file__).resolve().parents[1] / "php" / "public"
+    started: list[Managed] = []
+    urls: dict[str, str] = {}
+    try:
+        for n in workers:
+            port = free_port()
+            managed = spawn(f"router-w{n}", ["php", "-S", f"127.0.0.1:{port}", "-t", str(docroot)],
+                            env={**env, "PHP_CLI_SERVER_WORKERS": str(n)},
+                            log=stack.home / "logs" / f"router-w{n}.log", cwd=docroot)  # fmt: skip
+            started.append(managed)
+            EXTRA_SERVICES.append(managed)
+            wait_ready(managed, f"http://127.0.0.1:{port}/health", timeout=30)
+            urls[managed.name] = f"http://127.0.0.1:{port}"
+        yield urls
+    finally:
+        stop_all(started)
+        EXTRA_SERVICES.clear()
+
+
 def load(stack: NativeStack, args: argparse.Namespace) -> int:
+    with extra_routers(stack, args.php_workers) as extra:
+        return load_targets(stack, args, extra)
+
+
+def load_targets(stack: NativeStack, args: argparse.Namespace, extra: dict[str, str]) -> int:
     bench = stack.home / "bench"
     bench.mkdir()
     bodies = [{"record": record} for record, _ in to_records(generate(200, seed=7))]
-    targets = {"router": stack.url("receiver"), "direct": stack.url("serving-champion")}
+    targets = {"router": stack.url("receiver"), "direct": stack.url("serving-champion"), **extra}
     scripts = {}
     for name, base in targets.items():
-        check_once(f"{base}/predict", bodies[0], expect_variant=name == "router")
+        check_once(f"{base}/predict", bodies[0], expect_variant=name != "direct")
         script = bench / f"{name}.lua"
         script.write_text(load_script(bodies, bench / f"{name}.summary"))
         scripts[name] = script
@@ -318,7 +369,7 @@ def load(stack: NativeStack, args: argparse.Namespace) -> int:
                         connections=args.connections, seconds=args.seconds)  # fmt: skip
             h = r.hooks
             runs[name].append(r)
-            print(f"run {round_} {name:6s} {r.wrk.requests_per_second:7.1f} req/s"
+            print(f"run {round_} {name:9s} {r.wrk.requests_per_second:7.1f} req/s"
                   f"  p50 {r.wrk.p50_seconds * 1e3:7.2f} ms  p90 {h.p90_seconds * 1e3:7.2f} ms"
                   f"  p99 {r.wrk.p99_seconds * 1e3:7.2f} ms  requests {r.wrk.requests}"
                   f"  statuses {dict(h.statuses)}  socket errors {dict(+h.socket_errors)}"
@@ -340,23 +391,27 @@ def report(
     print(f"POST /predict, one churn record per request, a new X-User-Key each; wrk -t{threads} "
           f"-c{args.connections} -d{args.seconds}s, median of {args.runs} interleaved runs; "
           f"whole stack up (FAST timing), no traffic generator")  # fmt: skip
-    print(f"{'target':7s} {'req/s':>8s} {'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} "
+    print(f"{'target':9s} {'req/s':>8s} {'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} "
           f"{'requests':>9s} {'non-2xx':>8s} {'socket':>7s}  answered by")  # fmt: skip
     for name, row in rows.items():
-        print(f"{name:7s} {row['rps']:8.1f} {row['p50']:8.2f} {row['p90']:8.2f} {row['p99']:8.2f} "
+        print(f"{name:9s} {row['rps']:8.1f} {row['p50']:8.2f} {row['p90']:8.2f} {row['p99']:8.2f} "
               f"{int(row['requests']):9d} {int(row['non2xx']):8d} {int(row['socket']):7d}  "
               f"{variant_shares(runs[name])}")  # fmt: skip
-    router, direct = rows["router"], rows["direct"]
+    direct = rows["direct"]
     print()
-    print(f"router overhead: throughput {router['rps'] / direct['rps']:.2f}x of direct, "
-          f"latency p50 {router['p50'] / direct['p50']:.2f}x, "
-          f"p90 {router['p90'] / direct['p90']:.2f}x, "
-          f"p99 {router['p99'] / direct['p99']:.2f}x; "
-          f"+{router['p50'] - direct['p50']:.2f} ms at p50")  # fmt: skip
-    if router["eof_reads"]:
-        print(f"socket column leaves out {int(router['eof_reads'])} wrk read errors that only end "
-              "php -S answers (body closed by the connection, no Content-Length): each came "
-              "after a complete answer counted above")  # fmt: skip
+    for name, router in rows.items():
+        if name == "direct":
+            continue
+        print(f"{name} overhead: throughput {router['rps'] / direct['rps']:.2f}x of direct, "
+              f"latency p50 {router['p50'] / direct['p50']:.2f}x, "
+              f"p90 {router['p90'] / direct['p90']:.2f}x, "
+              f"p99 {router['p99'] / direct['p99']:.2f}x; "
+              f"+{router['p50'] - direct['p50']:.2f} ms at p50, "
+              f"{router['p99'] - direct['p99']:+.2f} ms at p99")  # fmt: skip
+        if router["eof_reads"]:
+            print(f"socket column leaves out {int(router['eof_reads'])} wrk read errors that only "
+                  "end php -S answers (body closed by the connection, no Content-Length): "
+                  "each came after a complete answer counted above")  # fmt: skip
     print()
     print("CPU ms per request, median, each service's process tree; wrk not included. "
           "mlflow, exporter and prometheus work on a clock: their figure is that work "
@@ -364,19 +419,21 @@ def report(
     every = [r for rs in runs.values() for r in rs]
     busy = [s for s in every[0].cpu_ms_per_request
             if any(r.cpu_ms_per_request[s] >= 0.05 for r in every)]  # fmt: skip
-    print(f"{'target':7s} " + " ".join(f"{s:>18s}" for s in [*busy, "total"]))
+    print(f"{'target':9s} " + " ".join(f"{s:>18s}" for s in [*busy, "total"]))
     for name, rs in runs.items():
         cells = [statistics.median(r.cpu_ms_per_request[s] for r in rs) for s in busy]
         total = statistics.median(sum(r.cpu_ms_per_request.values()) for r in rs)
-        print(f"{name:7s} " + " ".join(f"{c:18.2f}" for c in [*cells, total]))
+        print(f"{name:9s} " + " ".join(f"{c:18.2f}" for c in [*cells, total]))
     print()
     kept = "" if args.home else "; the scripts go with the temporary home, --home keeps them"
     print(f"commands (as bench/serving_wrk.run builds them{kept}):")
     for name, base in targets.items():
         print(f"  wrk -t{threads} -c{args.connections} -d{args.seconds}s --latency --timeout 10s "
               f"-s {scripts[name]} {base}/predict")  # fmt: skip
+    workers = "".join(f" {n}" for n in args.php_workers)
     print(f"  this script: .venv/bin/python bench/stack_load.py --seconds {args.seconds} "
-          f"--runs {args.runs} --connections {args.connections}")  # fmt: skip
+          f"--runs {args.runs} --connections {args.connections}"
+          + (f" --php-workers{workers}" if workers else ""))  # fmt: skip
 
     outcomes, failures = decision_summary(stack.home / "router" / "decisions.jsonl")
     print()

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import math
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from predictionlog.ids import new_prediction_id
-from predictionlog.row_codec import features_json
+from serving import json_answer
 from serving.config import ServingConfig
+from serving.error_bodies import http_error, unexpected_error
 from serving.labels import LabelError, class_label, value_label
 from serving.metrics import ServingMetrics
 from serving.openapi import document
-from serving.record_text import single_record_text
-from serving.request_metrics import SERVED_VERSION, CountedApp
+from serving.predict_first import PredictFirst
+from serving.predict_route import PredictRoute
+from serving.request_body import json_body
+from serving.request_metrics import CountedApp
+from serving.request_model import model_for
 from serving.runtime import ServingRuntime
 from serving.served_model import ClassifierHead, RegressorHead, ServedModel
 from serving.validation import RequestError, parse_json
@@ -29,24 +29,10 @@ from serving.validation import RequestError, parse_json
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "driftline"
-JSON_MIMETYPE = "application/json"
-
-
-# Built once: json.dumps with non-default options builds a new encoder per call.
-_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def _json_response(body: Any, status: int = 200) -> Response:
-    return Response(_JSON.encode(body), status, mimetype=JSON_MIMETYPE)
-
-
-def _json_bytes() -> bytes:
-    if request.mimetype != JSON_MIMETYPE:
-        got = request.mimetype or "none"
-        raise RequestError(
-            415, "unsupported_media_type", f"Content-Type must be {JSON_MIMETYPE}, got {got}"
-        )
-    return request.get_data(cache=False)
+    return Response(json_answer.encode(body), status, mimetype=json_answer.JSON_MIMETYPE)
 
 
 def runtime_of(app: Flask) -> ServingRuntime:
@@ -82,21 +68,14 @@ def create_app(
     if start:
         rt.start()
 
-    def served() -> ServedModel:
-        model = rt.model  # read once: a swap during this request does not affect it
-        if model is None:
-            raise RequestError(
-                503,
-                "model_not_loaded",
-                f"no version of {cfg.model_uri} is loaded yet: {rt.last_error}",
-            )
-        request.environ[SERVED_VERSION] = model.version  # for the request metrics
-        return model
-
-    @app.before_request
     def _begin() -> None:
         if not rt.started:
             rt.start()
+
+    app.before_request(_begin)
+    route = PredictRoute(
+        rt, validate=validate, instrument=instrument, log_predictions=log_predictions
+    )
 
     @app.errorhandler(RequestError)
     def _request_error(exc: RequestError) -> Response:
@@ -104,148 +83,28 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        code = {413: "body_too_large"}.get(
-            exc.code or 500, (exc.name or "error").lower().replace(" ", "_")
-        )
-        message = exc.description or exc.name or "error"
-        if exc.code == 413:
-            message = f"request body is over the limit of {cfg.max_body_bytes} bytes"
-        return _json_response({"error": {"code": code, "message": message}}, exc.code or 500)
+        status, body = http_error(exc, cfg.max_body_bytes)
+        return _json_response(body, status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error answering %s %s", request.method, request.path)
-        return _json_response(
-            {"error": {"code": "internal_error", "message": f"{type(exc).__name__}"}}, 500
-        )
+        status, body = unexpected_error(exc)
+        return _json_response(body, status)
 
     @app.post("/predict")
     def predict() -> Response:
-        model = served()
-        raw = _json_bytes()
-        body = parse_json(raw)
-        records = model.validator.records(body, validate=validate)
-        head = model.head
-        if isinstance(head, RegressorHead):
-            answers = _predict_values(model, head, raw, body, records)
-        else:
-            answers = _predict_classes(model, head, raw, body, records)
-        return _json_response(
-            {"model": {"name": model.name, "version": model.version}, "predictions": answers}
-        )
-
-    def _features_texts(
-        raw: bytes, body: dict[str, Any], records: list[dict[str, Any]]
-    ) -> list[str]:
-        """Each record's ``features`` text: the request's own text of a single record when
-        that is the record (record_text.py), else the record encoded."""
-        text = single_record_text(raw, records[0]) if "record" in body else None
-        return [features_json(record) for record in records] if text is None else [text]
-
-    def _predict_classes(
-        model: ServedModel,
-        head: ClassifierHead,
-        raw: bytes,
-        body: dict[str, Any],
-        records: list[dict[str, Any]],
-    ) -> list[dict[str, Any]]:
-        probabilities = head.predictor.predict_proba(records)
-        winners = probabilities.argmax(axis=1).tolist()
-        keys = head.class_keys
-        answers: list[dict[str, Any]] = []
-        logged: list[tuple[str, int, list[float]]] = []
-        for _record, row, winner in zip(records, probabilities.tolist(), winners, strict=True):
-            prediction_id = new_prediction_id()
-            probs = dict(zip(keys, row, strict=True))
-            answers.append(
-                {
-                    "prediction_id": prediction_id,
-                    "predicted_class": head.classes[winner],
-                    "probabilities": probs,
-                }
-            )
-            if log_predictions:
-                logged.append((prediction_id, winner, row))
-        if log_predictions:
-            entries = head.journal_entries
-            _make_durable(
-                lambda now: [
-                    entries.line(prediction_id, now, features, winner, row)
-                    for (prediction_id, winner, row), features in zip(
-                        logged, _features_texts(raw, body, records), strict=True
-                    )
-                ]
-            )
-        if instrument:
-            metrics.count_predictions(model.name, model.version, keys, winners)
-        return answers
-
-    def _predict_values(
-        model: ServedModel,
-        head: RegressorHead,
-        raw: bytes,
-        body: dict[str, Any],
-        records: list[dict[str, Any]],
-    ) -> list[dict[str, Any]]:
-        predicted = head.predictor.predict(records)
-        if predicted.shape != (len(records),):
-            raise RequestError(
-                500,
-                "prediction_not_a_number",
-                f"the model answered an array of shape {predicted.shape} for {len(records)} "
-                "record(s), not one number per record; nothing was logged",
-            )
-        # + 0.0 turns -0.0 into 0.0, so the answer reads as the logged text does.
-        values: list[float] = (predicted + 0.0).tolist()
-        if not all(map(math.isfinite, values)):
-            # JSON has no NaN and the log refuses it: a failure of the model, not the request.
-            bad = next(i for i, v in enumerate(values) if not math.isfinite(v))
-            raise RequestError(
-                500,
-                "prediction_not_finite",
-                f"the model predicted {values[bad]!r} for record {bad}; a prediction must be "
-                "a finite number, so nothing of this request was logged",
-                index=bad,
-            )
-        answers: list[dict[str, Any]] = []
-        ids: list[str] = []
-        for value in values:
-            prediction_id = new_prediction_id()
-            answers.append({"prediction_id": prediction_id, "prediction": value})
-            ids.append(prediction_id)
-        if log_predictions:
-            entries = head.journal_entries
-            _make_durable(
-                lambda now: [
-                    entries.line(prediction_id, now, features, value)
-                    for prediction_id, features, value in zip(
-                        ids, _features_texts(raw, body, records), values, strict=True
-                    )
-                ]
-            )
-        if instrument:
-            metrics.count_values(model.name, model.version, len(values))
-        return answers
-
-    def _make_durable(lines_at: Callable[[float], list[str]]) -> None:
-        """Journal the lines ``lines_at(now)`` makes; a RequestError (503) unless durable."""
-        try:
-            prediction_log = rt.opened_log()
-            prediction_log.append("".join(lines_at(time.time())).encode())
-        except Exception as exc:
-            log.error("predictions not logged, not acknowledged: %s", exc)
-            raise RequestError(
-                503,
-                "prediction_log_unavailable",
-                f"the prediction could not be logged: {type(exc).__name__}",
-            ) from exc
+        # Production answers POST /predict in PredictFirst (below) without reaching this
+        # view; it stays so the route is Flask's too (405, OPTIONS, the routes counted)
+        # and answers the same, from the same PredictRoute, when called through Flask.
+        return _json_response(route.answer(request.environ))
 
     @app.post("/feedback")
     def feedback() -> Response:
-        model = served()
+        model = model_for(request.environ, rt)
         try:
             # NaN or Infinity as a label is named as the label's problem (labels.py).
-            body = parse_json(_json_bytes(), mark_constants=True)
+            body = parse_json(json_body(request.environ, cfg.max_body_bytes), mark_constants=True)
             single = isinstance(body, dict) and "labels" not in body
             items = [body] if single else _label_items(body)
             pairs = [_label_pair(item, i, model, single) for i, item in enumerate(items)]
@@ -395,6 +254,10 @@ def create_app(
         rt.request_reload()
         return _json_response({"status": "reload_requested"}, 202)
 
+    # POST /predict skips Flask's per-request machinery (predict_first.py).
+    app.wsgi_app = PredictFirst(  # type: ignore[method-assign]
+        app.wsgi_app, route, before=_begin, max_body_bytes=cfg.max_body_bytes
+    )
     if instrument:
         app.wsgi_app = CountedApp(  # type: ignore[method-assign]
             app.wsgi_app,

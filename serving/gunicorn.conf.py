@@ -24,9 +24,10 @@ from driftline.config import Settings, env_flag
 
 bind = os.environ.get("DRIFTLINE_SERVE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("DRIFTLINE_SERVE_WORKERS", "2"))
-# gthread: a few request threads per worker, so concurrent predictions share one
-# group commit of the prediction log instead of queueing for the disk one by one.
-worker_class = "gthread"
+# gthread: a few request threads per worker (so a prediction waiting for the journal's
+# fdatasync in FULL mode does not hold the worker), in the form that spreads a keep-alive
+# client's connections over the workers instead of piling them in one (balanced_worker.py).
+worker_class = "serving.balanced_worker.BalancedThreadWorker"
 threads = int(os.environ.get("DRIFTLINE_SERVE_THREADS", "4"))
 wsgi_app = "serving.wsgi:app"
 # Enough for a request waiting on a commit; in-flight requests finish on SIGTERM/SIGHUP.

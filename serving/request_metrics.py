@@ -39,7 +39,7 @@ class CountedApp:
         routes: Iterable[str],
         current_version: Callable[[], str],
     ) -> None:
-        self._app = app
+        self.app = app
         self._count = count
         self._routes = frozenset(routes)
         self._current_version = current_version
@@ -52,7 +52,7 @@ class CountedApp:
             status.append(status_line)
             return start_response(status_line, headers, exc_info)
 
-        body = self._app(environ, start)
+        body = self.app(environ, start)
         # Flask has built the whole answer by now: the time is the app's, not the client's.
         path = environ.get("PATH_INFO", "")
         self._count(

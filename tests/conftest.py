@@ -6,6 +6,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# One OpenMP thread for this process and every server and command the tests start,
+# set before anything loads scikit-learn. The suite runs many processes at once on a
+# 2-core host, where OpenMP's spinning threads made one gradient-boosting fit take
+# minutes instead of seconds. The tests of thread settings build their own environment.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 
 from tests.support.model_store import TrainedStore, make_trained_store

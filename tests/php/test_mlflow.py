@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -158,6 +159,7 @@ def test_dashboard_shows_runs_registry_and_jobs_in_a_real_browser(
     registry = _registry(mlflow_url, [0.81, 0.84, 0.79], champion="2", history=["1", "2"])
     client = registry.client()
     client.set_registered_model_alias(registry.model, "challenger", "3")
+    other = _registry(mlflow_url, [0.7], champion="1", history=["1"])
     experiment = client.get_experiment_by_name(registry.experiment).experiment_id
     hostile = client.create_run(experiment, run_name='<img src=x onerror="alert(1)">')
     client.set_terminated(hostile.info.run_id)
@@ -185,6 +187,13 @@ def test_dashboard_shows_runs_registry_and_jobs_in_a_real_browser(
     assert "<img" not in html and "&lt;img src=x" in html
     assert 'id="job-counts">queued: 1' in html
     assert 'id="jobs"' in html and "DriftlineFeatureDrift" in html
+    # Every registered model is listed, the default one (DRIFTLINE_MODEL_NAME) first.
+    rows = re.findall(r'<tr><td><a href="#versions-([^"]+)">', html)
+    assert rows[0] == registry.model and other.model in rows
+    assert (
+        f'<code>{registry.model}</code></a></td><td>2</td><td>3</td><td>3</td></tr>' in html
+    )  # fmt: skip
+    assert f'<table id="versions-{other.model}">' in html
     # The browser parsed the same page: the bars and tables are in its DOM.
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count('role="progressbar"') == 3 and 'id="versions"' in dom.stdout

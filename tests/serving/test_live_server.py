@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import subprocess
@@ -9,7 +11,10 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -54,11 +59,12 @@ def test_config_file_passes_gunicorn_check(subprocess_env: dict[str, str], tmp_p
     assert result.returncode == 0, result.stderr
 
 
-def test_predict_feedback_and_metrics_summed_over_both_workers(
+def test_predict_feedback_metrics_and_held_connections_over_both_workers(
     trained_store: TrainedStore, tmp_path: Path
 ) -> None:
     with live_server(trained_store.env, tmp_path) as server:
-        assert len(server.worker_pids(2)) == 2, "both workers should answer"
+        pids = server.worker_pids(2)
+        assert len(pids) == 2, "both workers should answer"
         document = requests.get(f"{server.url}/openapi.json", timeout=10).json()
         openapi = OpenAPI.from_dict(document)
         n = 60
@@ -102,6 +108,31 @@ def test_predict_feedback_and_metrics_summed_over_both_workers(
         files = list((server.run_dir / "prometheus").glob("counter_*.db"))
         assert len(files) >= 2, "each worker writes its own multiprocess file"
         assert stored_ids(server, ids) == set(ids)
+        # Three times the threads of both workers in keep-alive connections, all held: every
+        # worker is full and hesitates at times (serving/balanced_worker.py), which delays a
+        # connection, never refuses it. Where they land depends on when a sibling is
+        # scheduled; test_balanced_worker_loop.py tests the mechanism itself.
+        held = _held_connections_by_worker(server.url, 3 * 2 * 4)
+        assert sum(held.values()) == 3 * 2 * 4
+        assert set(held) <= pids
+
+
+def _held_connections_by_worker(url: str, count: int) -> Counter[int]:
+    """Open ``count`` keep-alive connections one after another, each asking /health
+    (which names the worker's pid), all held open until counted."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    pids: Counter[int] = Counter()
+    with ExitStack() as held:
+        for _ in range(count):
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            held.callback(conn.close)
+            conn.request("GET", "/health")
+            answer = conn.getresponse()
+            assert answer.status == 200
+            assert answer.getheader("Connection", "keep-alive").lower() != "close"
+            pids[json.loads(answer.read())["pid"]] += 1
+    return pids
 
 
 class Traffic:

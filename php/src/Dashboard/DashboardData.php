@@ -10,12 +10,19 @@ use Driftline\Mlflow\MlflowError;
 use Driftline\Queue\Job;
 use Driftline\Queue\JobQueue;
 
-/** Everything the dashboard shows, gathered up front; MLflow trouble becomes a message, not a failure. */
+/**
+ * Everything the dashboard shows, gathered up front; MLflow trouble becomes a message, not a failure.
+ *
+ * Models come from the registry: it is where every model driftline serves, watches or
+ * retrains has its versions and its champion, whether or not this receiver routes it
+ * (routes are one receiver's configuration) or has queued a job for it (the queue only
+ * knows models that alerted). The default model (DRIFTLINE_MODEL_NAME) comes first.
+ */
 final class DashboardData
 {
     /**
      * @param list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float, metric_name: string, better: string}> $runs
-     * @param list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> $versions
+     * @param array<string, list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}>> $versions by model
      * @param list<Job> $jobs
      * @param array<string, int> $jobCounts
      */
@@ -43,7 +50,7 @@ final class DashboardData
         } else {
             try {
                 $runs = self::fetchRuns($mlflow, $experimentName, $metricName);
-                $versions = self::fetchVersions($mlflow, $modelName);
+                $versions = self::fetchModels($mlflow, $modelName);
             } catch (MlflowError $e) {
                 $problem = $e->getMessage();
             }
@@ -53,7 +60,7 @@ final class DashboardData
 
     /**
      * @param list<array{run_id: string, name: string, status: string, started: ?int, metric: ?float, metric_name: string, better: string}> $runs
-     * @param list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> $versions
+     * @param array<string, list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}>> $versions by model
      * @param list<Job> $jobs
      * @param array<string, int> $jobCounts
      */
@@ -113,6 +120,20 @@ final class DashboardData
             return [$configured, $better];
         }
         return [$gate['name'], $gate['better']];
+    }
+
+    /** @return array<string, list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}>> every registered model's versions, the default model first */
+    private static function fetchModels(MlflowClient $mlflow, string $defaultModel): array
+    {
+        $names = $mlflow->registeredModelNames();
+        $ordered = in_array($defaultModel, $names, true)
+            ? [$defaultModel, ...array_values(array_diff($names, [$defaultModel]))]
+            : $names;
+        $models = [];
+        foreach ($ordered as $name) {
+            $models[$name] = self::fetchVersions($mlflow, $name);
+        }
+        return $models;
     }
 
     /** @return list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> */
@@ -177,7 +198,7 @@ final class DashboardData
         return $this->runs;
     }
 
-    /** @return list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> */
+    /** @return array<string, list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}>> by model, the default model first */
     public function versions(): array
     {
         return $this->versions;

@@ -6,6 +6,7 @@ namespace Driftline\Dashboard;
 
 use DateTimeImmutable;
 use DateTimeZone;
+use Driftline\Contract\SharedContract;
 use Driftline\Worker\GateFigures;
 
 /** Server-rendered HTML of the dashboard. Pure; every value goes through escape(). */
@@ -26,10 +27,11 @@ final class DashboardPage
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>driftline · {$model}</title>
+        <title>driftline · models</title>
         <style>
         body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1d2430; background: #f6f7f9; }
         h1 { font-size: 1.4rem; margin: 0 0 .2rem; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; }
+        h3 { font-size: 1rem; margin: 1.1rem 0 .4rem; }
         .sub { color: #5b6475; margin: 0 0 1rem; }
         table { border-collapse: collapse; width: 100%; background: #fff; }
         th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e2e5ea; font-size: .9rem; }
@@ -44,8 +46,8 @@ final class DashboardPage
         </style>
         </head>
         <body>
-        <h1>driftline — model <code>{$model}</code></h1>
-        <p class="sub">Rendered {$rendered}</p>
+        <h1>driftline — models</h1>
+        <p class="sub">Default model <code>{$model}</code> · rendered {$rendered}</p>
         {$body}
         </body>
         </html>
@@ -111,12 +113,40 @@ final class DashboardPage
 
     private static function versionsSection(DashboardData $data): string
     {
-        $html = "<h2>Registry versions</h2>\n";
+        $html = "<h2>Models</h2>\n";
         if ($data->versions() === []) {
+            return $html . "<p>No registered models to show.</p>\n";
+        }
+        $html .= "<table id=\"models\"><tr><th>Model</th><th>Champion</th><th>Challenger</th><th>Versions</th></tr>\n";
+        foreach ($data->versions() as $model => $versions) {
+            $html .= sprintf(
+                "<tr><td><a href=\"#versions-%s\"><code>%s</code></a></td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
+                self::escape(self::slug((string) $model)),
+                self::escape((string) $model),
+                self::escape(self::aliased($versions, SharedContract::CHAMPION_ALIAS)),
+                self::escape(self::aliased($versions, SharedContract::CHALLENGER_ALIAS)),
+                count($versions),
+            );
+        }
+        $html .= "</table>\n<section id=\"versions\">\n";
+        foreach ($data->versions() as $model => $versions) {
+            $html .= self::modelVersions((string) $model, $versions);
+        }
+        return $html . "</section>\n";
+    }
+
+    /** @param list<array{version: string, status: string, run_id: string, created: ?int, aliases: list<string>, promotion: ?string}> $versions */
+    private static function modelVersions(string $model, array $versions): string
+    {
+        $html = sprintf("<h3>Registry versions of <code>%s</code></h3>\n", self::escape($model));
+        if ($versions === []) {
             return $html . "<p>No registered versions to show.</p>\n";
         }
-        $html .= "<table id=\"versions\"><tr><th>Version</th><th>Aliases</th><th>Promotion</th><th>Status</th><th>Created</th><th>Run</th></tr>\n";
-        foreach ($data->versions() as $version) {
+        $html .= sprintf(
+            "<table id=\"versions-%s\"><tr><th>Version</th><th>Aliases</th><th>Promotion</th><th>Status</th><th>Created</th><th>Run</th></tr>\n",
+            self::escape(self::slug($model)),
+        );
+        foreach ($versions as $version) {
             $aliases = '';
             foreach ($version['aliases'] as $alias) {
                 $aliases .= sprintf('<span class="alias %s">%s</span>', self::escape($alias), self::escape($alias));
@@ -132,6 +162,26 @@ final class DashboardPage
             );
         }
         return $html . "</table>\n";
+    }
+
+    /** @param list<array{version: string, aliases: list<string>}> $versions */
+    private static function aliased(array $versions, string $alias): string
+    {
+        foreach ($versions as $version) {
+            if (in_array($alias, $version['aliases'], true)) {
+                return $version['version'];
+            }
+        }
+        return '—';
+    }
+
+    /** An id fragment for a model name; MLflow allows spaces and more, which get a hash to stay apart. */
+    private static function slug(string $model): string
+    {
+        if (preg_match('/^[A-Za-z0-9_.-]+$/', $model) === 1) {
+            return $model;
+        }
+        return trim((string) preg_replace('/[^A-Za-z0-9_.-]+/', '-', $model), '-') . '-' . substr(hash('sha256', $model), 0, 6);
     }
 
     private static function jobsSection(DashboardData $data): string

@@ -13,7 +13,7 @@ use Driftline\Mlflow\MlflowClient;
 use Driftline\Queue\Database;
 use Driftline\Queue\JobQueue;
 use Driftline\Queue\QueuePolicy;
-use Driftline\Router\CurlInferenceClient;
+use Driftline\Router\KeepAliveInferenceClient;
 use Driftline\Router\DecisionLog;
 use Driftline\Router\ModelRouter;
 use Driftline\Router\PredictEndpoint;
@@ -139,7 +139,7 @@ final class App
                 'field' => 'model',
             ], 'models' => $table->models()]);
         }
-        $client = CurlInferenceClient::withTimeouts($this->settings->connectTimeoutMs(), $this->settings->totalTimeoutMs());
+        $client = KeepAliveInferenceClient::withTimeouts($this->settings->connectTimeoutMs(), $this->settings->totalTimeoutMs());
         $router = ModelRouter::create($variants, $client);
         $log = DecisionLog::at($this->settings->routerLogPath(), $this->clock);
         return PredictEndpoint::with($name, $router, $log, $this->settings->maxBodyBytes())->handle($request);

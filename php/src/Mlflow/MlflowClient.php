@@ -31,6 +31,32 @@ final class MlflowClient
         return (array) ($data['registered_model'] ?? []);
     }
 
+    /**
+     * Names of the registered models, sorted, at most $limit of them.
+     *
+     * @return list<string>
+     */
+    public function registeredModelNames(int $limit = 200): array
+    {
+        $names = [];
+        $token = null;
+        do {
+            $params = ['max_results' => (string) min(100, $limit)];
+            if ($token !== null) {
+                $params['page_token'] = $token;
+            }
+            $data = $this->call('GET', 'registered-models/search', $params);
+            foreach ((array) ($data['registered_models'] ?? []) as $model) {
+                if (is_string($model['name'] ?? null)) {
+                    $names[] = $model['name'];
+                }
+            }
+            $token = is_string($data['next_page_token'] ?? null) && $data['next_page_token'] !== '' ? $data['next_page_token'] : null;
+        } while ($token !== null && count($names) < $limit);
+        sort($names, SORT_STRING);
+        return array_slice($names, 0, $limit);
+    }
+
     /** @return array<string, mixed>|null the model_version object, null when it does not exist */
     public function modelVersion(string $name, string $version): ?array
     {

@@ -34,11 +34,12 @@ final class SettingsTest extends TestCase
             'DRIFTLINE_MODEL_NAME' => 'fraud',
             'DRIFTLINE_WEBHOOK_TOKEN_FILE' => '/run/secrets/t',
             'DRIFTLINE_NOTIFICATION_RETENTION_SECONDS' => '0',
+            'DRIFTLINE_ROUTES' => ' {"fraud": "champion=http://127.0.0.1:8000:1"} ',
         ]);
 
-        self::assertSame([0, 1.5, 'fraud', '/run/secrets/t', 0], [
+        self::assertSame([0, 1.5, 'fraud', '/run/secrets/t', 0, '{"fraud": "champion=http://127.0.0.1:8000:1"}'], [
             $settings->cooldownSeconds(), $settings->staleAfterSeconds(), $settings->modelName(), $settings->webhookTokenFile(),
-            $settings->notificationRetentionSeconds(),
+            $settings->notificationRetentionSeconds(), $settings->routes(),
         ]);
     }
 

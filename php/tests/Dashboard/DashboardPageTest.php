@@ -26,7 +26,7 @@ final class DashboardPageTest extends TestCase
             'http://127.0.0.1:5000',
             null,
             [['run_id' => 'r1', 'name' => '"><img src=x onerror=alert(1)>', 'status' => 'FINISHED', 'started' => 1764158400000, 'metric' => 0.875, 'metric_name' => 'accuracy', 'better' => 'higher']],
-            [['version' => '2', 'status' => 'READY', 'run_id' => 'r1', 'created' => null, 'aliases' => ['champion'], 'promotion' => 'promoted']],
+            ['<b>m</b>' => [['version' => '2', 'status' => 'READY', 'run_id' => 'r1', 'created' => null, 'aliases' => ['champion'], 'promotion' => 'promoted']]],
             [],
             ['queued' => 0, 'running' => 0, 'succeeded' => 0, 'failed' => 0],
         );
@@ -39,6 +39,26 @@ final class DashboardPageTest extends TestCase
         self::assertStringContainsString('aria-valuenow="0.8750"', $html);
         self::assertStringContainsString('style="width:87.5%"', $html);
         self::assertStringContainsString('<span class="alias champion">champion</span>', $html);
+        self::assertStringNotContainsString('<b>m</b>', $html);
+    }
+
+    public function testListsEveryModelWithItsChampionAndChallenger(): void
+    {
+        $version = static fn (string $n, array $aliases): array => ['version' => $n, 'status' => 'READY', 'run_id' => "r{$n}", 'created' => null, 'aliases' => $aliases, 'promotion' => null];
+        $data = DashboardData::of('churn', 'accuracy', 'http://127.0.0.1:5000', null, [], [
+            'churn' => [$version('3', ['challenger']), $version('2', ['champion']), $version('1', [])],
+            'houses' => [$version('1', ['champion'])],
+            'price model' => [],
+        ], [], []);
+
+        $html = DashboardPage::render($data, new DateTimeImmutable('2026-11-26T12:00:00Z'));
+
+        self::assertStringContainsString('<tr><td><a href="#versions-churn"><code>churn</code></a></td><td>2</td><td>3</td><td>3</td></tr>', $html);
+        self::assertStringContainsString('<tr><td><a href="#versions-houses"><code>houses</code></a></td><td>1</td><td>—</td><td>1</td></tr>', $html);
+        self::assertStringContainsString('<table id="versions-churn">', $html);
+        self::assertStringContainsString('<table id="versions-houses">', $html);
+        self::assertMatchesRegularExpression('/href="#versions-price-model-[0-9a-f]{6}"/', $html);
+        self::assertStringContainsString('Default model <code>churn</code>', $html);
     }
 
     public function testSaysSoWhenMlflowIsUnavailable(): void
