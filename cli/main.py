@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import adoption.cli
 import driftline.registry_cli
 import exporter.cli
 import retraining.cli
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # argparse's class is generic only to type checkers
 # In the order `driftline --help` lists their commands.
 REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     training.cli.register,
+    adoption.cli.register,
     driftline.registry_cli.register,
     serving.cli.register,
     exporter.cli.register,

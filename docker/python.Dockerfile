@@ -52,6 +52,7 @@ COPY predictionlog predictionlog
 COPY serving serving
 COPY exporter exporter
 COPY retraining retraining
+COPY adoption adoption
 COPY traffic traffic
 COPY stack stack
 # Templates of the config renderer (driftline/monitoring_render.py reads them from the checkout).

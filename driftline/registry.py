@@ -78,6 +78,10 @@ def promote(client: MlflowClient, name: str, version: str) -> str | None:
     _check_version(client, name, version)
     before = champion_version(client, name)
     history = _history(client, name)
+    if before is not None and (not history or history[-1] != before):
+        # The alias was set outside driftline (a team's own model, adopted, whose alias
+        # MLflow set): keep that champion in the history so a rollback can return to it.
+        history.append(before)
     client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
     if not history or history[-1] != version:
         history.append(version)

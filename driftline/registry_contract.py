@@ -21,6 +21,9 @@ CHAMPION_HISTORY_TAG: Final = "driftline.champion_history"
 PROMOTION_DECISION_TAG: Final = "driftline.promotion"
 # Model-version tag: JSON object with the figures behind that decision.
 PROMOTION_FIGURES_TAG: Final = "driftline.promotion_figures"
+# Model-version tag on a version adopted with `driftline profile`: JSON record of what
+# driftline knows about it (driftline/version_facts.py); absent on versions trained here.
+ADOPTED_TAG: Final = "driftline.adopted"
 
 # Run artifact holding the reference profile of the training data (docs/reference-profile.md).
 PROFILE_ARTIFACT_PATH: Final = "reference/profile.json"

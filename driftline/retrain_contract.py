@@ -57,6 +57,8 @@ FIGURE_MARGIN_KIND: Final = "margin_kind"
 FIGURE_CHALLENGER_SCORE: Final = "challenger_score"
 FIGURE_CHAMPION_SCORE: Final = "champion_score"
 FIGURE_MARGIN: Final = "margin"
+# What the challenger was made of: training's kind and why, or a clone of the champion.
+FIGURE_CHALLENGER_ESTIMATOR: Final = "challenger_estimator"
 
 
 class RetrainOutcome(TypedDict):

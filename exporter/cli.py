@@ -102,6 +102,28 @@ def _print_text(results: CycleResults) -> None:
             )
 
 
+def _missing_profile(settings: Settings, model: str, version: str) -> str:
+    """Why a version with logged predictions has no figures, and how to give it a profile."""
+    from driftline import version_facts
+    from driftline.mlflow_setup import connect
+
+    where = f"model {model!r} version {version} has predictions logged but"
+    try:
+        facts = version_facts.lookup(connect(settings), model, version)
+    except Exception as exc:  # MLflow raises many types for an unknown version or a lost store
+        return f"{where} its reference profile cannot be found: {exc}"
+    if facts is None:
+        return (
+            f"{where} no reference profile: it was not trained by driftline and has not been "
+            f"adopted. Add its profile: {version_facts.adoption_command(model, version)} "
+            "(docs/bring-your-own-model.md)"
+        )
+    return (
+        f"{where} its reference profile could not be read from run {facts.run_id} "
+        "(the warning above says why)"
+    )
+
+
 def cmd_once(args: argparse.Namespace) -> int:
     from exporter.app import build
 
@@ -113,9 +135,14 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(json.dumps(_as_json(results), indent=2, sort_keys=True))
     else:
         _print_text(results)
-        if not results.versions:
-            print(f"no predictions logged for model {settings.model_name!r}")
-    return 0 if results.last_success_at is not None else 1
+    # Predictions logged but no profile to compare them with: no figures, and a
+    # non-zero exit, whatever else this cycle did.
+    missing = exporter.engine.versions_without_profile()
+    for model, version in missing:
+        print(f"driftline exporter: {_missing_profile(settings, model, version)}", file=sys.stderr)
+    if not results.versions and not missing and not args.json:
+        print(f"no predictions logged for model {settings.model_name!r}")
+    return 0 if results.last_success_at is not None and not missing else EXIT_FAILED
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

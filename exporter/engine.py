@@ -63,6 +63,11 @@ class Engine:
         with self._lock:
             return self._results
 
+    def versions_without_profile(self) -> tuple[Key, ...]:
+        """Versions with logged predictions whose reference profile could not be fetched
+        yet (their rows wait for it; every cycle tries again)."""
+        return tuple(sorted(self._waiting, key=lambda k: version_order(*k)))
+
     # --- reading ---------------------------------------------------------------
     def _ingest(self, key: Key, rows: Sequence[LoggedPrediction]) -> bool:
         window = self.windows.get(key)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from mlflow.tracking import MlflowClient
 
+from driftline import version_facts
 from driftline.registry_contract import PROFILE_ARTIFACT_PATH
 from exporter.prepared import PreparedProfile, prepare
 from reference import error_estimator
@@ -27,16 +28,16 @@ class ProfileSource(Protocol):
 
 
 class MlflowProfileSource:
-    """Registered version -> its run -> run artifact ``reference/profile.json``, and a
-    regression version's error estimator where its profile says it is stored."""
+    """Registered version -> the run of its facts (driftline/version_facts.py) -> run
+    artifact ``reference/profile.json``, and a regression version's error estimator
+    where its profile says it is stored."""
 
     def __init__(self, tracking_uri: str, registry_uri: str) -> None:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
 
     def fetch(self, model: str, version: str) -> PreparedProfile:
         try:
-            mv = self.client.get_model_version(model, version)
-            run_id = str(mv.run_id)
+            run_id = self._run_of(model, version)
             text = self._artifact(run_id, PROFILE_ARTIFACT_PATH).decode("utf-8")
         except Exception as exc:  # MLflow raises many types for an unreachable store
             raise ProfileUnavailable(
@@ -47,6 +48,14 @@ class MlflowProfileSource:
         if profile.error_estimation is not None:
             estimator = self._estimator(model, version, run_id, profile.error_estimation.artifact)
         return prepare(model, version, run_id, profile, estimator)
+
+    def _run_of(self, model: str, version: str) -> str:
+        """The run holding the version's profile: its facts say (an adopted version
+        registered without a run has one made for it); else the version's own run."""
+        facts = version_facts.lookup(self.client, model, version)
+        if facts is not None:
+            return facts.run_id
+        return str(self.client.get_model_version(model, version).run_id)
 
     def _artifact(self, run_id: str, path: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

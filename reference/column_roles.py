@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
+from driftline.version_facts import DROPPED_COLUMNS_PARAM, ID_COLUMNS_PARAM, TIME_COLUMN_PARAM
 from reference.role_flags import RoleFlags
 
 # Share of non-missing rows with a distinct value from which a column is a key:
@@ -41,11 +42,9 @@ MIN_ROWS_FOR_DETECTION: Final = 50
 DENSE_SPAN_FACTOR: Final = 2
 # Text values tried as dates; all of them must parse.
 DATE_SAMPLE: Final = 500
-# The training run's parameters naming the roles (comma-separated; empty when none).
-# Serving reads the first two: a record may carry those columns (serving/feature_schema.py).
-ID_COLUMNS_PARAM: Final = "id_columns"
-TIME_COLUMN_PARAM: Final = "time_column"
-DROPPED_COLUMNS_PARAM: Final = "dropped_columns"
+# The training run's parameters naming the roles (comma-separated; empty when none) are
+# named with the rest of a version's facts (driftline/version_facts.py). Serving reads the
+# first two: a record may carry those columns (serving/feature_schema.py).
 
 Role = Literal["identifier", "time", "dropped"]
 # How the terminal names each role.

@@ -1,6 +1,6 @@
 """The column-role flags of every command that reads a user's table: one spelling, one help.
 
-`driftline train` uses them now and `driftline profile` will (docs/your-data.md).
+`driftline train` and `driftline profile` use them (docs/your-data.md).
 Standard library only, so `driftline --help` stays fast; the rules that act on
 the flags are reference/column_roles.py's.
 """

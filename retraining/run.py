@@ -8,23 +8,18 @@ as a new version either way (so its figures stay inspectable), but only
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import mlflow
-import pandas as pd
-from mlflow.tracking import MlflowClient
-from sklearn.pipeline import Pipeline
-
-from driftline import registry
+from driftline import registry, version_facts
 from driftline.config import Settings
+from driftline.loaded_model import load_registered
 from driftline.mlflow_setup import connect
 from driftline.registry_contract import RUN_TAG_ALERTS, RUN_TAG_JOB_ID, RUN_TAG_TRIGGER
 from driftline.retrain_contract import (
     FIGURE_BETTER,
+    FIGURE_CHALLENGER_ESTIMATOR,
     FIGURE_MARGIN_KIND,
     FIGURE_METRIC,
     GATE_METRICS,
@@ -32,21 +27,14 @@ from driftline.retrain_contract import (
     Status,
     make_outcome,
 )
-from driftline.tasks import DEFAULT_TASK, TASK_PARAM, TASKS, Task
 from predictionlog.store import PredictionStore
-from reference.column_roles import TIME_COLUMN_PARAM
+from retraining import challenger as challenger_estimator
 from retraining.data_mix import MixPolicy, NotEnoughData, mix
 from retraining.gate import decide
 from retraining.labels import BadLabels, training_targets
 from training.dataset import DatasetError, coerce_features, from_frame
-from training.estimators import DEFAULT_ESTIMATOR, ESTIMATORS
-from training.train import (
-    BOOLEAN_FEATURES_PARAM,
-    TRAINING_DATA_ARTIFACT,
-    TrainOptions,
-    fit_and_log,
-    holdout_metrics,
-)
+from training.train import TrainOptions, answer_metrics, fit_and_log, holdout_metrics
+from training.version_artifacts import read_training_table
 
 
 @dataclass(frozen=True)
@@ -71,58 +59,37 @@ def _outcome(
     return make_outcome(status, settings.model_name, request.job_id, **fields)
 
 
-def _champion_training_table(client: MlflowClient, run_id: str) -> pd.DataFrame:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = client.download_artifacts(run_id, TRAINING_DATA_ARTIFACT, tmp)
-        return pd.read_parquet(Path(path))
-
-
-def champion_task(params: dict[str, str]) -> Task:
-    """The task the champion was trained for (its run parameter), not re-inferred from data.
-
-    Recent labels alone can look like another task (a few distinct prices, say); the
-    champion's run says what the model is. Runs from before the parameter are classifiers.
-    """
-    task = params.get(TASK_PARAM, DEFAULT_TASK)
-    for known in TASKS:
-        if task == known:
-            return known
-    raise ValueError(f"the champion's run names an unknown task {task!r}")
-
-
-def _estimator(request: RetrainRequest, params: dict[str, str], task: Task) -> str:
-    """The challenger's estimator: asked for, else the champion's, else the task's default."""
-    kind = request.model_kind or params.get("model_kind") or DEFAULT_ESTIMATOR[task]
-    if kind not in ESTIMATORS[task]:
-        raise ValueError(
-            f"estimator {kind!r} is not one for {task} (choose from {', '.join(ESTIMATORS[task])})"
-        )
-    return kind
-
-
 def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
+    """Train a challenger for the champion of ``settings.model_name`` and let the gate
+    judge it; what the champion is (task, target, features, estimator, where its training
+    table is) comes from its version's facts, trained here or adopted
+    (driftline/version_facts.py)."""
     client = connect(settings)
     champion = registry.champion_version(client, settings.model_name)
     if champion is None:
         return _outcome(settings, request, "failed", message="no champion to retrain from")
-    mv = client.get_model_version(settings.model_name, champion)
-    if not mv.run_id:
-        return _outcome(settings, request, "failed", message=f"v{champion} has no run")
-    champion_run = client.get_run(mv.run_id)
-    params = champion_run.data.params
     try:
-        task = champion_task(params)
-        kind = _estimator(request, params, task)
+        facts = version_facts.require(client, settings.model_name, champion)
+    except version_facts.FactsError as exc:
+        return _outcome(settings, request, "failed", champion_before=champion,
+                        champion_after=champion, message=str(exc))  # fmt: skip
+    task = facts.task
+    champion_model = load_registered(
+        settings.tracking_uri, settings.registry_uri, settings.model_name, champion
+    )
+    try:
+        chosen = challenger_estimator.choose(
+            request.model_kind, facts, champion, champion_model.estimator
+        )
     except ValueError as exc:
         return _outcome(settings, request, "failed", champion_before=champion,
                         champion_after=champion, message=str(exc))  # fmt: skip
     gate = GATE_METRICS[task]
-    target = params["target"]
-    numeric = [c for c in params.get("numeric_features", "").split(",") if c]
-    categorical = [c for c in params.get("categorical_features", "").split(",") if c]
-    original = _champion_training_table(client, mv.run_id)
+    target = facts.target
+    numeric, categorical = list(facts.numeric), list(facts.categorical)
+    original = read_training_table(client, facts.run_id)
     # A champion trained with a time column stored it in its table (training/train.py).
-    time_column = params.get(TIME_COLUMN_PARAM) or None
+    time_column = facts.time_column
     if time_column not in original.columns:
         time_column = None
     features = [c for c in original.columns if c != time_column]
@@ -139,6 +106,7 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         FIGURE_METRIC: gate.name,
         FIGURE_BETTER: gate.better,
         FIGURE_MARGIN_KIND: gate.margin_kind,
+        FIGURE_CHALLENGER_ESTIMATOR: chosen.describe,
         "recent_rows": len(recent),
     }
     try:
@@ -190,7 +158,7 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
             numeric=numeric,
             categorical=categorical,
             task=task,
-            boolean=[c for c in params.get(BOOLEAN_FEATURES_PARAM, "").split(",") if c],
+            boolean=facts.boolean,
         )
     except DatasetError as exc:
         return _outcome(settings, request, "failed", champion_before=champion,
@@ -208,7 +176,8 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         settings,
         train_set,
         TrainOptions(
-            model_kind=kind,
+            model_kind=chosen.kind if chosen.estimator is None else None,
+            estimator=chosen.estimator,
             seed=request.policy.seed,
             promote=False,
             run_tags=tags,
@@ -217,11 +186,15 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         evaluate_on=(holdout_x, holdout_y),
         extra_params={"champion_version": champion, "window_seconds": request.window_seconds},
     )
-    champion_model: Pipeline = mlflow.sklearn.load_model(
-        f"models:/{settings.model_name}/{champion}"
-    )
     challenger_figures = holdout_metrics(challenger, holdout_x, holdout_y)
-    champion_figures = holdout_metrics(champion_model, holdout_x, holdout_y)
+    # The champion through its own flavor: an adopted one need not be scikit-learn.
+    champion_figures = answer_metrics(
+        task,
+        holdout_y,
+        champion_model.predict_values(holdout_x),
+        classes=champion_model.classes or (),
+        probabilities=champion_model.predict_proba(holdout_x),
+    )
     challenger_score = challenger_figures[gate.name]
     champion_score = champion_figures[gate.name]
     decision = decide(challenger_score, champion_score, request.margin, gate)
@@ -252,7 +225,7 @@ def retrain(settings: Settings, request: RetrainRequest) -> RetrainOutcome:
         champion_before=champion,
         champion_after=after,
         figures=figures,
-        message=decision.reason,
+        message=f"{decision.reason}; challenger: {chosen.describe}",
     )
 
 

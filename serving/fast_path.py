@@ -31,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.sparse import issparse
 from scipy.special import expit
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -97,11 +98,19 @@ def _numeric_block(block: Any, columns: list[str], out: slice) -> list[_NumericC
     width = len(columns)
     mean = scaler.mean_ if scaler is not None and scaler.with_mean else np.zeros(width)
     scale = scaler.scale_ if scaler is not None and scaler.with_std else np.ones(width)
-    missing = np.asarray(block.transform(pd.DataFrame({c: [np.nan] for c in columns})))[0]
+    missing = _first_row(block.transform(pd.DataFrame({c: [np.nan] for c in columns})))
     return [
         _NumericColumn(c, out.start + i, float(mean[i]), float(scale[i]), float(missing[i]))
         for i, c in enumerate(columns)
     ]
+
+
+def _first_row(transformed: Any) -> Vector:
+    """Row 0 of a block's output, dense: a OneHotEncoder's output is sparse by default
+    (ColumnTransformer makes the whole output dense when it is dense enough)."""
+    dense = transformed.toarray() if issparse(transformed) else np.asarray(transformed)
+    row: Vector = dense[0]
+    return row
 
 
 def _categorical_block(
@@ -119,9 +128,7 @@ def _categorical_block(
     infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(columns)
     if not all(isinstance(v, str) for cats in encoder.categories_ for v in cats):
         return None
-    missing = np.asarray(block.transform(pd.DataFrame({c: [None] for c in columns}, dtype=object)))[
-        0
-    ]
+    missing = _first_row(block.transform(pd.DataFrame({c: [None] for c in columns}, dtype=object)))
     result: list[_CategoricalColumn] = []
     start = out.start
     for c, cats, rare in zip(columns, encoder.categories_, infrequent, strict=True):

@@ -24,6 +24,9 @@ class SignatureError(ValueError):
 class Feature:
     name: str
     type: FeatureType
+    # False: null is refused; the model cannot take a missing value here (an integer
+    # or boolean column of a pyfunc model: numpy holds no missing integer).
+    nullable: bool = True
 
     @property
     def is_numeric(self) -> bool:
@@ -52,12 +55,9 @@ class FeatureSchema:
         """One record as a JSON Schema object (OpenAPI 3.1); null is a missing value."""
         json_types = {
             "double": "number", "float": "number", "long": "integer", "integer": "integer",
-            "string": "string",
+            "string": "string", "boolean": "boolean",
         }  # fmt: skip
-        properties: dict[str, Any] = {
-            f.name: BOOLEAN_VALUE if f.type == "boolean" else {"type": [json_types[f.type], "null"]}
-            for f in self.features
-        }
+        properties = {f.name: _value_schema(f, json_types[f.type]) for f in self.features}
         for name in self.context:
             properties[name] = {
                 **CONTEXT_VALUE,
@@ -69,6 +69,23 @@ class FeatureSchema:
             "required": list(self.names),
             "additionalProperties": False,
         }
+
+
+def _value_schema(feature: Feature, json_type: str) -> dict[str, Any]:
+    if feature.type == "boolean":
+        if feature.nullable:
+            return BOOLEAN_VALUE
+        return {"anyOf": [{"type": "boolean"}, {"enum": [0, 1]}]}
+    return {"type": [json_type, "null"] if feature.nullable else json_type}
+
+
+def refusing_missing(schema: FeatureSchema, types: frozenset[str]) -> FeatureSchema:
+    """``schema`` with null refused in the features of ``types``."""
+    features = tuple(
+        Feature(f.name, f.type, nullable=f.nullable and f.type not in types)
+        for f in schema.features
+    )
+    return FeatureSchema(features, schema.context)
 
 
 def from_signature_inputs(

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.models import get_model_info
 from mlflow.tracking import MlflowClient
 
+from driftline.loaded_model import LoadedModel, load_registered
 from driftline.tasks import Task
 from predictionlog.journal_format import EntryEncoder, ValueEntryEncoder
-from reference.column_roles import context_columns
 from serving.config import ServingConfig
 from serving.fast_path import Matrix, Vector, compile_classifier, compile_regressor
-from serving.feature_schema import FeatureSchema, SignatureError, from_signature_inputs
-from serving.model_task import task_of
+from serving.feature_schema import FeatureSchema
+from serving.pyfunc_predictors import PyfuncLabels, PyfuncProbabilities, PyfuncValues
+from serving.served_facts import ServedFacts, served_facts
 from serving.validation import RecordValidator
+
+# A fast-path predictor (serving/fast_path.py): a classifier's or a regressor's.
+Compiled = TypeVar("Compiled")
 
 
 class ProbabilityPredictor(Protocol):
@@ -95,10 +96,6 @@ class ServedModel:
         return "regression" if isinstance(self.head, RegressorHead) else "classification"
 
 
-# mlflow resolves models:/ URIs through process-wide URIs; loads hold this lock.
-_MLFLOW_URIS = threading.Lock()
-
-
 def client_for(config: ServingConfig) -> MlflowClient:
     return MlflowClient(tracking_uri=config.tracking_uri, registry_uri=config.registry_uri)
 
@@ -110,61 +107,70 @@ def resolve_version(client: MlflowClient, config: ServingConfig) -> str:
     return str(client.get_model_version_by_alias(config.model_name, config.alias).version)
 
 
-def _native(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def _sklearn_predictor(
+    loaded: LoadedModel,
+    facts: ServedFacts,
+    config: ServingConfig,
+    compile_model: Callable[[Any, tuple[str, ...]], Compiled | None],
+) -> tuple[Compiled | PandasPredictor, bool]:
+    """The fast path when it knows the estimator's shapes (and is on), else the pipeline."""
+    compiled = compile_model(loaded.estimator, facts.schema.names) if config.fast_path else None
+    if compiled is None:
+        return PandasPredictor(loaded.estimator, facts.schema), False
+    return compiled, True
 
 
 def _classifier_head(
-    model: Any, schema: FeatureSchema, config: ServingConfig, version: str
+    loaded: LoadedModel, facts: ServedFacts, config: ServingConfig
 ) -> tuple[ClassifierHead, bool]:
-    classes = tuple(_native(c) for c in model.classes_)
-    compiled = compile_classifier(model, schema.names) if config.fast_path else None
-    predictor: ProbabilityPredictor = (
-        compiled if compiled is not None else PandasPredictor(model, schema)
-    )
+    classes = facts.classes or ()
     class_keys = tuple(str(c) for c in classes)
+    fast = False
+    predictor: ProbabilityPredictor
+    if loaded.estimator is not None:
+        predictor, fast = _sklearn_predictor(loaded, facts, config, compile_classifier)
+    elif facts.label_only:
+        predictor = PyfuncLabels(loaded, facts.schema, class_keys)
+    else:
+        predictor = PyfuncProbabilities(loaded, facts.schema)
     # A name, version or class the log cannot store fails the load, not every request.
-    entries = EntryEncoder(config.model_name, version, class_keys)
-    return ClassifierHead(predictor, classes, class_keys, entries), compiled is not None
+    entries = EntryEncoder(config.model_name, loaded.version, class_keys)
+    return ClassifierHead(predictor, classes, class_keys, entries), fast
 
 
 def _regressor_head(
-    model: Any, schema: FeatureSchema, config: ServingConfig, version: str
+    loaded: LoadedModel, facts: ServedFacts, config: ServingConfig
 ) -> tuple[RegressorHead, bool]:
-    compiled = compile_regressor(model, schema.names) if config.fast_path else None
-    predictor: ValuePredictor = compiled if compiled is not None else PandasPredictor(model, schema)
-    entries = ValueEntryEncoder(config.model_name, version)
-    return RegressorHead(predictor, entries), compiled is not None
+    fast = False
+    predictor: ValuePredictor
+    if loaded.estimator is not None:
+        predictor, fast = _sklearn_predictor(loaded, facts, config, compile_regressor)
+    else:
+        predictor = PyfuncValues(loaded, facts.schema)
+    entries = ValueEntryEncoder(config.model_name, loaded.version)
+    return RegressorHead(predictor, entries), fast
 
 
 def load_version(client: MlflowClient, config: ServingConfig, version: str) -> ServedModel:
-    """Load ``version`` of the configured model; raises on any problem (caller keeps the old)."""
+    """Load ``version`` of the configured model; raises on any problem (caller keeps the old).
+
+    Any registered model: the sklearn flavor as the estimator (the fast path when it
+    matches the shapes it knows), anything else through mlflow.pyfunc.
+    """
     started = time.perf_counter()
-    mv = client.get_model_version(config.model_name, version)
-    run_id = str(mv.run_id or "")
-    uri = f"models:/{config.model_name}/{version}"
-    with _MLFLOW_URIS:
-        mlflow.set_tracking_uri(config.tracking_uri)
-        mlflow.set_registry_uri(config.registry_uri)
-        info = get_model_info(uri)
-        model = mlflow.sklearn.load_model(uri)
-    if info.signature is None or info.signature.inputs is None:
-        raise SignatureError(f"{uri} was logged without an input signature")
-    # The task is the training run's parameter (driftline/tasks.py); a version
-    # registered without a run has none, and is judged by its model alone.
-    params = client.get_run(run_id).data.params if run_id else {}
-    schema = from_signature_inputs(info.signature.inputs.to_dict(), context_columns(params))
+    loaded = load_registered(config.tracking_uri, config.registry_uri, config.model_name, version)
+    facts = served_facts(client, loaded)
     head: ClassifierHead | RegressorHead
-    if task_of(params, model) == "regression":
-        head, fast = _regressor_head(model, schema, config, str(version))
+    if facts.task == "regression":
+        head, fast = _regressor_head(loaded, facts, config)
     else:
-        head, fast = _classifier_head(model, schema, config, str(version))
+        head, fast = _classifier_head(loaded, facts, config)
     return ServedModel(
         name=config.model_name,
-        version=str(version),
-        run_id=run_id,
-        schema=schema,
-        validator=RecordValidator(schema, config.max_batch),
+        version=loaded.version,
+        run_id=loaded.run_id,
+        schema=facts.schema,
+        validator=RecordValidator(facts.schema, config.max_batch),
         head=head,
         fast_path=fast,
         loaded_at=time.time(),

@@ -152,6 +152,8 @@ class RecordValidator:
         # Identifier and time columns: optional, stored, not features (feature_schema.py).
         self._context = frozenset(schema.context)
         self._checks = tuple((f.name, _CHECKS[f.type]) for f in schema.features)
+        # Features whose model cannot take a missing value (feature_schema.Feature.nullable).
+        self._not_null = tuple(f.name for f in schema.features if not f.nullable)
         self._max_batch = max_batch
         groups = [tuple(f.name for f in schema.features if f.type in t) for t in _FAST_ORDER]
         self._values = _values_of(tuple(name for group in groups for name in group))
@@ -229,7 +231,7 @@ class RecordValidator:
                     return False
             elif type(value) is not int and value is not None:
                 return False
-        return True
+        return not any(record[name] is None for name in self._not_null)
 
     def _check_record(self, record: object, index: int) -> None:
         if not isinstance(record, dict):
@@ -247,6 +249,13 @@ class RecordValidator:
                 )  # fmt: skip
         for name, check in self._checks:
             value = record[name]
+            if value is None and name in self._not_null:
+                raise RequestError(
+                    400, "missing_value",
+                    f"record {index}: field {name!r} is null; this model takes no missing "
+                    "value in it",
+                    field=name, index=index,
+                )  # fmt: skip
             if value is None:
                 continue  # a missing value: the pipeline imputes it
             problem = check(value)

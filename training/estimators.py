@@ -22,6 +22,9 @@ DEFAULT_ESTIMATOR: Final[Mapping[Task, str]] = {
     "classification": "logreg",
     "regression": "ridge",
 }
+# The kind a challenger records when it is scikit-learn's ``clone`` of its champion (an
+# adopted model's own estimator class and parameters; retraining/challenger.py).
+CLONED_ESTIMATOR: Final = "champion-clone"
 # Every name any task knows, for the CLI's choices; whether it fits the task is checked later.
 ALL_ESTIMATORS: Final = tuple(dict.fromkeys((*CLASSIFIERS, *REGRESSORS)))
 

@@ -10,16 +10,14 @@ the holdout is the newest rows (training/split.py).
 
 from __future__ import annotations
 
-import io
-import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 from typing import Any, Final
 
 import mlflow
+import numpy as np
 import pandas as pd
 import skops.io as skops_io
 from mlflow.models import infer_signature
@@ -30,30 +28,25 @@ from sklearn.pipeline import Pipeline
 from driftline import registry
 from driftline.config import Settings
 from driftline.mlflow_setup import connect, ensure_experiment
-from driftline.registry_contract import MODEL_ARTIFACT_NAME, PROFILE_ARTIFACT_PATH
+from driftline.registry_contract import MODEL_ARTIFACT_NAME
 from driftline.tasks import DEFAULT_TASK, TASK_PARAM, Task
-from reference import error_estimator
-from reference.error_estimator import ERROR_ESTIMATOR_ARTIFACT_PATH
-from reference.profile import (
-    ErrorEstimation,
-    ReferenceProfile,
-    build_profile,
-    build_regression_profile,
-    dumps,
+from driftline.version_facts import (
+    BOOLEAN_PARAM,
+    CATEGORICAL_PARAM,
+    ESTIMATOR_PARAM,
+    NUMERIC_PARAM,
+    TARGET_PARAM,
 )
+from reference.profile import category_key
 from training import pipeline
 from training.dataset import Dataset
-from training.estimation_parts import ESTIMATION_PARAM, EstimationParts, fit_estimation_parts
-from training.estimators import DEFAULT_ESTIMATOR, check_estimator
+from training.estimation_parts import ESTIMATION_PARAM, fit_estimation_parts
+from training.estimators import CLONED_ESTIMATOR, DEFAULT_ESTIMATOR, check_estimator
 from training.regression_metrics import regression_errors
 from training.split import split
+from training.version_artifacts import log_version_artifacts, training_table, version_profile
 
-# The training table (features + target) stored with every run, so retraining can
-# start from what the champion saw without the user's original file.
-TRAINING_DATA_ARTIFACT: Final = "data/training.parquet"
 HOLDOUT_SHARE: Final = 0.25
-# Numeric features that are booleans (served as JSON booleans).
-BOOLEAN_FEATURES_PARAM: Final = "boolean_features"
 
 
 @dataclass(frozen=True)
@@ -76,6 +69,9 @@ class TrainOptions:
     promote: bool = False
     run_tags: Mapping[str, str] = field(default_factory=dict)
     run_name: str | None = None
+    # An unfitted scikit-learn estimator to fit instead of ``model_kind``'s pipeline:
+    # retraining's clone of an adopted champion, recorded as CLONED_ESTIMATOR.
+    estimator: Any = None
 
 
 def model_requirements() -> list[str]:
@@ -91,24 +87,44 @@ def model_requirements() -> list[str]:
 
 
 def holdout_metrics(model: Pipeline, x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
-    """``model``'s figures on ``x`` against ``y``, by its task.
+    """A scikit-learn ``model``'s figures on ``x`` against ``y``, by its task
+    (``answer_metrics``)."""
+    if is_regressor(model):
+        return answer_metrics("regression", y, model.predict(x))
+    proba = model.predict_proba(x) if hasattr(model, "predict_proba") else None
+    return answer_metrics(
+        "classification", y, model.predict(x), classes=list(model.classes_), probabilities=proba
+    )
+
+
+def answer_metrics(
+    task: Task,
+    y: pd.Series,
+    predicted: Any,
+    *,
+    classes: Sequence[object] = (),
+    probabilities: np.ndarray | None = None,
+) -> dict[str, float]:
+    """The figures of a model's answers ``predicted`` against ``y``, by ``task``.
 
     A regression model: MAE, RMSE, R² and mean error (training/regression_metrics.py).
-    A classifier: accuracy, F1 and ROC AUC; F1 and AUC for the last class.
+    A classifier: accuracy and F1, and ROC AUC from ``probabilities`` (columns in
+    ``classes`` order) when it gives them; F1 and AUC for the last class of two.
     """
-    if is_regressor(model):
-        return regression_errors(y.to_numpy(dtype="float64"), model.predict(x))
-    pred = model.predict(x)
-    classes = list(model.classes_)
-    out = {"accuracy": float(accuracy_score(y, pred))}
+    if task == "regression":
+        return regression_errors(y.to_numpy(dtype="float64"), np.asarray(predicted))
+    # Compared by class text, as the exporter compares labels: a pyfunc's classes are
+    # its output columns' names whatever the target's type.
+    truth = y.map(category_key)
+    answers = pd.Series(np.asarray(predicted), index=y.index).map(category_key)
+    out = {"accuracy": float(accuracy_score(truth, answers))}
     if len(classes) == 2:
-        positive = classes[-1]
-        out["f1"] = float(f1_score(y, pred, pos_label=positive))
-        if y.nunique() == 2:
-            proba = model.predict_proba(x)[:, 1]
-            out["roc_auc"] = float(roc_auc_score(y == positive, proba))
+        positive = category_key(classes[-1])
+        out["f1"] = float(f1_score(truth, answers, pos_label=positive))
+        if truth.nunique() == 2 and probabilities is not None:
+            out["roc_auc"] = float(roc_auc_score(truth == positive, probabilities[:, 1]))
     else:
-        out["f1"] = float(f1_score(y, pred, average="macro"))
+        out["f1"] = float(f1_score(truth, answers, average="macro"))
     return out
 
 
@@ -123,11 +139,16 @@ def fit_and_log(
     """Fit on ``data`` less a holdout (training/split.py), log, register, maybe promote.
 
     The task is ``data.task``; ``options.model_kind`` must be one of its estimators
-    (ValueError otherwise, before anything is logged). ``evaluate_on`` adds metrics on a
-    second data set (retraining's recent holdout), logged with a ``recent_`` prefix.
+    (ValueError otherwise, before anything is logged) unless ``options.estimator`` is
+    given. ``evaluate_on`` adds metrics on a second data set (retraining's recent
+    holdout), logged with a ``recent_`` prefix.
     """
     task = data.task
-    kind = check_estimator(options.model_kind or DEFAULT_ESTIMATOR[task], task)
+    if options.estimator is None:
+        kind = check_estimator(options.model_kind or DEFAULT_ESTIMATOR[task], task)
+        model = pipeline.build(kind, data.numeric, data.categorical, options.seed, task)
+    else:
+        kind, model = CLONED_ESTIMATOR, options.estimator
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
     # Numeric columns are float64 already (training/dataset.py), so the logged
@@ -137,7 +158,6 @@ def fit_and_log(
     x_train, x_hold, y_train, y_hold = split(
         x, y, share=HOLDOUT_SHARE, seed=options.seed, task=task, time=data.time
     )
-    model = pipeline.build(kind, data.numeric, data.categorical, options.seed, task)
     started = time.perf_counter()
     model.fit(x_train, y_train)
     fit_seconds = time.perf_counter() - started
@@ -145,16 +165,26 @@ def fit_and_log(
     estimation = fit_estimation_parts(
         model, x_hold, y_hold, data.numeric, data.categorical, options.seed
     )
-    profile = _profile(
-        settings, data, options, model, (x_train, y_train, x_hold), metrics, estimation
+    is_regression = task == "regression"
+    profile = version_profile(
+        settings.model_name,
+        data,
+        (x_train, y_train),
+        seed=options.seed,
+        holdout_predictions=list(model.predict(x_hold)),
+        classes=() if is_regression else list(model.classes_),
+        holdout_errors=metrics if is_regression else None,
+        estimation=estimation,
+        holdout_rows=len(x_hold),
     )
     metrics["fit_seconds"] = fit_seconds
     metrics.update(estimation.metrics)
     if evaluate_on is not None:
         metrics.update({f"recent_{k}": v for k, v in holdout_metrics(model, *evaluate_on).items()})
     example = x_train.head(3)
-    # A classifier serves its probabilities; a regression model one number per row.
-    predict_fn = "predict" if task == "regression" else "predict_proba"
+    # A classifier serves its probabilities (when its estimator gives them); a
+    # regression model one number per row.
+    predict_fn = "predict_proba" if _has_probabilities(model, task) else "predict"
     served = _as_served(example, data.boolean)
     signature = infer_signature(served, getattr(model, predict_fn)(example))
     with mlflow.start_run(
@@ -163,35 +193,22 @@ def fit_and_log(
         mlflow.log_params(
             {
                 TASK_PARAM: task,
-                "model_kind": kind,
+                ESTIMATOR_PARAM: kind,
                 "seed": options.seed,
                 "data_source": data.source,
-                "target": data.target_name,
-                "numeric_features": ",".join(data.numeric),
-                "categorical_features": ",".join(data.categorical),
+                TARGET_PARAM: data.target_name,
+                NUMERIC_PARAM: ",".join(data.numeric),
+                CATEGORICAL_PARAM: ",".join(data.categorical),
                 "train_rows": len(x_train),
                 "holdout_rows": len(x_hold),
                 ESTIMATION_PARAM: estimation.status,
                 **data.roles.run_params(),
-                BOOLEAN_FEATURES_PARAM: ",".join(data.boolean),
+                BOOLEAN_PARAM: ",".join(data.boolean),
                 **dict(extra_params or {}),
             }
         )
         mlflow.log_metrics(metrics)
-        mlflow.log_text(dumps(profile), PROFILE_ARTIFACT_PATH)
-        if estimation.error_estimator is not None:
-            _log_bytes(
-                error_estimator.dumps(estimation.error_estimator.estimator),
-                ERROR_ESTIMATOR_ARTIFACT_PATH,
-            )
-        table = x.copy()
-        table[data.target_name] = y.to_numpy()
-        if data.roles.time_column is not None and data.time is not None:
-            # Retraining keeps the newest original rows by it (retraining/data_mix.py).
-            table[data.roles.time_column] = data.time.to_numpy()
-        parquet = io.BytesIO()
-        table.to_parquet(parquet, index=False)
-        _log_bytes(parquet.getvalue(), TRAINING_DATA_ARTIFACT)
+        log_version_artifacts(client, run.info.run_id, profile, training_table(data), estimation)
         info = mlflow.sklearn.log_model(
             model,
             name=MODEL_ARTIFACT_NAME,
@@ -225,20 +242,8 @@ def fit_and_log(
     )
 
 
-def _error_estimation(estimation: EstimationParts, rows: int) -> ErrorEstimation | None:
-    fitted = estimation.error_estimator
-    if fitted is None:
-        return None
-    return ErrorEstimation(
-        ERROR_ESTIMATOR_ARTIFACT_PATH, rows, fitted.absolute_bias, fitted.squared_bias
-    )
-
-
-def _log_bytes(data: bytes, artifact_path: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(artifact_path).name
-        path.write_bytes(data)
-        mlflow.log_artifact(str(path), str(Path(artifact_path).parent))
+def _has_probabilities(model: Any, task: Task) -> bool:
+    return task == "classification" and hasattr(model, "predict_proba")
 
 
 def _as_served(frame: pd.DataFrame, boolean: tuple[str, ...]) -> pd.DataFrame:
@@ -248,41 +253,3 @@ def _as_served(frame: pd.DataFrame, boolean: tuple[str, ...]) -> pd.DataFrame:
     for col in boolean:
         out[col] = out[col].map(lambda v: None if pd.isna(v) else bool(v)).astype("boolean")
     return out
-
-
-def _profile(
-    settings: Settings,
-    data: Dataset,
-    options: TrainOptions,
-    model: Pipeline,
-    split: tuple[pd.DataFrame, pd.Series, pd.DataFrame],
-    holdout_figures: Mapping[str, float],
-    estimation: EstimationParts,
-) -> ReferenceProfile:
-    """The version's reference profile, from the training rows and holdout inputs in
-    ``split``; a regression model's holds ``holdout_figures``."""
-    x_train, y_train, x_hold = split
-    common: dict[str, Any] = {
-        "model_name": settings.model_name,
-        "features": x_train,
-        "numeric": data.numeric,
-        "categorical": data.categorical,
-        "target": data.target_name,
-        "created_at": time.time(),
-        "seed": options.seed,
-        "roles": data.roles,
-    }
-    if data.task == "regression":
-        return build_regression_profile(
-            **common,
-            target_values=y_train,
-            holdout_predictions=model.predict(x_hold).tolist(),
-            holdout_errors=holdout_figures,
-            error_estimation=_error_estimation(estimation, len(x_hold)),
-        )
-    return build_profile(
-        **common,
-        classes=list(model.classes_),
-        holdout_predictions=list(model.predict(x_hold)),
-        calibrator=estimation.calibrator,
-    )

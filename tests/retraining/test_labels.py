@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from retraining.labels import BadLabels, training_targets
-from retraining.run import champion_task
 
 
 def _ids(n: int) -> pd.Series:
@@ -48,10 +47,3 @@ def test_a_boolean_targets_labels_are_booleans_again() -> None:
     assert out.dtype == bool and out.tolist() == [True, False]
     with pytest.raises(BadLabels, match="1 of 2 recent labels are not True or False"):
         training_targets(pd.Series(["True", "1"]), _ids(2), task="classification", like=like)
-
-
-def test_the_task_comes_from_the_champions_run() -> None:
-    assert champion_task({"task": "regression"}) == "regression"
-    assert champion_task({}) == "classification"  # trained before the parameter existed
-    with pytest.raises(ValueError, match="unknown task 'ranking'"):
-        champion_task({"task": "ranking"})

@@ -38,13 +38,8 @@ from training import house_prices, pipeline
 from training.dataset import Dataset, load
 from training.estimators import REGRESSORS
 from training.regression_metrics import regression_errors
-from training.train import (
-    HOLDOUT_SHARE,
-    TRAINING_DATA_ARTIFACT,
-    TrainOptions,
-    TrainResult,
-    fit_and_log,
-)
+from training.train import HOLDOUT_SHARE, TrainOptions, TrainResult, fit_and_log
+from training.version_artifacts import TRAINING_DATA_ARTIFACT
 
 ROWS = 1600
 

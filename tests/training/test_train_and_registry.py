@@ -15,7 +15,8 @@ from driftline.registry_errors import RegistryError
 from reference.profile import NumericReference, loads
 from tests.support.model_store import TrainedStore, make_trained_store
 from training.dataset import load
-from training.train import TRAINING_DATA_ARTIFACT, TrainOptions, fit_and_log
+from training.train import TrainOptions, fit_and_log
+from training.version_artifacts import TRAINING_DATA_ARTIFACT
 
 
 def test_trained_version_has_metrics_signature_profile_and_data(

@@ -1,0 +1,1 @@
+"""Adopting a version a team registered themselves: `driftline profile`."""
