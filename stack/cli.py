@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from driftline.cli_errors import EXIT_FAILED, CliError
+from driftline.cli_errors import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from traffic.scenarios import SCENARIOS
 
 
@@ -17,16 +17,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from stack.native import NativeStack, StackOptions
     from stack.processes import StartupError
     from stack.story import run_story
+    from traffic.plan import parse_models
     from traffic.scenarios import scenario
 
     timing = FAST if args.fast else PRODUCTION
-    options = StackOptions(
-        home=Path(args.home),
-        timing=timing,
-        scenario=scenario(args.scenario, timing.steady_seconds),
-        ephemeral_ports=args.ephemeral_ports,
-        retrain_on_estimate=args.retrain_on_estimate,
-    )
+    try:
+        options = StackOptions(
+            home=Path(args.home),
+            timing=timing,
+            scenario=scenario(args.scenario, timing.steady_seconds),
+            ephemeral_ports=args.ephemeral_ports,
+            retrain_on_estimate=args.retrain_on_estimate,
+            models=parse_models(args.models) if args.models else (),
+        )
+    except ValueError as exc:
+        print(f"driftline demo: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     # Ctrl-C and SIGTERM both end the run through the same clean shutdown. SIGINT is
     # set too: a process started with it ignored (from a shell's background job, say)
     # inherits that, and Python then installs no KeyboardInterrupt handler.
@@ -63,25 +69,28 @@ def cmd_render_config(args: argparse.Namespace) -> int:
     from driftline.timing import FAST, PRODUCTION
     from stack import topology
     from stack.render import render_stack_config
+    from traffic.plan import parse_models
 
     def host(service: str) -> str:
         # Compose service names resolve through the compose network's DNS.
         return service if args.profile == "compose" else "127.0.0.1"
 
-    addresses = {
-        s.name: [f"{host(s.name)}:{s.port}"]
-        for s in topology.SERVICES
-        if s.port is not None and s.name != "mlflow"
-    }
     try:
         runbooks = runbook_base_url()
+        models = parse_models(args.models)
     except ValueError as exc:
         raise CliError(f"driftline stack render-config: {exc}") from exc
+    addresses = {
+        s.name: [f"{host(s.name)}:{s.port}"]
+        for s in topology.services(models)
+        if s.port is not None and s.name != "mlflow"
+    }
     prometheus_yml, alertmanager_yml = render_stack_config(
         Path(args.out),
         addresses=addresses,
         token_file=Path(args.token_file),
         timing=FAST if args.fast else PRODUCTION,
+        models=models,
         # The champion scales to several replicas behind one compose DNS name.
         dns_discovered=(
             {"serving-champion": topology.SERVING_CHAMPION.port or 8000}
@@ -100,7 +109,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the whole stack natively and drive a drift scenario through it",
         description="Starts MLflow, two inference servers, the exporter, Prometheus, "
         "Alertmanager, the PHP receiver and worker, then the traffic generator; prints where "
-        "each listens and a timeline of what happens. Ctrl-C stops everything.",
+        "each listens and a timeline of what happens. Ctrl-C stops everything. With --models "
+        "churn,houses both models run side by side, each with its two inference servers: the "
+        "scenario drives its own model, the other gets steady traffic.",
     )
     p.add_argument("--fast", action="store_true", help="short intervals: the story in minutes")
     p.add_argument(
@@ -109,6 +120,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=SCENARIOS,
         help="the churn classifier's drift-retrain (default), covariate-only, bad-retrain, "
         "steady; the house-price model's inflation, new-market, steady-prices",
+    )
+    p.add_argument(
+        "--models",
+        help="comma-separated models to run side by side: churn, houses or churn,houses "
+        "(default: the scenario's model alone; the first is the default of POST /predict)",
     )
     p.add_argument("--home", default=".driftline/demo", help="state folder of this run")
     p.add_argument("--duration", type=float, help="stop after this many seconds of traffic")
@@ -134,4 +150,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--token-file", required=True, help="webhook token file Alertmanager reads")
     r.add_argument("--fast", action="store_true", help="demo intervals")
+    r.add_argument(
+        "--models", default="churn", help="comma-separated models the stack serves (churn,houses)"
+    )
     r.set_defaults(func=cmd_render_config)

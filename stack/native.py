@@ -1,9 +1,12 @@
 """The whole driftline topology as local processes (stack/topology.py), started in order.
 
-MLflow's server first, then the one-shot trainer, then the inference servers,
-exporter, PHP receiver and worker, then Prometheus and Alertmanager with
-configuration rendered for the run's addresses and timings. Every process is
-stopped, in reverse order, when the stack is closed, also after a failure.
+MLflow's server first, then the one-shot trainer of each model, then every model's
+inference servers, the exporter, PHP receiver and worker, then Prometheus and
+Alertmanager with configuration rendered for the run's addresses and timings. Every
+process is stopped, in reverse order, when the stack is closed, also after a failure.
+
+A stack runs one model or several (``StackOptions.models``): the scenario drives its
+own model, the others get steady traffic (traffic/plan.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from mlflow.tracking import MlflowClient
+
+from driftline.config import Settings
+from driftline.mlflow_setup import ensure_experiment
 from driftline.runbooks import runbook_base_url
 from driftline.timing import Timing
 from stack import topology
@@ -34,22 +41,28 @@ from stack.processes import (
     wait_ready,
 )
 from stack.render import render_stack_config
+from stack.routes import routes_json
+from traffic.plan import parse_models, plan
 from traffic.scenarios import Scenario
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 HOST: Final = "127.0.0.1"
 # Share of the router's traffic that goes to the champion; the rest tries the challenger.
 CHAMPION_WEIGHT: Final = 95
+TRAINER_TIMEOUT_SECONDS: Final = 600.0
 
 READY_PATHS: Final = {
     "mlflow": "/health",
-    "serving-champion": "/ready",
-    "serving-challenger": "/ready",
     "exporter": "/metrics",
     "receiver": "/health",
     "prometheus": "/-/ready",
     "alertmanager": "/-/ready",
 }
+
+
+def ready_path(service: str) -> str | None:
+    """Where a started service answers 200 once it is ready; None for one without a port."""
+    return "/ready" if service.startswith("serving-") else READY_PATHS.get(service)
 
 
 @dataclass(frozen=True)
@@ -60,11 +73,31 @@ class StackOptions:
     ephemeral_ports: bool = False  # tests: free ports instead of the documented defaults
     start_timeout: float = 120.0
     retrain_on_estimate: bool = False  # the estimated-performance alert starts retraining
+    # The stack's models, the first the default of `POST /predict`; empty: the scenario's.
+    models: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.models:  # ValueError naming the model at fault
+            parse_models(",".join(self.models))
+        plan(self.models, self.scenario)
 
     @property
     def model_name(self) -> str:
         """The registered model the scenario's traffic is for (churn, or houses for prices)."""
         return self.scenario.model_name
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        return self.models or (self.scenario.model_name,)
+
+    @property
+    def scenarios(self) -> dict[str, Scenario]:
+        """Model -> the scenario its traffic runs: the story's, or steady."""
+        return plan(self.models, self.scenario)
+
+    def label_delay(self, timing: Timing) -> float:
+        """The latest any model's labels arrive: how far back the windows reach for them."""
+        return max(s.label_delay(timing) for s in self.scenarios.values())
 
 
 class NativeStack:
@@ -72,8 +105,9 @@ class NativeStack:
         self.options = options
         self.say = say
         self.home = options.home.resolve()
+        self.topology = topology.services(options.model_names)
         self.ports: dict[str, int] = {}
-        for service in topology.SERVICES:
+        for service in self.topology:
             if service.port is not None:
                 self.ports[service.name] = free_port() if options.ephemeral_ports else service.port
         self.services: list[Managed] = []
@@ -86,6 +120,10 @@ class NativeStack:
 
     def url(self, service: str) -> str:
         return f"http://{self.address(service)}"
+
+    def serving_name(self, model: str, alias: str) -> str:
+        """The service name of ``model``'s server following ``alias`` in this stack."""
+        return topology.for_model(f"serving-{alias}", model, self.options.model_names)
 
     # --- environment --------------------------------------------------------------------
     def _bin(self, name: str) -> str:
@@ -106,7 +144,8 @@ class NativeStack:
             MLFLOW_TRACKING_URI=tracking,
             MLFLOW_REGISTRY_URI=tracking,
             DRIFTLINE_PREDICTION_DB=f"sqlite:///{self.home / 'predictions.db'}",
-            DRIFTLINE_MODEL_NAME=self.options.model_name,
+            # The default model: `POST /predict` without a model in the path goes to it.
+            DRIFTLINE_MODEL_NAME=self.options.model_names[0],
             DRIFTLINE_TIMING=self.options.timing.name,
             PYTHONUNBUFFERED="1",
         )
@@ -124,20 +163,28 @@ class NativeStack:
                 env["DRIFTLINE_EXPORTER_WINDOW_SECONDS"] = str(t.exporter_window_seconds)
                 # Labels of the window's predictions arrive this late: reach back as far.
                 env["DRIFTLINE_EXPORTER_LABEL_WINDOW_SECONDS"] = str(
-                    t.exporter_window_seconds + self.options.scenario.label_delay(t)
+                    t.exporter_window_seconds + self.options.label_delay(t)
                 )
         elif name in ("receiver", "worker"):
             retrain = [
                 self._bin("driftline"), "retrain",
                 "--window-seconds",
-                str(t.retrain_window_seconds + self.options.scenario.label_delay(t)),
+                str(t.retrain_window_seconds + self.options.label_delay(t)),
+                # The story's (bad-retrain's margin); steady models never retrain.
                 *self.options.scenario.retrain_args,
             ]  # fmt: skip
+            env.pop("DRIFTLINE_VARIANTS", None)  # with DRIFTLINE_ROUTES: a configuration error
             env.update(
                 DRIFTLINE_WEBHOOK_TOKEN_FILE=str(self.token_file),
-                DRIFTLINE_VARIANTS=(
-                    f"champion={self.url('serving-champion')}:{CHAMPION_WEIGHT},"
-                    f"challenger={self.url('serving-challenger')}:{100 - CHAMPION_WEIGHT}"
+                DRIFTLINE_ROUTES=routes_json(
+                    {
+                        model: (
+                            self.url(self.serving_name(model, "champion")),
+                            self.url(self.serving_name(model, "challenger")),
+                        )
+                        for model in self.options.model_names
+                    },
+                    CHAMPION_WEIGHT,
                 ),
                 DRIFTLINE_RETRAIN_COOLDOWN_SECONDS=str(int(t.retrain_cooldown_seconds)),
                 DRIFTLINE_RETRAIN_COMMAND=shlex.join(retrain),
@@ -150,7 +197,8 @@ class NativeStack:
 
     def _argv(self, service: topology.Service, **extra: object) -> list[str]:
         port = self.ports.get(service.name)
-        argv = service.command(home=self.home, host=HOST, port=port, **extra)
+        urls = {name: self.url(name) for name in self.ports}
+        argv = service.command(home=self.home, host=HOST, port=port, url=urls, **extra)
         if argv[0] in ("driftline", "mlflow"):
             argv[0] = self._bin(argv[0])
         return argv
@@ -168,7 +216,7 @@ class NativeStack:
         return managed
 
     def _wait(self, managed: Managed) -> None:
-        path = READY_PATHS.get(managed.name)
+        path = ready_path(managed.name)
         if path is not None:
             wait_ready(managed, self.url(managed.name) + path, self.options.start_timeout)
 
@@ -184,8 +232,7 @@ class NativeStack:
         self.say(f"mlflow          {self.url('mlflow')}")
         self._bootstrap()
         group = [
-            self._start(topology.SERVING_CHAMPION),
-            self._start(topology.SERVING_CHALLENGER),
+            *(self._start(s) for s in self.topology if s.name.startswith("serving-")),
             self._start(topology.EXPORTER),
             self._start(topology.RECEIVER),
             self._start(topology.WORKER),
@@ -196,12 +243,12 @@ class NativeStack:
             self.home / "config",
             addresses={
                 name: [self.address(name)]
-                for name in ("serving-champion", "serving-challenger", "exporter", "receiver",
-                             "alertmanager")
+                for name in self.ports
+                if name.startswith("serving-") or name in ("exporter", "receiver", "alertmanager")
             },
             token_file=self.token_file,
             timing=self.options.timing,
-            model_name=self.options.model_name,
+            models=self.options.model_names,
             retrain_on_estimate=self.options.retrain_on_estimate,
             runbook_base_url=runbook_base_url(),
         )  # fmt: skip
@@ -211,37 +258,52 @@ class NativeStack:
             self.say(line)
 
     def _bootstrap(self) -> None:
-        log = self.home / "logs" / "trainer.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
+        """Run every model's trainer (its data set: churn customers, or houses), side by side.
+
+        A trainer is one process and mostly one core, so two models train at once in little
+        more than the time of one on two cores. The experiment they share is created first:
+        two trainers creating it at once would race.
+        """
+        settings = Settings.from_env(self.base_env())
+        ensure_experiment(MlflowClient(settings.tracking_uri, settings.registry_uri), settings)
         started = time.monotonic()
-        with log.open("ab") as out:
-            done = subprocess.run(
-                # The scenario's data set: churn customers, or houses for the price model.
-                [*self._argv(topology.TRAINER), "--synthetic", self.options.scenario.data_set],
+        runs = [
+            spawn(
+                trainer.name,
+                self._argv(trainer),
                 env=self.base_env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                log=self.home / "logs" / f"{trainer.name}.log",
                 cwd=REPO_ROOT,
-                check=False,
-                timeout=600,
             )
-        text = log.read_text(errors="replace")
-        if done.returncode != 0:
-            raise StartupError(f"trainer failed with exit code {done.returncode}:\n{text[-2500:]}")
-        for line in text.splitlines():
+            for trainer in (topology.trainer(m, self.options.model_names)
+                            for m in self.options.model_names)
+        ]  # fmt: skip
+        try:
+            for run in runs:
+                self._finish_trainer(run, deadline=started + TRAINER_TIMEOUT_SECONDS)
+        finally:
+            stop_all(runs)  # only those still running: after a failure, the others
+        self.say(f"trainer         done in {time.monotonic() - started:.1f}s")
+
+    def _finish_trainer(self, run: Managed, deadline: float) -> None:
+        try:
+            code = run.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise StartupError(
+                f"{run.name} did not finish within {TRAINER_TIMEOUT_SECONDS:.0f}s; "
+                f"log {run.log}:\n{run.log_tail()}"
+            ) from None
+        if code != 0:
+            raise StartupError(f"{run.name} failed with exit code {code}:\n{run.log_tail()}")
+        for line in run.log.read_text(errors="replace").splitlines():
             if line.startswith(("champion:", "challenger:")):
                 self.say(f"trainer         {line}")
-        self.say(f"trainer         done in {time.monotonic() - started:.1f}s")
 
     def start_traffic(self) -> subprocess.Popen[str]:
         """The traffic generator, with its output as a text pipe for the timeline."""
         # Rate, label delay and steady phase come from DRIFTLINE_TIMING in the environment.
         argv = [
-            *self._argv(
-                topology.TRAFFIC,
-                router_url=self.url("receiver"),
-                feedback_url=self.url("serving-champion"),
-            ),
+            *self._argv(topology.traffic(self.options.model_names)),
             "--scenario", self.options.scenario.name,
             "--progress-every", "5",
         ]  # fmt: skip
@@ -259,11 +321,19 @@ class NativeStack:
         return self.traffic
 
     def describe(self) -> list[str]:
+        lines = []
+        for model in self.options.model_names:
+            a, b = self.serving_name(model, "champion"), self.serving_name(model, "challenger")
+            lines += [
+                f"{f'{model} A':<15} {self.url(a)}/ready  (follows champion)",
+                f"{f'{model} B':<15} {self.url(b)}/ready  (follows challenger)",
+            ]
+        models = "|".join(self.options.model_names)
         return [
-            f"inference A     {self.url('serving-champion')}/ready  (follows champion)",
-            f"inference B     {self.url('serving-challenger')}/ready  (follows challenger)",
+            *lines,
             f"exporter        {self.url('exporter')}/  (drift report: /report)",
-            f"PHP receiver    {self.url('receiver')}/  (dashboard page, /jobs, POST /predict)",
+            f"PHP receiver    {self.url('receiver')}/  (dashboard page, /jobs, "
+            f"POST /predict/{{{models}}})",
             f"Prometheus      {self.url('prometheus')}/alerts",
             f"Alertmanager    {self.url('alertmanager')}/",
             f"logs            {self.home / 'logs'}",

@@ -6,7 +6,7 @@ addresses, so both run the committed rules and routes with the same timings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from driftline.monitoring_render import (
 )
 from driftline.runbooks import DEFAULT_RUNBOOK_BASE_URL
 from driftline.timing import Timing
+from stack import topology
 
 
 def render_stack_config(
@@ -31,14 +32,16 @@ def render_stack_config(
     addresses: Mapping[str, list[str]],
     token_file: Path,
     timing: Timing,
-    model_name: str = "churn",
+    models: Sequence[str] = ("churn",),
     dns_discovered: Mapping[str, int] | None = None,
     retrain_on_estimate: bool = False,
     runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
 ) -> tuple[Path, Path]:
     """Write prometheus.yml (+ targets, rules) and alertmanager.yml under ``out_dir``.
 
-    ``addresses`` maps topology service names to ``host:port`` strings.
+    ``addresses`` maps topology service names to ``host:port`` strings; each of
+    ``models`` has its champion and challenger servers (stack/topology.py names),
+    scraped with their ``model`` and ``deployment`` labels.
     ``dns_discovered`` maps inference services to their port for services that
     run as several replicas behind one DNS name (compose): Prometheus resolves
     the name itself and scrapes every replica, instead of one file_sd target
@@ -53,12 +56,14 @@ def render_stack_config(
         hosts = [] if service in dns else addresses.get(service, [])
         return [TargetGroup(tuple(hosts), labels)] if hosts else []
 
+    serving = serving_labels(models)
     prometheus_yml = render_prometheus_config(
         out_dir,
         {
             JOB_SERVING: [
-                *group("serving-champion", model=model_name, deployment="champion"),
-                *group("serving-challenger", model=model_name, deployment="challenger"),
+                target
+                for name, (model, deployment) in serving.items()
+                for target in group(name, model=model, deployment=deployment)
             ],
             JOB_EXPORTER: group("exporter"),
             JOB_RECEIVER: group("receiver"),
@@ -71,7 +76,7 @@ def render_stack_config(
         runbook_base_url=runbook_base_url,
     )
     if dns:
-        _add_dns_discovery(prometheus_yml, dns, model_name)
+        _add_dns_discovery(prometheus_yml, dns, serving)
     receivers = addresses.get("receiver") or ["127.0.0.1:8080"]
     alertmanager_yml = render_alertmanager_config(
         out_dir,
@@ -82,7 +87,18 @@ def render_stack_config(
     return prometheus_yml, alertmanager_yml
 
 
-def _add_dns_discovery(prometheus_yml: Path, dns: Mapping[str, int], model_name: str) -> None:
+def serving_labels(models: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Inference service name -> (model, deployment) of a stack of ``models``."""
+    return {
+        topology.serving(model, alias, models).name: (model, alias)
+        for model in models
+        for alias in ("champion", "challenger")
+    }
+
+
+def _add_dns_discovery(
+    prometheus_yml: Path, dns: Mapping[str, int], serving: Mapping[str, tuple[str, str]]
+) -> None:
     """Scrape every replica of the ``dns`` services, labelled as their file_sd twins would be."""
     config: dict[str, Any] = yaml.safe_load(prometheus_yml.read_text())
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == JOB_SERVING]
@@ -92,8 +108,8 @@ def _add_dns_discovery(prometheus_yml: Path, dns: Mapping[str, int], model_name:
     ]
     relabel: list[dict[str, Any]] = job.setdefault("relabel_configs", [])
     for name in sorted(dns):
-        deployment = name.removeprefix("serving-")
-        for label, value in (("deployment", deployment), ("model", model_name)):
+        model, deployment = serving[name]
+        for label, value in (("deployment", deployment), ("model", model)):
             relabel.append(
                 {
                     "source_labels": ["__meta_dns_name"],

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from driftline.monitoring_render import alert_for
+from stack import topology
 from stack.native import StackOptions
 from stack.quality import QUALITY, Quality
 from stack.timeline import (
     ALERT_FIRING,
     ALERT_RESOLVED,
+    CHAMPION_MOVED,
     DRIFT_ONSET,
     DRIFTED_LABEL_ARRIVED,
     ESTIMATE_ALERT_FIRING,
@@ -84,17 +86,23 @@ def run_story(
     say: Callable[[str], None] = print,
 ) -> Timeline:
     scenario = stack.options.scenario
+    models = stack.options.model_names
     timeline = Timeline(
         urls={name: stack.url(name) for name in stack.ports},
         tracking_uri=stack.url("mlflow"),
         model_name=stack.options.model_name,
         say=say,
         quality=QUALITY[scenario.task],
+        champion_services={m: topology.for_model("serving-champion", m, models) for m in models},
     )
-    say(f"scenario {scenario.name}: {scenario.description}")
-    # The traffic generator announces each phase; the first after steady traffic is the onset.
-    onset = f"phase {scenario.onset.name} starts" if scenario.onset else None
-    first_label = f"first label of phase {scenario.onset.name} posted" if scenario.onset else None
+    for model, story in stack.options.scenarios.items():
+        say(f"scenario {story.name} ({model}): {story.description}")
+    # The traffic generator announces each model's phases; the story model's first after
+    # steady traffic is the onset.
+    own = f"traffic {scenario.model_name}:"
+    drifted = scenario.onset.name if scenario.onset else None
+    onset = f"{own} phase {drifted} starts" if drifted else None
+    first_label = f"{own} first label of phase {drifted} posted" if drifted else None
     traffic = stack.start_traffic()
     stop = threading.Event()
 
@@ -104,9 +112,9 @@ def run_story(
             line = line.rstrip()
             say(line)
             if onset is not None and onset in line:
-                timeline.record(DRIFT_ONSET, f"traffic: {onset.removeprefix('phase ')}")
+                timeline.record(DRIFT_ONSET, f"traffic: {drifted} starts")
             if first_label is not None and first_label in line:
-                timeline.record(DRIFTED_LABEL_ARRIVED, f"traffic: {first_label}")
+                timeline.record(DRIFTED_LABEL_ARRIVED, f"traffic:{first_label.removeprefix(own)}")
 
     threading.Thread(target=relay, daemon=True).start()
     watcher = threading.Thread(target=timeline.watch, args=(stop,), daemon=True)
@@ -150,3 +158,19 @@ def report(stack: StoryStack, timeline: Timeline, say: Callable[[str], None]) ->
         "(exporter cycle + scrape + evaluation + for: + group_wait), on top of the time the "
         f"labelled window's {timeline.quality.name} needs to cross the threshold"
     )
+    for line in bystanders(timeline):
+        say(line)
+
+
+def bystanders(timeline: Timeline) -> list[str]:
+    """One line per model beside the story's: did it retrain or change champion?"""
+    lines = []
+    for model in timeline.models:
+        if model == timeline.model_name:
+            continue
+        events = timeline.of_model(model)
+        jobs = sum(e.key == JOB_QUEUED for e in events)
+        moved = [e.text for e in events if e.key == CHAMPION_MOVED]
+        champion = "; ".join(moved) if moved else "champion unchanged"
+        lines.append(f"  {model}: {jobs} retraining job(s), {champion}")
+    return lines

@@ -5,13 +5,17 @@ Prometheus, the delivery from Alertmanager's notification counters, the job
 from the PHP receiver, the champion from MLflow, the served version from the
 inference servers, the live quality (a classifier's accuracy, a regression
 model's error; stack/quality.py) from the exporter's metrics in Prometheus.
+
+In a stack of several models the story is one model's (``model_name``); the
+others (``models``) are watched for their alerts, jobs and champion too, so the
+timeline shows what happened to each. Every line names its model.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -52,38 +56,61 @@ class Event:
     at: float  # time.time()
     key: str
     text: str
+    model: str
 
 
 @dataclass
 class Timeline:
     urls: dict[str, str]  # service name -> base URL
     tracking_uri: str
-    model_name: str
+    model_name: str  # the story's model
     say: Callable[[str], None] = print
     quality: Quality = QUALITY["classification"]
+    # Every model of the stack -> its champion inference service; default: the story's alone.
+    champion_services: Mapping[str, str] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _champion: str | None = None
-    _firing: bool = False
+    _champions: dict[str, str | None] = field(default_factory=dict)
+    _firing: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-        self._champion = registry.champion_version(self._client, self.model_name)
+        if not self.champion_services:
+            self.champion_services = {self.model_name: "serving-champion"}
+        for model in self.champion_services:
+            self._champions[model] = registry.champion_version(self._client, model)
         self._http = requests.Session()
 
-    # --- recording --------------------------------------------------------------------
-    def first(self, key: str) -> Event | None:
-        with self._lock:
-            return next((e for e in self.events if e.key == key), None)
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(self.champion_services)
 
-    def record(self, key: str, text: str, at: float | None = None) -> Event:
-        event = Event(time.time() if at is None else at, key, text)
+    @property
+    def _champion(self) -> str | None:
+        return self._champions.get(self.model_name)
+
+    # --- recording --------------------------------------------------------------------
+    def first(self, key: str, model: str | None = None) -> Event | None:
+        """The first ``key`` event of ``model`` (default: the story's model)."""
+        wanted = model or self.model_name
+        with self._lock:
+            return next((e for e in self.events if e.key == key and e.model == wanted), None)
+
+    def of_model(self, model: str) -> list[Event]:
+        with self._lock:
+            return [e for e in self.events if e.model == model]
+
+    def record(
+        self, key: str, text: str, at: float | None = None, model: str | None = None
+    ) -> Event:
+        event = Event(time.time() if at is None else at, key, text, model or self.model_name)
         with self._lock:
             self.events.append(event)
         onset = self.first(DRIFT_ONSET)
         rel = f"+{event.at - onset.at:6.1f}s" if onset and key != DRIFT_ONSET else " " * 8
-        self.say(f"timeline {time.strftime('%H:%M:%S', time.localtime(event.at))} {rel}  {text}")
+        clock = time.strftime("%H:%M:%S", time.localtime(event.at))
+        self.say(f"timeline {clock} {rel}  {event.model}: {text}")
         return event
 
     # --- sources ----------------------------------------------------------------------
@@ -177,24 +204,8 @@ class Timeline:
 
     def _poll_alerts(self) -> None:
         firing = self.firing_alerts()
-        estimated = [a for a in firing if a["labels"]["alertname"] == ESTIMATED_ALERT]
-        if estimated and not self.first(ESTIMATE_ALERT_FIRING):
-            version = estimated[0]["labels"].get("version", "?")
-            self.record(
-                ESTIMATE_ALERT_FIRING,
-                f"Prometheus: {ESTIMATED_ALERT} v{version} firing: "
-                f"{self.estimate_text(version)} (from predictions alone, before labels)",
-            )
-        alerts = [a for a in firing if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE]
-        if alerts and not self._firing:
-            names = ", ".join(
-                sorted({f"{a['labels']['alertname']} v{a['labels'].get('version', '?')}"
-                        for a in alerts})
-            )  # fmt: skip
-            self.record(ALERT_FIRING, f"Prometheus: retrain alert firing: {names}")
-        if not alerts and self._firing:
-            self.record(ALERT_RESOLVED, "Prometheus: retrain alerts resolved")
-        self._firing = bool(alerts)
+        for model in self.models:
+            self._poll_model_alerts(model, [a for a in firing if a["labels"].get("model") == model])
         if self.first(WEBHOOK_DELIVERED) is None and self.first(ALERT_FIRING):
             delivered = self.webhooks_delivered()
             if delivered:
@@ -202,13 +213,35 @@ class Timeline:
                     WEBHOOK_DELIVERED, f"Alertmanager: {delivered} webhook notification(s) sent"
                 )
 
+    def _poll_model_alerts(self, model: str, firing: list[dict[str, Any]]) -> None:
+        estimated = [a for a in firing if a["labels"]["alertname"] == ESTIMATED_ALERT]
+        if estimated and model == self.model_name and not self.first(ESTIMATE_ALERT_FIRING):
+            version = estimated[0]["labels"].get("version", "?")
+            self.record(
+                ESTIMATE_ALERT_FIRING,
+                f"Prometheus: {ESTIMATED_ALERT} v{version} firing: "
+                f"{self.estimate_text(version)} (from predictions alone, before labels)",
+            )
+        alerts = [a for a in firing if a["labels"].get(RETRAIN_LABEL) == RETRAIN_VALUE]
+        was_firing = self._firing.get(model, False)
+        if alerts and not was_firing:
+            names = ", ".join(
+                sorted({f"{a['labels']['alertname']} v{a['labels'].get('version', '?')}"
+                        for a in alerts})
+            )  # fmt: skip
+            self.record(ALERT_FIRING, f"Prometheus: retrain alert firing: {names}", model=model)
+        if not alerts and was_firing:
+            self.record(ALERT_RESOLVED, "Prometheus: retrain alerts resolved", model=model)
+        self._firing[model] = bool(alerts)
+
     def _poll_jobs(self) -> None:
         data = self._get(self.urls["receiver"] + "/jobs")
         self.jobs = list(data["jobs"])
         for job in self.jobs:
+            model = str(job["model"])
             if not any(e.key == JOB_QUEUED and e.text.startswith(f"receiver: job {job['id']} ")
                        for e in self.events):  # fmt: skip
-                self.record(JOB_QUEUED, f"receiver: job {job['id']} queued for {job['model']}")
+                self.record(JOB_QUEUED, f"receiver: job {job['id']} queued", model=model)
             if job["state"] in ("succeeded", "failed") and not any(
                 e.key == JOB_FINISHED and e.text.startswith(f"worker: job {job['id']} ")
                 for e in self.events
@@ -225,17 +258,24 @@ class Timeline:
                     f"challenger {_figure(figures.get('challenger_score'))} vs "
                     f"champion {_figure(figures.get('champion_score'))}"
                     f"{f', {better} is better' if better else ''})",
+                    model=model,
                 )
 
     def _poll_registry_and_serving(self) -> None:
-        champion = registry.champion_version(self._client, self.model_name)
-        if champion != self._champion:
-            self.record(CHAMPION_MOVED, f"MLflow: champion v{self._champion} -> v{champion}")
-            self._champion = champion
+        for model in self.models:
+            champion = registry.champion_version(self._client, model)
+            if champion != self._champions.get(model):
+                self.record(
+                    CHAMPION_MOVED,
+                    f"MLflow: champion v{self._champions.get(model)} -> v{champion}",
+                    model=model,
+                )
+                self._champions[model] = champion
+        champion = self._champion
         if not self.first(CHAMPION_MOVED):
             return
         if not self.first(SERVING_SWITCHED):
-            served = self.served_versions("serving-champion")
+            served = self.served_versions(self.champion_services[self.model_name])
             if served == {champion}:
                 self.record(
                     SERVING_SWITCHED, f"inference server A: every worker serves v{champion}"

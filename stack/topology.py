@@ -4,10 +4,18 @@ One list for both ways of running the stack: the native runner (stack/native.py)
 starts these commands as local processes, and docker-compose.yml runs the same
 commands in containers; tests/stack/test_compose.py checks that the compose file
 says what this module says.
+
+A stack runs one or several models (``services(models)``). Each model has its own
+trainer and its champion and challenger servers; the first model's keep the plain
+names (``serving-champion``) and ports, every further model's are suffixed with its
+name (``serving-champion-houses``) and listen ``MODEL_PORT_STEP`` ports higher per
+model. Everything else (exporter, Prometheus, Alertmanager, receiver, worker,
+traffic) is one service for all models.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -36,30 +44,45 @@ MLFLOW: Final = Service(
     ),
     "MLflow tracking server and model registry (SQLite backend, local artifact folder)",
 )  # fmt: skip
-TRAINER: Final = Service(
-    "trainer",
-    None,
-    ("driftline", "bootstrap"),
-    "one-shot: trains the first champion and a challenger unless the registry has them",
-)
-SERVING_CHAMPION: Final = Service(
-    "serving-champion",
-    8000,
-    (
-        "driftline", "serve", "--host", "{host}", "--port", "{port}",
-        "--workers", "2", "--alias", "champion",
-    ),
-    "inference server following the `champion` alias (scales to several replicas)",
-)  # fmt: skip
-SERVING_CHALLENGER: Final = Service(
-    "serving-challenger",
-    8001,
-    (
-        "driftline", "serve", "--host", "{host}", "--port", "{port}",
-        "--workers", "2", "--alias", "challenger",
-    ),
-    "inference server following the `challenger` alias, the B of the A/B split",
-)  # fmt: skip
+# The models `docker compose up` runs, and `driftline demo --models` can: one per synthetic
+# data set (traffic/plan.py MODELS), the first the default model of `POST /predict`.
+DEMO_MODELS: Final = ("churn", "houses")
+MODEL_PORT_STEP: Final = 10  # houses: 8010 and 8011
+
+
+def for_model(name: str, model: str, models: Sequence[str]) -> str:
+    """The service ``name`` (serving-champion, trainer) of ``model`` in a stack of ``models``."""
+    return name if model == models[0] else f"{name}-{model}"
+
+
+def trainer(model: str, models: Sequence[str] = DEMO_MODELS) -> Service:
+    return Service(
+        for_model("trainer", model, models),
+        None,
+        ("driftline", "bootstrap", "--name", model, "--synthetic", model),
+        f"one-shot: trains the first {model} champion and a challenger unless the registry "
+        "has them",
+    )
+
+
+def serving(model: str, alias: str, models: Sequence[str] = DEMO_MODELS) -> Service:
+    """The inference server of ``model`` following ``alias`` (champion or challenger)."""
+    base = 8000 if alias == "champion" else 8001
+    return Service(
+        for_model(f"serving-{alias}", model, models),
+        base + MODEL_PORT_STEP * list(models).index(model),
+        (
+            "driftline", "serve", "--name", model, "--host", "{host}", "--port", "{port}",
+            "--workers", "2", "--alias", alias,
+        ),
+        f"{model} inference server following the `{alias}` alias"
+        + (" (scales to several replicas)" if alias == "champion" else ", the B of the A/B split"),
+    )  # fmt: skip
+
+
+TRAINER: Final = trainer(DEMO_MODELS[0])
+SERVING_CHAMPION: Final = serving(DEMO_MODELS[0], "champion")
+SERVING_CHALLENGER: Final = serving(DEMO_MODELS[0], "challenger")
 EXPORTER: Final = Service(
     "exporter",
     9108,
@@ -103,24 +126,42 @@ WORKER: Final = Service(
     ("php", "php/bin/worker.php"),
     "PHP worker: runs queued retraining jobs (`driftline retrain`) one at a time",
 )
-TRAFFIC: Final = Service(
-    "traffic",
-    None,
-    ("driftline", "traffic", "--router", "{router_url}", "--feedback", "{feedback_url}"),
-    "traffic generator: requests through the PHP router, delayed labels, drift scenarios",
-)
+
+
+def traffic(models: Sequence[str] = DEMO_MODELS) -> Service:
+    """The traffic generator; ``{url[SERVICE]}`` placeholders take each service's base URL."""
+    feedback = [
+        part
+        for model in models
+        for part in ("--feedback", f"{model}={{url[{serving(model, 'champion', models).name}]}}")
+    ]
+    return Service(
+        "traffic",
+        None,
+        ("driftline", "traffic", "--router", "{url[receiver]}",
+         "--models", ",".join(models), *feedback),
+        "traffic generator: requests through the PHP router, delayed labels, drift scenarios",
+    )  # fmt: skip
+
+
 GRAFANA_PORT: Final = 3000  # compose only: no Grafana server runs natively
 
-SERVICES: Final = (
-    MLFLOW,
-    TRAINER,
-    SERVING_CHAMPION,
-    SERVING_CHALLENGER,
-    EXPORTER,
-    PROMETHEUS,
-    ALERTMANAGER,
-    RECEIVER,
-    WORKER,
-    TRAFFIC,
-)
+
+def services(models: Sequence[str] = DEMO_MODELS) -> tuple[Service, ...]:
+    """Every service of a stack of ``models``, in start order."""
+    return (
+        MLFLOW,
+        *(trainer(m, models) for m in models),
+        *(serving(m, alias, models) for m in models for alias in ("champion", "challenger")),
+        EXPORTER,
+        PROMETHEUS,
+        ALERTMANAGER,
+        RECEIVER,
+        WORKER,
+        traffic(models),
+    )
+
+
+# The compose stack: every demo model.
+SERVICES: Final = services()
 BY_NAME: Final = {s.name: s for s in SERVICES}

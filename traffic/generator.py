@@ -1,6 +1,7 @@
 """Send scenario traffic through the PHP router and post the true labels later.
 
-Requests go out at a fixed rate from a few threads (keep-alive sessions); each
+Records go to the router's ``POST /predict/{model}`` for the scenario's model;
+requests go out at a fixed rate from a few threads (keep-alive sessions); each
 answer's prediction id is queued with its true label and posted to the
 feedback URL once the label delay has passed, in batches. Progress lines say
 what the clients see: the phase, errors, and per model version over the last
@@ -84,6 +85,9 @@ class TrafficGenerator:
         self.say = say
         self.progress_every = progress_every
         self.stats = TrafficStats()
+        # Every line names the model: several generators may share one output (a stack of
+        # several models), and the story reads its own model's phase lines.
+        self.prefix = f"traffic {scenario.model_name}:"
         self.phase = scenario.phases[0].name
         # (due, ticket, prediction id, label, index of the phase it was predicted in)
         self._labels: list[tuple[float, int, str, Label, int]] = []
@@ -105,7 +109,7 @@ class TrafficGenerator:
     def _send(self, record: dict[str, Any], label: Label, user: str, phase: int = 0) -> None:
         try:
             resp = self._session().post(
-                f"{self.router_url}/predict",
+                f"{self.router_url}/predict/{self.scenario.model_name}",
                 json={"record": record},
                 headers={"X-User-Key": user},
                 timeout=10,
@@ -161,7 +165,7 @@ class TrafficGenerator:
         for phase in sorted(phases - self._labelled_phases):
             self._labelled_phases.add(phase)
             name = self.scenario.phases[phase].name
-            self.say(f"traffic: first label of phase {name} posted")
+            self.say(f"{self.prefix} first label of phase {name} posted")
 
     def _label_loop(self, stop: threading.Event) -> None:
         while not stop.wait(0.5):
@@ -189,7 +193,7 @@ class TrafficGenerator:
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="traffic") as pool:
             for index, phase in enumerate(self.scenario.phases):
                 self.phase = phase.name
-                self.say(f"traffic: phase {phase.name} starts")
+                self.say(f"{self.prefix} phase {phase.name} starts")
                 phase_end = None if phase.seconds is None else time.monotonic() + phase.seconds
                 due = time.monotonic()
                 for record, label in phase_records(phase, self.seed + index):
@@ -206,7 +210,7 @@ class TrafficGenerator:
                         self.stats.sent += 1
                     pool.submit(self._send, record, label, user, index)
                     if time.monotonic() >= next_progress:
-                        self.say("traffic: " + self.progress_line())
+                        self.say(f"{self.prefix} {self.progress_line()}")
                         next_progress += self.progress_every
                 if stop.is_set() or (
                     max_seconds is not None and time.monotonic() - started >= max_seconds
@@ -215,5 +219,5 @@ class TrafficGenerator:
         stop.set()
         label_thread.join(timeout=5)
         self._post_due_labels(force=True)
-        self.say("traffic: done: " + self.progress_line())
+        self.say(f"{self.prefix} done: {self.progress_line()}")
         return self.stats

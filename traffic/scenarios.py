@@ -183,6 +183,9 @@ def scenario(name: str, steady_seconds: float) -> Scenario:
     return found
 
 
+# The scenario a model runs while another model's scenario is the story: nothing happens.
+STEADY_SCENARIOS: Final[Mapping[str, str]] = {"churn": "steady", "houses": "steady-prices"}
+
 CHURN_SCENARIOS: Final = ("drift-retrain", "covariate-only", "bad-retrain", "steady")
 # House prices: training/house_prices.py's scenarios steady, inflation and new-market.
 HOUSE_SCENARIOS: Final = ("inflation", "new-market", "harmful-shift", "steady-prices")

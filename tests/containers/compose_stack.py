@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from driftline.timing import FAST
+from stack import topology
 from stack.native import StackOptions
 from tests.containers.podman import (
     HealthcheckShim,
@@ -34,8 +35,8 @@ TEST_OVERRIDE = Path(__file__).with_name("compose.test.yml")
 # Published ports of docker-compose.yml (docs/compose.md); inference replicas are looked up.
 PUBLISHED = {"mlflow": 5000, "exporter": 9108, "prometheus": 9090, "alertmanager": 9093,
              "receiver": 8080}  # fmt: skip
-INFERENCE = {"serving-champion": 8000, "serving-challenger": 8001}
-ONE_SHOT = {"trainer", "config", "traffic"}
+INFERENCE = {s.name: s.port for s in topology.SERVICES if s.name.startswith("serving-") and s.port}
+ONE_SHOT = {s.name for s in topology.SERVICES if s.port is None and s.name != "worker"} | {"config"}
 UP_TIMEOUT_SECONDS = 600.0
 # Above the longest start_period of docker-compose.yml (120 s, the inference servers).
 HEALTHY_TIMEOUT_SECONDS = 240.0
@@ -51,8 +52,12 @@ class ComposeStack:
         self.log_dir = log_dir
         self.project = project
         self.champions = champions
+        # The compose traffic service's story: churn drifts, houses stays steady.
         self.options = StackOptions(
-            home=log_dir, timing=FAST, scenario=scenario("drift-retrain", FAST.steady_seconds)
+            home=log_dir,
+            timing=FAST,
+            scenario=scenario("drift-retrain", FAST.steady_seconds),
+            models=topology.DEMO_MODELS,
         )
         # Inference services by their first replica's port (known once they run; see up()).
         self.ports: dict[str, int] = dict(PUBLISHED)

@@ -1,5 +1,6 @@
-"""The drift story in containers: docker-compose.yml (without Grafana) on Podman, two champion
-replicas, told and timed by the product's own story runner (stack/story.py) and checked, like
+"""The drift story in containers: docker-compose.yml (without Grafana) on Podman, two models side
+by side (churn drifts and retrains, houses stays steady), two churn champion replicas, told and
+timed by the product's own story runner (stack/story.py) and checked, like
 the native story (tests/stack/test_end_to_end.py), from the components' own APIs through their
 published ports on 127.0.0.1: the alert in Prometheus, the delivery in Alertmanager, the job in
 the PHP receiver, the champion in MLflow, and the served version at every replica, asked
@@ -74,6 +75,7 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
     uri = stack.url("mlflow")
     client = MlflowClient(uri, uri)
     assert registry.champion_version(client, "churn") == "1"
+    assert registry.champion_version(client, "houses") == "1"
     lines: list[str] = []
     story_log = container_logs / "story.log"
 
@@ -88,7 +90,8 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
     timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=say)
 
     # Both champion replicas are scraped (Prometheus resolves the service name to each).
-    up = _champion_replicas(timeline, f'up{{job="{SERVING_JOB}",deployment="champion"}} == 1')
+    churn = f'job="{SERVING_JOB}",model="churn",deployment="champion"'
+    up = _champion_replicas(timeline, f"up{{{churn}}} == 1")
     assert len(up) == CHAMPIONS, f"Prometheus scrapes {sorted(up)} of serving-champion"
 
     assert timeline.first(ALERT_FIRING), "the accuracy alert never fired in Prometheus"
@@ -96,6 +99,7 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
     jobs = requests.get(stack.url("receiver") + "/jobs", timeout=5).json()["jobs"]
     assert len(jobs) == 1, f"expected exactly one retraining job, got {jobs}"
     job = jobs[0]
+    assert job["model"] == "churn", job
     assert timeline.first(JOB_FINISHED), "the worker never finished the job"
     assert job["state"] == "succeeded" and job["promotion"] == "promoted", job
     new_version = str(job["model_version"])
@@ -107,9 +111,7 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
         served = {str(requests.get(url + "/ready", timeout=5).json().get("version"))
                   for _ in range(6)}  # fmt: skip
         assert served == {new_version}, f"serving-champion replica {url} serves {served}"
-    scraped = _champion_replicas(
-        timeline, f'driftline_model_info{{job="{SERVING_JOB}",deployment="champion"}} == 1'
-    )
+    scraped = _champion_replicas(timeline, f"driftline_model_info{{{churn}}} == 1")
     assert sorted(scraped.values()) == [new_version] * CHAMPIONS, scraped
     assert timeline.served_versions("serving-challenger", probes=4) == {"2"}
 
@@ -117,3 +119,12 @@ def test_the_drift_story_runs_in_containers(stack: ComposeStack, container_logs:
     accuracy = timeline.query(f'driftline_model_accuracy_ratio{{version="{new_version}"}}')
     assert float(accuracy[0]["value"][1]) >= ACCURACY_THRESHOLD
     assert any(line.startswith("figures") for line in lines), "the story printed no figures"
+
+    # The house-price model beside it: scraped, answered and labelled, and untouched.
+    houses_up = timeline.query(f'up{{job="{SERVING_JOB}",model="houses"}} == 1')
+    assert len(houses_up) == 2, houses_up
+    assert registry.champion_version(client, "houses") == "1"
+    assert timeline.served_versions("serving-champion-houses", probes=4) == {"1"}
+    assert timeline.query('driftline_model_mean_absolute_error{model="houses",version="1"}')
+    assert not timeline.query('ALERTS{model="houses",alertstate="firing"}')
+    assert not timeline.of_model("houses"), "the houses model had timeline events"

@@ -89,6 +89,15 @@ def failing_queries(
                 failures.append(f"{query.where}: data for a {task} model from {filled}")
         elif query.needs_data and not answer["data"]["result"]:
             failures.append(f"{query.where}: no data for {filled}")
+        else:
+            # The `model` variable picks one model: no series of another may leak in.
+            others = {
+                r["metric"]["model"]
+                for r in answer["data"]["result"]
+                if r["metric"].get("model", model) != model
+            }
+            if others:
+                failures.append(f"{query.where}: series of {sorted(others)} for model {model}")
     for label, selector in variable_queries():
         values = prom.get(
             f"/api/v1/label/{label}/values?match[]="
@@ -96,4 +105,6 @@ def failing_queries(
         )["data"]
         if not values:
             failures.append(f"variable {label}: no values for {selector}")
+        elif label == "model" and model not in values:
+            failures.append(f"variable model: {model} not among {values}")
     return failures

@@ -85,6 +85,10 @@ def test_dashboard_queries_return_data_from_catalog_exposition(tmp_path: Path) -
         prom.wait_for('model_version:driftline_predictions:share_rate5m{model="houses"}')
         prom.wait_for('model_version:driftline_model_mean_absolute_error:max{model="houses"}')
 
+        # Both models in one Prometheus: the `model` variable lists each, and every query
+        # filled with one model answers that model's series only (checked in failing_queries).
+        models = prom.get("/api/v1/label/model/values?match[]=driftline_model_info")["data"]
+        assert sorted(models) == ["churn", "houses"]
         assert failing_queries(prom, "churn", ["3", "4"]) == []
         assert failing_queries(prom, "churn", []) == []  # the "All" choice
         # A regression model fills the error row and leaves the accuracy row empty.

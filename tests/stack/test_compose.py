@@ -45,6 +45,7 @@ from driftline.timing import FAST, timing_from_env
 from stack import topology
 from stack.native import CHAMPION_WEIGHT
 from stack.processes import free_port
+from stack.routes import routes_json
 from tests.support.build_context import dockerignore_patterns, ignored
 from tests.support.processes import running
 
@@ -68,8 +69,13 @@ TOPOLOGY_VALUES: Mapping[str, object] = {
     "home": HOME,
     "prometheus_config": f"{CONFIG_DIR}/prometheus/prometheus.yml",
     "alertmanager_config": f"{CONFIG_DIR}/alertmanager/alertmanager.yml",
-    "router_url": f"http://{topology.RECEIVER.name}:{topology.RECEIVER.port}",
-    "feedback_url": f"http://{topology.SERVING_CHAMPION.name}:{topology.SERVING_CHAMPION.port}",
+    # Each service by its compose name (DNS) and the port it listens on.
+    "url": {s.name: f"http://{s.name}:{s.port}" for s in topology.SERVICES if s.port},
+}
+# The inference servers of each demo model: (champion, challenger).
+SERVING = {
+    model: (topology.serving(model, "champion"), topology.serving(model, "challenger"))
+    for model in topology.DEMO_MODELS
 }
 
 
@@ -352,8 +358,12 @@ def test_healthchecks_and_start_order(services: dict[str, Any]) -> None:
             else:
                 assert condition == "service_healthy", f"{name} -> {dependency}"
     assert "depends_on" not in services["mlflow"] and "depends_on" not in services["config"]
-    for name in ("serving-champion", "serving-challenger", "exporter", "worker"):
-        assert "trainer" in services[name]["depends_on"]
+    for model, pair in SERVING.items():
+        trainer = topology.trainer(model).name
+        for name in (*(s.name for s in pair), "exporter", "worker"):
+            assert trainer in services[name]["depends_on"], (name, trainer)
+        for server in pair:  # traffic starts once every model answers
+            assert server.name in services["traffic"]["depends_on"]
     for name in ("prometheus", "alertmanager"):
         assert "config" in services[name]["depends_on"]
 
@@ -364,7 +374,7 @@ def test_inference_servers_may_finish_requests_before_being_killed(
     gunicorn_conf = (REPO / "serving" / "gunicorn.conf.py").read_text()
     graceful = re.search(r"^graceful_timeout = (\d+)$", gunicorn_conf, re.MULTILINE)
     assert graceful is not None
-    for name in ("serving-champion", "serving-challenger"):
+    for name in (s.name for pair in SERVING.values() for s in pair):
         grace = re.fullmatch(r"(\d+)s", str(services[name].get("stop_grace_period", "10s")))
         assert grace is not None and int(grace.group(1)) > int(graceful.group(1)), name
 
@@ -507,13 +517,15 @@ def test_python_environment_is_accepted_and_matches_the_fast_demo(
     from exporter.settings import ExporterConfig
     from serving.config import ServingConfig
 
-    for name in ("trainer", "serving-champion", "serving-challenger", "exporter", "worker"):
+    servers = [s.name for pair in SERVING.values() for s in pair]
+    trainers = [topology.trainer(model).name for model in SERVING]
+    for name in (*trainers, *servers, "exporter", "worker"):
         settings = Settings.from_env(dict(services[name]["environment"]))
         assert settings.tracking_uri == f"http://mlflow:{topology.MLFLOW.port}", name
         assert settings.prediction_db_url == f"sqlite:///{HOME}/predictions.db", name
         # Artifacts go through the server (--serve-artifacts), not to a container-local path.
         assert settings.artifact_root is None, name
-    for name in ("serving-champion", "serving-challenger"):
+    for name in servers:
         serving = ServingConfig.from_env(dict(services[name]["environment"]))
         assert serving.reload_interval_seconds == FAST.reload_interval_seconds
         # Per container: replicas of one deployment must not share a multiprocess folder.
@@ -524,7 +536,7 @@ def test_python_environment_is_accepted_and_matches_the_fast_demo(
     assert exporter.interval_seconds == FAST.exporter_interval_seconds
     assert exporter.window_seconds == FAST.exporter_window_seconds
     # State the services share is on the one shared volume.
-    for name in ("serving-champion", "serving-challenger", "exporter", "worker", "receiver-fpm"):
+    for name in (*servers, "exporter", "worker", "receiver-fpm"):
         assert Mount("driftline-state", HOME, False) in mounts(services[name]), name
 
 
@@ -536,14 +548,17 @@ def test_php_environment_is_accepted_and_matches_the_native_split(
         script = (
             "require 'php/src/autoload.php';"
             "$s = Driftline\\Config\\Settings::fromEnvironment(getenv());"
-            "Driftline\\Router\\VariantSet::fromSpec((string) $s->variants());"
-            "echo json_encode([$s->cooldownSeconds(), $s->pollSeconds(), $s->retrainCommand()]);"
+            "$t = Driftline\\Router\\RouteTable::fromEnvironment("
+            "$s->routes(), $s->variants(), $s->modelName());"
+            "echo json_encode([$s->cooldownSeconds(), $s->pollSeconds(), $s->retrainCommand(),"
+            " $t->models(), $t->defaultModel()]);"
         )
         result = subprocess.run(
             ["php", "-r", script], capture_output=True, text=True, env=env, cwd=REPO, timeout=30
         )
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
-        cooldown, _, command = json.loads(result.stdout)
+        cooldown, _, command, routed, default = json.loads(result.stdout)
+        assert (routed, default) == (list(topology.DEMO_MODELS), topology.DEMO_MODELS[0])
         assert cooldown == FAST.retrain_cooldown_seconds
         assert shlex.split(command) == [
             "driftline",
@@ -551,11 +566,18 @@ def test_php_environment_is_accepted_and_matches_the_native_split(
             "--window-seconds",
             str(FAST.retrain_window_seconds),
         ]
-    weights = {
-        part.split("=", 1)[0]: int(part.rsplit(":", 1)[1])
-        for part in services["receiver-fpm"]["environment"]["DRIFTLINE_VARIANTS"].split(",")
-    }
-    assert weights == {"champion": CHAMPION_WEIGHT, "challenger": 100 - CHAMPION_WEIGHT}
+    # The routes are what stack/routes.py renders for the compose addresses, every model
+    # with the native split; `POST /predict` goes to the first (default) model.
+    urls = TOPOLOGY_VALUES["url"]
+    assert isinstance(urls, dict)
+    expected = routes_json(
+        {model: (urls[a.name], urls[b.name]) for model, (a, b) in SERVING.items()}, CHAMPION_WEIGHT
+    )
+    for name in ("receiver-fpm", "worker"):
+        env = services[name]["environment"]
+        assert json.loads(env["DRIFTLINE_ROUTES"]) == json.loads(expected), name
+        assert env["DRIFTLINE_MODEL_NAME"] == topology.DEMO_MODELS[0]
+        assert "DRIFTLINE_VARIANTS" not in env, f"{name}: both DRIFTLINE_VARIANTS and ROUTES"
 
 
 def test_mlflow_admits_the_service_name_as_host(services: dict[str, Any]) -> None:

@@ -1,5 +1,9 @@
 """The whole loop on the real native stack in --fast mode (issue: the whole loop).
 
+The drift-retrain story runs in a stack of two models: the churn classifier drifts
+and retrains while the house-price model beside it gets steady traffic, and its
+champion, servers, alerts and figures must stay as they were.
+
 Each step is asserted from the component that owns the fact: Prometheus for the
 alert, Alertmanager's counters for the delivery, the PHP receiver for the job,
 MLflow for the champion, the inference servers for what they serve, the
@@ -36,8 +40,10 @@ from stack.timeline import (
     QUALITY_RECOVERED,
     Timeline,
 )
+from traffic.records import to_records
 from traffic.scenarios import scenario
 from training import house_prices
+from training.synthetic import generate
 
 pytestmark = pytest.mark.slow
 STORY_SECONDS = 420.0
@@ -47,7 +53,7 @@ STORY_SECONDS = 420.0
 def stack_for(tmp_path: Path) -> Iterator[object]:
     started: list[NativeStack] = []
 
-    def start(name: str) -> NativeStack:
+    def start(name: str, models: tuple[str, ...] = ()) -> NativeStack:
         log = (tmp_path / "demo.log").open("a")
         stack = NativeStack(
             StackOptions(
@@ -55,6 +61,7 @@ def stack_for(tmp_path: Path) -> Iterator[object]:
                 timing=FAST,
                 scenario=scenario(name, FAST.steady_seconds),
                 ephemeral_ports=True,
+                models=models,
             ),
             say=lambda line: print(line, file=log, flush=True),
         )
@@ -88,10 +95,30 @@ def _alert_history(timeline: Timeline, alertname: str) -> list[dict[str, object]
     return timeline.query(f"max_over_time({firing}[15m])")
 
 
+def _routed_model(stack: NativeStack, path: str, record: dict[str, Any]) -> str:
+    """The model that answered ``record`` through the PHP router's ``path``."""
+    answer = requests.post(stack.url("receiver") + path, json={"record": record}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["model"]["name"])
+
+
 def test_drift_is_detected_retrained_promoted_and_recovers(stack_for) -> None:  # type: ignore[no-untyped-def]
-    stack: NativeStack = stack_for("drift-retrain")
+    """Churn drifts and retrains; houses, in the same stack, stays steady and untouched."""
+    stack: NativeStack = stack_for("drift-retrain", ("churn", "houses"))
     assert _champion(stack) == "1"
-    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=lambda _: None)
+    assert registry.champion_version(_mlflow(stack), "houses") == "1"
+    # The router routes by model (DRIFTLINE_ROUTES rendered from the stack's model list).
+    house, _ = house_prices.records(1, seed=3)[0]
+    assert _routed_model(stack, "/predict/houses", house) == "houses"
+    churn_record = to_records(generate(1, seed=3))[0][0]
+    assert _routed_model(stack, "/predict", churn_record) == "churn"  # the default model
+    unknown = requests.post(
+        stack.url("receiver") + "/predict/cars", json={"record": house}, timeout=10
+    )
+    assert unknown.status_code == 404 and "cars" in unknown.text
+
+    # The story's lines go to the run's demo.log: the timeline to read when this fails.
+    timeline = run_story(stack, duration=STORY_SECONDS, exit_when_done=True, say=stack.say)
 
     assert timeline.first(ALERT_FIRING), "the accuracy alert never fired in Prometheus"
     assert _alert_history(timeline, "DriftlineModelAccuracyLow")
@@ -110,9 +137,25 @@ def test_drift_is_detected_retrained_promoted_and_recovers(stack_for) -> None:  
     assert timeline.query(f'driftline_reference_info{{model="churn",version="{new_version}"}}')
     recovered = timeline.first(QUALITY_RECOVERED)
     assert recovered is not None, "live accuracy of the new champion never recovered"
-    accuracy = timeline.query(f'driftline_model_accuracy_ratio{{version="{new_version}"}}')
+    accuracy = timeline.query(
+        f'driftline_model_accuracy_ratio{{model="churn",version="{new_version}"}}'
+    )
     assert float(accuracy[0]["value"][1]) >= ACCURACY_THRESHOLD
     assert timeline.first(ALERT_RESOLVED), "the retrain alert did not resolve"
+
+    # The house-price model beside it: steady traffic answered and labelled, nothing moved.
+    assert [j for j in _jobs(stack) if j["model"] == "houses"] == []
+    assert not [e.text for e in timeline.of_model("houses")], "houses had timeline events"
+    assert registry.champion_version(_mlflow(stack), "houses") == "1"
+    assert timeline.served_versions("serving-champion-houses", probes=6) == {"1"}
+    assert timeline.served_versions("serving-challenger-houses", probes=4) == {"2"}
+    houses = QUALITY["regression"]
+    assert timeline.query(houses.figure("houses", "1")), "no live MAE for houses v1"
+    assert timeline.query(houses.healthy("houses", "1")), "houses v1 is past the error line"
+    worst = timeline.query(f"max_over_time(({houses.score('houses', '1')})[15m:5s])")
+    assert float(worst[0]["value"][1]) <= houses.threshold, worst
+    assert not timeline.query('ALERTS{model="houses",alertstate="firing"}')
+    assert timeline.query('driftline_reference_info{model="houses",version="1"}')
 
 
 def test_a_retraining_that_does_not_win_changes_nothing(stack_for) -> None:  # type: ignore[no-untyped-def]

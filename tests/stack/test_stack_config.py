@@ -92,3 +92,29 @@ def test_render_config_points_runbook_links_at_the_configured_base(tmp_path: Pat
     refused = run_driftline({RUNBOOK_BASE_URL_ENV: "docs/runbooks.md"}, *args)
     assert refused.returncode == 2
     assert f"{RUNBOOK_BASE_URL_ENV}: runbook base URL must be an absolute" in refused.stderr
+
+
+def test_two_models_are_scraped_with_their_own_labels(tmp_path: Path) -> None:
+    """Each model's pair of servers under its model label; in compose the first model's
+    champion replicas are found by DNS and relabelled with the right model too."""
+    prometheus_yml, _ = render_stack_config(
+        tmp_path / "out",
+        addresses={s.name: [f"{s.name}:{s.port}"] for s in topology.SERVICES if s.port},
+        token_file=tmp_path / "token",
+        timing=FAST,
+        models=topology.DEMO_MODELS,
+        dns_discovered={"serving-champion": 8000},
+    )
+    groups = yaml.safe_load((prometheus_yml.parent / "targets" / "serving.json").read_text())
+    labelled = {g["targets"][0]: (g["labels"]["model"], g["labels"]["deployment"])
+                for g in groups}  # fmt: skip
+    assert labelled == {
+        "serving-challenger:8001": ("churn", "challenger"),
+        "serving-champion-houses:8010": ("houses", "champion"),
+        "serving-challenger-houses:8011": ("houses", "challenger"),
+    }
+    config = yaml.safe_load(prometheus_yml.read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "driftline-serving"]
+    relabelled = {(r["target_label"], r["replacement"]) for r in job["relabel_configs"]
+                  if r.get("regex") == "serving-champion"}  # fmt: skip
+    assert relabelled == {("model", "churn"), ("deployment", "champion")}
