@@ -10,9 +10,13 @@ worker, Prometheus, Alertmanager. wrk (2 threads) then posts realistic churn
 records (training.synthetic through traffic.records) to two targets, runs
 interleaved so drift of this shared 2-core machine hits both alike:
 
-- ``router``: the PHP A/B router, ``php -S`` with PHP_CLI_SERVER_WORKERS=4,
-  forwarding over kept-alive connections (one per PHP process and inference
-  server) to the champion (95 %) or the challenger (5 %);
+- ``router``: the stack's PHP A/B router, php/bin/router.php (pre-forked
+  long-running workers keeping client and upstream connections alive),
+  forwarding to the champion (95 %) or the challenger (5 %);
+- ``php-s``: the same routing through the receiver's ``POST /predict``, ``php -S``
+  with PHP_CLI_SERVER_WORKERS=4 (a PHP request start per prediction, a new client
+  connection per request; upstream connections kept per PHP process): the path
+  traffic took before the router process;
 - ``direct``: the same bodies to the champion server's own ``/predict``;
 - ``router-wN`` for each ``--php-workers N``: a second ``php -S`` serving the
   same php/public with the receiver's own environment (read from /proc) but
@@ -353,7 +357,12 @@ def load_targets(stack: NativeStack, args: argparse.Namespace, extra: dict[str, 
     bench = stack.home / "bench"
     bench.mkdir()
     bodies = [{"record": record} for record, _ in to_records(generate(200, seed=7))]
-    targets = {"router": stack.url("receiver"), "direct": stack.url("serving-champion"), **extra}
+    targets = {
+        "router": stack.url("router"),
+        "php-s": stack.url("receiver"),
+        "direct": stack.url("serving-champion"),
+        **extra,
+    }
     scripts = {}
     for name, base in targets.items():
         check_once(f"{base}/predict", bodies[0], expect_variant=name != "direct")
