@@ -1,7 +1,7 @@
 """The whole driftline topology as local processes (stack/topology.py), started in order.
 
 MLflow's server first, then the one-shot trainer of each model, then every model's
-inference servers, the exporter, PHP receiver and worker, then Prometheus and
+inference servers, the exporter, PHP receiver, router and worker, then Prometheus and
 Alertmanager with configuration rendered for the run's addresses and timings. Every
 process is stopped, in reverse order, when the stack is closed, also after a failure.
 
