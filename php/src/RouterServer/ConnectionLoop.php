@@ -106,7 +106,8 @@ final class ConnectionLoop
                 $response = Response::error(500, 'internal_error', 'internal error; see the server log');
             }
             $keep = $incoming->keepAlive() && !$this->stopping;
-            if (!$this->send($stream, $response, $keep, $incoming->isHttp10())) {
+            $headOnly = $incoming->request()->method() === 'HEAD';
+            if (!$this->send($stream, $response, $keep, $incoming->isHttp10(), $headOnly)) {
                 return;
             }
             // A pipelined request already in PHP's buffer is not seen by stream_select.
@@ -117,9 +118,9 @@ final class ConnectionLoop
      * @param resource $stream
      * @return bool whether the connection stays open
      */
-    private function send($stream, Response $response, bool $keepAlive, bool $http10): bool
+    private function send($stream, Response $response, bool $keepAlive, bool $http10, bool $headOnly = false): bool
     {
-        $bytes = HttpResponseEncoder::encode($response, $keepAlive, $http10);
+        $bytes = HttpResponseEncoder::encode($response, $keepAlive, $http10, $headOnly);
         $written = 0;
         while ($written < strlen($bytes)) {
             $n = @fwrite($stream, $written === 0 ? $bytes : substr($bytes, $written));

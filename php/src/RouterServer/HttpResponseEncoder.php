@@ -18,7 +18,8 @@ final class HttpResponseEncoder
         500 => 'Internal Server Error', 502 => 'Bad Gateway', 503 => 'Service Unavailable', 504 => 'Gateway Timeout',
     ];
 
-    public static function encode(Response $response, bool $keepAlive, bool $http10 = false): string
+    /** @param bool $headOnly the answer to a HEAD request: the headers of the body, not the body */
+    public static function encode(Response $response, bool $keepAlive, bool $http10 = false, bool $headOnly = false): string
     {
         $status = $response->status();
         $head = "HTTP/1.1 {$status} " . (self::REASONS[$status] ?? 'Status') . "\r\n"
@@ -29,6 +30,6 @@ final class HttpResponseEncoder
         $body = $response->body();
         // HTTP/1.1 keeps a connection unless told; an HTTP/1.0 client only when told.
         $connection = $keepAlive ? ($http10 ? "Connection: keep-alive\r\n" : '') : "Connection: close\r\n";
-        return $head . 'Content-Length: ' . strlen($body) . "\r\n" . $connection . "\r\n" . $body;
+        return $head . 'Content-Length: ' . strlen($body) . "\r\n" . $connection . "\r\n" . ($headOnly ? '' : $body);
     }
 }

@@ -32,4 +32,11 @@ final class HttpResponseEncoderTest extends TestCase
         self::assertStringContainsString("\r\nConnection: keep-alive\r\n", HttpResponseEncoder::encode($error, true, true));
         self::assertStringNotContainsString('Connection:', HttpResponseEncoder::encode($error, true));
     }
+
+    public function testAnAnswerToHeadHasTheLengthOfTheBodyButNotTheBody(): void
+    {
+        $bytes = HttpResponseEncoder::encode(Response::json(405, ['a' => 1]), true, false, true);
+
+        self::assertStringEndsWith("Content-Length: 8\r\n\r\n", $bytes);
+    }
 }
