@@ -47,7 +47,9 @@ class Router:
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def _start_router(home: Path, routes: dict[str, str], *, workers: int = 2) -> Any:
+def _start_router(
+    home: Path, routes: dict[str, str], *, workers: int = 2, idle_seconds: float = 15.0
+) -> Any:
     port = free_port()
     env = {
         **os.environ,
@@ -57,7 +59,7 @@ def _start_router(home: Path, routes: dict[str, str], *, workers: int = 2) -> An
         "DRIFTLINE_ROUTER_CONNECT_TIMEOUT_MS": "200",
     }
     argv = ["php", str(ROUTER), "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers)]  # fmt: skip
+            "--workers", str(workers), "--idle-seconds", str(idle_seconds)]  # fmt: skip
     log = home / "router.log"
     return port, log, running(argv, ready_url=f"http://127.0.0.1:{port}/health", log=log,
                               env=env, timeout=30)  # fmt: skip
@@ -241,3 +243,22 @@ def test_a_dead_worker_is_replaced_and_sigterm_finishes_the_request_in_hand(
     assert headers["connection"] == "close" and closed, "a stopping worker closes after answering"
     text = log.read_text()
     assert "ended (signal 9); starting another" in text and "driftline router: stopped" in text
+
+
+def test_an_idle_kept_connection_is_closed_after_the_idle_timeout(
+    tmp_path: Path, stand_in: Any
+) -> None:
+    port, _, ctx = _start_router(tmp_path, {"churn": f"champion={stand_in('3')}:1"},
+                                 workers=1, idle_seconds=0.3)  # fmt: skip
+    with ctx, socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(_post("/predict", {"record": {}}))
+        answer = b""
+        while b'"variant"' not in answer:
+            answer += sock.recv(65536)
+        started = time.monotonic()
+        # Nothing more is sent: the router closes the connection (recv returns b"").
+        assert sock.recv(1) == b""
+        waited = time.monotonic() - started
+
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"Connection: close" not in answer
+    assert 0.2 <= waited < 5, waited
