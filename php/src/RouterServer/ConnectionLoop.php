@@ -110,7 +110,7 @@ final class ConnectionLoop
             if (!$this->send($stream, $response, $keep, $incoming->isHttp10(), $headOnly)) {
                 return;
             }
-            // A pipelined request already in PHP's buffer is not seen by stream_select.
+            // A pipelined request already in PHP's read buffer: serve it before waiting again.
         } while ((stream_get_meta_data($stream)['unread_bytes'] ?? 0) > 0);
     }
 
