@@ -10,14 +10,21 @@ worker, Prometheus, Alertmanager. wrk (2 threads) then posts realistic churn
 records (training.synthetic through traffic.records) to two targets, runs
 interleaved so drift of this shared 2-core machine hits both alike:
 
-- ``router``: the PHP A/B router, ``php -S`` with PHP_CLI_SERVER_WORKERS=4,
-  forwarding over kept-alive connections (one per PHP process and inference
-  server) to the champion (95 %) or the challenger (5 %);
+- ``router``: the stack's PHP A/B router, php/bin/router.php (pre-forked
+  long-running workers keeping client and upstream connections alive),
+  forwarding to the champion (95 %) or the challenger (5 %);
+- ``php-s``: the same routing through the receiver's ``POST /predict``, ``php -S``
+  with PHP_CLI_SERVER_WORKERS=4 (a PHP request start per prediction, a new client
+  connection per request; upstream connections kept per PHP process): the path
+  traffic took before the router process;
 - ``direct``: the same bodies to the champion server's own ``/predict``;
-- ``router-wN`` for each ``--php-workers N``: a second ``php -S`` serving the
-  same php/public with the receiver's own environment (read from /proc) but
-  PHP_CLI_SERVER_WORKERS=N, so the router's concurrency can be compared in
-  the same run.
+- ``router-champion``: a second router process sending every request to the
+  champion, so the router's own cost shows apart from the split's (the
+  challenger's 5 % of predictions cost CPU too, and direct has none of them);
+- ``router-wN`` for each ``--router-workers N`` and ``php-s-wN`` for each
+  ``--php-workers N``: more router processes and ``php -S`` receivers with the
+  stack's environment (read from /proc) but N workers, so concurrency can be
+  compared in the same run.
 
 Every request carries a new ``X-User-Key`` (a per-thread counter), so the
 sticky split spreads over the weights. wrk's Lua ``response`` hook counts
@@ -40,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -183,12 +191,23 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-# The extra php -S routers (--php-workers), counted with the stack's services.
+# The extra routers (extra_routers), counted with the stack's services.
 EXTRA_SERVICES: list[Managed] = []
 
 
 def services_cpu(stack: NativeStack) -> dict[str, float]:
     return {m.name: tree_cpu_seconds(m.proc.pid) for m in [*stack.services, *EXTRA_SERVICES]}
+
+
+IDLE_SECONDS: Final = 5
+
+
+def idle_cpu_ms_per_second(stack: NativeStack) -> dict[str, float]:
+    """Each service's CPU with no load (reloads, ingestion, scrapes), in ms per second."""
+    before = services_cpu(stack)
+    time.sleep(IDLE_SECONDS)
+    after = services_cpu(stack)
+    return {name: (after[name] - before.get(name, 0.0)) / IDLE_SECONDS * 1e3 for name in after}
 
 
 def measure(
@@ -279,6 +298,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--php-workers", type=int, nargs="*", default=[], metavar="N",
                         help="also measure php -S routers with N workers, one per N")  # fmt: skip
+    parser.add_argument("--router-workers", type=int, nargs="*", default=[], metavar="N",
+                        help="also measure router processes with N workers, one per N")  # fmt: skip
     parser.add_argument("--home", type=Path, default=None,
                         help="stack home to keep (logs/, router/decisions.jsonl); "
                              "default: a temporary folder, removed")  # fmt: skip
@@ -287,9 +308,11 @@ def main() -> int:
         if getattr(args, option) < 1:
             print(f"--{option} must be at least 1", file=sys.stderr)
             return 2
-    if any(n < 1 for n in args.php_workers):
-        print("--php-workers takes whole numbers of at least 1", file=sys.stderr)
-        return 2
+    for option in ("php_workers", "router_workers"):
+        if any(n < 1 for n in getattr(args, option)):
+            print(f"--{option.replace('_', '-')} takes whole numbers of at least 1",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian package wrk)", file=sys.stderr)
         return 2
@@ -321,23 +344,43 @@ def process_env(pid: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def extra_routers(stack: NativeStack, workers: list[int]) -> Iterator[dict[str, str]]:
-    """One more php -S per worker count, as the receiver runs but for PHP_CLI_SERVER_WORKERS."""
-    receiver = next(m for m in stack.services if m.name == "receiver")
-    env = process_env(receiver.proc.pid)
-    docroot = Path(__file__).resolve().parents[1] / "php" / "public"
+def extra_routers(
+    stack: NativeStack, php_workers: list[int], router_workers: list[int]
+) -> Iterator[dict[str, str]]:
+    """More routers beside the stack's, each with the environment the stack gave its own:
+
+    - ``router-champion``: the router process with every request to the champion (no
+      split), so the router's own cost shows apart from the challenger's share of the work;
+    - ``router-wN`` per ``--router-workers N``: the router process with N workers;
+    - ``php-s-wN`` per ``--php-workers N``: ``php -S`` (the receiver) with N workers.
+    """
+    repo = Path(__file__).resolve().parents[1]
+    router_env = process_env(next(m for m in stack.services if m.name == "router").proc.pid)
+    receiver_env = process_env(next(m for m in stack.services if m.name == "receiver").proc.pid)
+    champion_only = json.dumps({stack.options.model_names[0]:
+                                f"champion={stack.url('serving-champion')}:1"})  # fmt: skip
+
+    def router(workers: int) -> list[str]:
+        return ["php", "php/bin/router.php", "--host", "127.0.0.1", "--port", "{port}",
+                "--workers", str(workers)]  # fmt: skip
+
+    plans: list[tuple[str, list[str], dict[str, str]]] = [
+        ("router-champion", router(4), {**router_env, "DRIFTLINE_ROUTES": champion_only}),
+        *((f"router-w{n}", router(n), router_env) for n in router_workers),
+        *((f"php-s-w{n}", ["php", "-S", "127.0.0.1:{port}", "-t", "php/public"],
+           {**receiver_env, "PHP_CLI_SERVER_WORKERS": str(n)}) for n in php_workers),
+    ]  # fmt: skip
     started: list[Managed] = []
     urls: dict[str, str] = {}
     try:
-        for n in workers:
+        for name, argv, env in plans:
             port = free_port()
-            managed = spawn(f"router-w{n}", ["php", "-S", f"127.0.0.1:{port}", "-t", str(docroot)],
-                            env={**env, "PHP_CLI_SERVER_WORKERS": str(n)},
-                            log=stack.home / "logs" / f"router-w{n}.log", cwd=docroot)  # fmt: skip
+            managed = spawn(name, [a.format(port=port) for a in argv], env=env,
+                            log=stack.home / "logs" / f"{name}.log", cwd=repo)  # fmt: skip
             started.append(managed)
             EXTRA_SERVICES.append(managed)
             wait_ready(managed, f"http://127.0.0.1:{port}/health", timeout=30)
-            urls[managed.name] = f"http://127.0.0.1:{port}"
+            urls[name] = f"http://127.0.0.1:{port}"
         yield urls
     finally:
         stop_all(started)
@@ -345,7 +388,7 @@ def extra_routers(stack: NativeStack, workers: list[int]) -> Iterator[dict[str, 
 
 
 def load(stack: NativeStack, args: argparse.Namespace) -> int:
-    with extra_routers(stack, args.php_workers) as extra:
+    with extra_routers(stack, args.php_workers, args.router_workers) as extra:
         return load_targets(stack, args, extra)
 
 
@@ -353,7 +396,12 @@ def load_targets(stack: NativeStack, args: argparse.Namespace, extra: dict[str, 
     bench = stack.home / "bench"
     bench.mkdir()
     bodies = [{"record": record} for record, _ in to_records(generate(200, seed=7))]
-    targets = {"router": stack.url("receiver"), "direct": stack.url("serving-champion"), **extra}
+    targets = {
+        "router": stack.url("router"),
+        "php-s": stack.url("receiver"),
+        "direct": stack.url("serving-champion"),
+        **extra,
+    }
     scripts = {}
     for name, base in targets.items():
         check_once(f"{base}/predict", bodies[0], expect_variant=name != "direct")
@@ -362,6 +410,7 @@ def load_targets(stack: NativeStack, args: argparse.Namespace, extra: dict[str, 
         scripts[name] = script
         measure(stack, f"{base}/predict", script, bench / f"{name}.summary",
                 connections=args.connections, seconds=2)  # warm-up  # fmt: skip
+    idle = idle_cpu_ms_per_second(stack)
     runs: dict[str, list[LoadRun]] = {name: [] for name in targets}
     for round_ in range(1, args.runs + 1):
         for name, base in targets.items():
@@ -374,7 +423,7 @@ def load_targets(stack: NativeStack, args: argparse.Namespace, extra: dict[str, 
                   f"  p99 {r.wrk.p99_seconds * 1e3:7.2f} ms  requests {r.wrk.requests}"
                   f"  statuses {dict(h.statuses)}  socket errors {dict(+h.socket_errors)}"
                   f"  close-delimited {h.close_delimited}", flush=True)  # fmt: skip
-    report(stack, targets, scripts, runs, args)
+    report(stack, targets, scripts, runs, idle, args)
     return 0
 
 
@@ -383,6 +432,7 @@ def report(
     targets: dict[str, str],
     scripts: dict[str, Path],
     runs: dict[str, list[LoadRun]],
+    idle: dict[str, float],
     args: argparse.Namespace,
 ) -> None:
     rows = {name: median_run(r) for name, r in runs.items()}
@@ -424,16 +474,26 @@ def report(
         cells = [statistics.median(r.cpu_ms_per_request[s] for r in rs) for s in busy]
         total = statistics.median(sum(r.cpu_ms_per_request.values()) for r in rs)
         print(f"{name:9s} " + " ".join(f"{c:18.2f}" for c in [*cells, total]))
+    champion = "serving-champion"
+    print(f"with no load ({IDLE_SECONDS} s, before the runs) the champion server used "
+          f"{idle[champion]:.1f} ms of CPU per second; per request net of that, "
+          "median:")  # fmt: skip
+    for name, rs in runs.items():
+        net = statistics.median(r.cpu_ms_per_request[champion]
+                                - idle[champion] / max(r.wrk.requests_per_second, 1e-9)
+                                for r in rs)  # fmt: skip
+        print(f"  {name:9s} {net:.2f} ms")
     print()
     kept = "" if args.home else "; the scripts go with the temporary home, --home keeps them"
     print(f"commands (as bench/serving_wrk.run builds them{kept}):")
     for name, base in targets.items():
         print(f"  wrk -t{threads} -c{args.connections} -d{args.seconds}s --latency --timeout 10s "
               f"-s {scripts[name]} {base}/predict")  # fmt: skip
-    workers = "".join(f" {n}" for n in args.php_workers)
+    extra = "".join(f" --{option.replace('_', '-')}" + "".join(f" {n}" for n in values)
+                    for option in ("php_workers", "router_workers")
+                    if (values := getattr(args, option)))  # fmt: skip
     print(f"  this script: .venv/bin/python bench/stack_load.py --seconds {args.seconds} "
-          f"--runs {args.runs} --connections {args.connections}"
-          + (f" --php-workers{workers}" if workers else ""))  # fmt: skip
+          f"--runs {args.runs} --connections {args.connections}{extra}")  # fmt: skip
 
     outcomes, failures = decision_summary(stack.home / "router" / "decisions.jsonl")
     print()

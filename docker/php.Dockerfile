@@ -1,4 +1,5 @@
-# The PHP receiver, A/B router and dashboard page under php-fpm (nginx in front, docker/nginx.conf).
+# The PHP receiver, A/B router and dashboard page under php-fpm (nginx in front, docker/nginx.conf),
+# and the long-running router process (php/bin/router.php, the compose `router` service).
 # Debian's PHP 8.2 (bookworm), the same packages the PHP test suite runs on.
 #
 #   docker build -f docker/php.Dockerfile -t driftline-php .

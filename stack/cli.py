@@ -108,8 +108,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo",
         help="run the whole stack natively and drive a drift scenario through it",
         description="Starts MLflow, two inference servers, the exporter, Prometheus, "
-        "Alertmanager, the PHP receiver and worker, then the traffic generator; prints where "
-        "each listens and a timeline of what happens. Ctrl-C stops everything. With --models "
+        "Alertmanager, the PHP receiver, router and worker, then the traffic generator; prints "
+        "where each listens and a timeline of what happens. Ctrl-C stops everything. With --models "
         "churn,houses both models run side by side, each with its two inference servers: the "
         "scenario drives its own model, the other gets steady traffic.",
     )

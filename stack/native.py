@@ -1,7 +1,7 @@
 """The whole driftline topology as local processes (stack/topology.py), started in order.
 
 MLflow's server first, then the one-shot trainer of each model, then every model's
-inference servers, the exporter, PHP receiver and worker, then Prometheus and
+inference servers, the exporter, PHP receiver, router and worker, then Prometheus and
 Alertmanager with configuration rendered for the run's addresses and timings. Every
 process is stopped, in reverse order, when the stack is closed, also after a failure.
 
@@ -55,6 +55,7 @@ READY_PATHS: Final = {
     "mlflow": "/health",
     "exporter": "/metrics",
     "receiver": "/health",
+    "router": "/health",
     "prometheus": "/-/ready",
     "alertmanager": "/-/ready",
 }
@@ -165,7 +166,7 @@ class NativeStack:
                 env["DRIFTLINE_EXPORTER_LABEL_WINDOW_SECONDS"] = str(
                     t.exporter_window_seconds + self.options.label_delay(t)
                 )
-        elif name in ("receiver", "worker"):
+        elif name in ("receiver", "router", "worker"):
             retrain = [
                 self._bin("driftline"), "retrain",
                 "--window-seconds",
@@ -235,6 +236,7 @@ class NativeStack:
             *(self._start(s) for s in self.topology if s.name.startswith("serving-")),
             self._start(topology.EXPORTER),
             self._start(topology.RECEIVER),
+            self._start(topology.ROUTER),
             self._start(topology.WORKER),
         ]
         for managed in group:
@@ -332,8 +334,8 @@ class NativeStack:
         return [
             *lines,
             f"exporter        {self.url('exporter')}/  (drift report: /report)",
-            f"PHP receiver    {self.url('receiver')}/  (dashboard page, /jobs, "
-            f"POST /predict/{{{models}}})",
+            f"PHP receiver    {self.url('receiver')}/  (dashboard page, /jobs)",
+            f"PHP router      {self.url('router')}/predict/{{{models}}}",
             f"Prometheus      {self.url('prometheus')}/alerts",
             f"Alertmanager    {self.url('alertmanager')}/",
             f"logs            {self.home / 'logs'}",

@@ -9,8 +9,8 @@ A stack runs one or several models (``services(models)``). Each model has its ow
 trainer and its champion and challenger servers; the first model's keep the plain
 names (``serving-champion``) and ports, every further model's are suffixed with its
 name (``serving-champion-houses``) and listen ``MODEL_PORT_STEP`` ports higher per
-model. Everything else (exporter, Prometheus, Alertmanager, receiver, worker,
-traffic) is one service for all models.
+model. Everything else (exporter, Prometheus, Alertmanager, receiver, router,
+worker, traffic) is one service for all models.
 """
 
 from __future__ import annotations
@@ -118,7 +118,15 @@ RECEIVER: Final = Service(
     8080,
     ("php", "-S", "{host}:{port}", "-t", "php/public"),
     # docker-compose serves the same php/public with nginx + php-fpm instead of php -S.
-    "PHP webhook receiver, A/B router (POST /predict), job list and dashboard page",
+    "PHP webhook receiver, job list and dashboard page (also answers POST /predict, per request)",
+)
+# The A/B router the traffic goes through: a long-running PHP process (docs/router.md) in
+# front of every model's inference servers, with the receiver's routing classes.
+ROUTER: Final = Service(
+    "router",
+    8090,
+    ("php", "php/bin/router.php", "--host", "{host}", "--port", "{port}", "--workers", "4"),
+    "PHP A/B router (POST /predict/{model}): pre-forked, keeps client and upstream connections",
 )
 WORKER: Final = Service(
     "worker",
@@ -138,7 +146,7 @@ def traffic(models: Sequence[str] = DEMO_MODELS) -> Service:
     return Service(
         "traffic",
         None,
-        ("driftline", "traffic", "--router", "{url[receiver]}",
+        ("driftline", "traffic", "--router", "{url[router]}",
          "--models", ",".join(models), *feedback),
         "traffic generator: requests through the PHP router, delayed labels, drift scenarios",
     )  # fmt: skip
@@ -157,6 +165,7 @@ def services(models: Sequence[str] = DEMO_MODELS) -> tuple[Service, ...]:
         PROMETHEUS,
         ALERTMANAGER,
         RECEIVER,
+        ROUTER,
         WORKER,
         traffic(models),
     )

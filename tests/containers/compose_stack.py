@@ -34,7 +34,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 TEST_OVERRIDE = Path(__file__).with_name("compose.test.yml")
 # Published ports of docker-compose.yml (docs/compose.md); inference replicas are looked up.
 PUBLISHED = {"mlflow": 5000, "exporter": 9108, "prometheus": 9090, "alertmanager": 9093,
-             "receiver": 8080}  # fmt: skip
+             "receiver": 8080, "router": 8090}  # fmt: skip
 INFERENCE = {s.name: s.port for s in topology.SERVICES if s.name.startswith("serving-") and s.port}
 ONE_SHOT = {s.name for s in topology.SERVICES if s.port is None and s.name != "worker"} | {"config"}
 UP_TIMEOUT_SECONDS = 600.0

@@ -7,10 +7,13 @@ import json
 import os
 import sqlite3
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +205,66 @@ def start_receiver(tmp_path: Path) -> Iterator[Any]:
 def receiver(start_receiver: Any) -> Receiver:
     started: Receiver = start_receiver()
     return started
+
+
+class _InferenceStandIn(BaseHTTPRequestHandler):
+    """Answers the inference API's shape with a chosen status and delay (a real inference
+    server cannot be told to answer 503 or to be slow on demand)."""
+
+    version = "3"
+    status = 200
+    delay = 0.0
+    arrived: threading.Event | None = None  # set as each request comes in, before the delay
+
+    def do_POST(self) -> None:
+        if self.arrived is not None:
+            self.arrived.set()
+        time.sleep(self.delay)
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if self.status != 200:
+            answer: dict[str, Any] = {"error": {"code": "unavailable", "message": "no model"}}
+            status = self.status
+        elif "record" not in body and "records" not in body:
+            answer = {
+                "error": {"code": "invalid_body", "message": "need record", "field": "record"}
+            }
+            status = 400
+        else:
+            answer = {
+                "model": {"name": "churn", "version": self.version},
+                "predictions": [{"prediction_id": "00000000-0000-4000-8000-000000000000",
+                                 "predicted_class": 1, "probabilities": {"0": 0.3, "1": 0.7}}],
+                "received": body,
+            }  # fmt: skip
+            status = 200
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def stand_in() -> Iterator[Any]:
+    """Factory: stand_in(version, status, delay, arrived) -> base URL of a running server."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(
+        version: str, status: int = 200, delay: float = 0.0, arrived: threading.Event | None = None
+    ) -> str:
+        attributes = {"version": version, "status": status, "delay": delay, "arrived": arrived}
+        handler = type("Handler", (_InferenceStandIn,), attributes)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -9,11 +9,7 @@ cannot be told to answer 503 on demand.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
 from contextlib import ExitStack
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,61 +25,6 @@ GUNICORN = REPO_ROOT / ".venv" / "bin" / "gunicorn"
 RECORD = {
     "record": {"tenure_months": 3, "monthly_charges": 70.5, "contract_type": "month-to-month"}
 }
-
-
-class _InferenceStandIn(BaseHTTPRequestHandler):
-    version = "3"
-    status = 200
-    delay = 0.0
-
-    def do_POST(self) -> None:
-        time.sleep(self.delay)
-        length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
-        if self.status != 200:
-            answer: dict[str, Any] = {"error": {"code": "unavailable", "message": "no model"}}
-            status = self.status
-        elif "record" not in body and "records" not in body:
-            answer = {
-                "error": {"code": "invalid_body", "message": "need record", "field": "record"}
-            }
-            status = 400
-        else:
-            answer = {
-                "model": {"name": "churn", "version": self.version},
-                "predictions": [{"prediction_id": "00000000-0000-4000-8000-000000000000",
-                                 "predicted_class": 1, "probabilities": {"0": 0.3, "1": 0.7}}],
-                "received": body,
-            }  # fmt: skip
-            status = 200
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def stand_in() -> Iterator[Any]:
-    """Factory: stand_in(version, status) -> base URL of a running server."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(version: str, status: int = 200, delay: float = 0.0) -> str:
-        attributes = {"version": version, "status": status, "delay": delay}
-        handler = type("Handler", (_InferenceStandIn,), attributes)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _predict(receiver: Receiver, body: Any, user: str | None = None) -> HttpAnswer:

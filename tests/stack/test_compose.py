@@ -543,7 +543,7 @@ def test_python_environment_is_accepted_and_matches_the_fast_demo(
 def test_php_environment_is_accepted_and_matches_the_native_split(
     services: dict[str, Any],
 ) -> None:
-    for name in ("receiver-fpm", "worker"):
+    for name in ("receiver-fpm", "router", "worker"):
         env = {"PATH": os.environ["PATH"], **services[name]["environment"]}
         script = (
             "require 'php/src/autoload.php';"
@@ -573,7 +573,7 @@ def test_php_environment_is_accepted_and_matches_the_native_split(
     expected = routes_json(
         {model: (urls[a.name], urls[b.name]) for model, (a, b) in SERVING.items()}, CHAMPION_WEIGHT
     )
-    for name in ("receiver-fpm", "worker"):
+    for name in ("receiver-fpm", "router", "worker"):
         env = services[name]["environment"]
         assert json.loads(env["DRIFTLINE_ROUTES"]) == json.loads(expected), name
         assert env["DRIFTLINE_MODEL_NAME"] == topology.DEMO_MODELS[0]

@@ -44,10 +44,12 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
         addresses = {
             (host, int(port)) for host, port in re.findall(r"http://(127\.0\.0\.1):(\d+)", text)
         }
-        # MLflow, two inference servers, exporter, PHP receiver, Prometheus, Alertmanager
-        assert len(addresses) == 7, text
+        # MLflow, two inference servers, exporter, PHP receiver and router, Prometheus,
+        # Alertmanager
+        assert len(addresses) == 8, text
         assert all(_listening(*a) for a in addresses)
-        for what in ("Prometheus", "Alertmanager", "PHP receiver", "exporter", "/report"):
+        for what in ("Prometheus", "Alertmanager", "PHP receiver", "PHP router", "exporter",
+                     "/report"):  # fmt: skip
             assert what in text
 
         demo.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process

@@ -31,6 +31,11 @@ use RuntimeException;
 final class App
 {
     private ?JobQueue $queue = null;
+    private RouteTable|Response|null $routes = null;
+    private ?KeepAliveInferenceClient $client = null;
+    private ?DecisionLog $decisions = null;
+    /** @var array<string, PredictEndpoint> by model */
+    private array $endpoints = [];
 
     private function __construct(private readonly Settings $settings, private readonly Clock $clock)
     {
@@ -115,34 +120,56 @@ final class App
     /** @param ?string $model from the path; null: the default model (DRIFTLINE_MODEL_NAME) */
     private function predict(Request $request, ?string $model): Response
     {
-        try {
-            $table = RouteTable::fromEnvironment($this->settings->routes(), $this->settings->variants(), $this->settings->modelName());
-        } catch (RouterNotConfigured $e) {
-            return Response::error(503, 'router_not_configured', $e->getMessage());
-        } catch (InvalidArgumentException $e) {
-            return Response::error(503, 'router_misconfigured', $e->getMessage());
+        $table = $this->routeTable();
+        if ($table instanceof Response) {
+            return $table;
         }
         $name = $model ?? $table->defaultModel();
-        $variants = $table->variantsFor($name);
-        if ($variants === null) {
-            $known = implode(', ', $table->models());
-            if ($model === null) {
-                // The caller asked for the default model: the configuration is wrong, not the request.
-                return Response::error(503, 'router_misconfigured', sprintf(
-                    'the default model %s (%s) has no route in %s; routed models: %s',
-                    $name, RouteTable::MODEL_NAME_ENV, RouteTable::ROUTES_ENV, $known,
-                ));
+        $endpoint = $this->endpoints[$name] ?? null;
+        if ($endpoint === null) {
+            $variants = $table->variantsFor($name);
+            if ($variants === null) {
+                return $this->unrouted($table, $name, $model === null);
             }
-            return Response::json(404, ['error' => [
-                'code' => 'unknown_model',
-                'message' => "no route for model \"{$name}\"; routed models: {$known}",
-                'field' => 'model',
-            ], 'models' => $table->models()]);
+            // Built once per model and process: a long-running router (bin/router.php) keeps
+            // them, with the client's kept-alive connections and the decision log's open file.
+            $this->client ??= KeepAliveInferenceClient::withTimeouts($this->settings->connectTimeoutMs(), $this->settings->totalTimeoutMs());
+            $this->decisions ??= DecisionLog::at($this->settings->routerLogPath(), $this->clock);
+            $endpoint = $this->endpoints[$name] = PredictEndpoint::with($name, ModelRouter::create($variants, $this->client), $this->decisions, $this->settings->maxBodyBytes());
         }
-        $client = KeepAliveInferenceClient::withTimeouts($this->settings->connectTimeoutMs(), $this->settings->totalTimeoutMs());
-        $router = ModelRouter::create($variants, $client);
-        $log = DecisionLog::at($this->settings->routerLogPath(), $this->clock);
-        return PredictEndpoint::with($name, $router, $log, $this->settings->maxBodyBytes())->handle($request);
+        return $endpoint->handle($request);
+    }
+
+    /** The route table, or the 503 a broken configuration gets: parsed once per App. */
+    private function routeTable(): RouteTable|Response
+    {
+        if ($this->routes === null) {
+            try {
+                $this->routes = RouteTable::fromEnvironment($this->settings->routes(), $this->settings->variants(), $this->settings->modelName());
+            } catch (RouterNotConfigured $e) {
+                $this->routes = Response::error(503, 'router_not_configured', $e->getMessage());
+            } catch (InvalidArgumentException $e) {
+                $this->routes = Response::error(503, 'router_misconfigured', $e->getMessage());
+            }
+        }
+        return $this->routes;
+    }
+
+    private function unrouted(RouteTable $table, string $name, bool $isDefault): Response
+    {
+        $known = implode(', ', $table->models());
+        if ($isDefault) {
+            // The caller asked for the default model: the configuration is wrong, not the request.
+            return Response::error(503, 'router_misconfigured', sprintf(
+                'the default model %s (%s) has no route in %s; routed models: %s',
+                $name, RouteTable::MODEL_NAME_ENV, RouteTable::ROUTES_ENV, $known,
+            ));
+        }
+        return Response::json(404, ['error' => [
+            'code' => 'unknown_model',
+            'message' => "no route for model \"{$name}\"; routed models: {$known}",
+            'field' => 'model',
+        ], 'models' => $table->models()]);
     }
 
     private function dashboard(): Response

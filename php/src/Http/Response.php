@@ -61,6 +61,12 @@ final class Response
         return null;
     }
 
+    /** @return array<string, string> as given, without Content-Length (the sender adds it) */
+    public function headers(): array
+    {
+        return $this->headers;
+    }
+
     public function body(): string
     {
         return $this->body;
