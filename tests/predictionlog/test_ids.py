@@ -65,5 +65,8 @@ def test_a_forked_child_never_reuses_its_parents_buffered_random_bits() -> None:
         child = pipe.read().decode().split("\n")
     os.waitpid(pid, 0)
     parent = [new_prediction_id() for _ in range(50)]
-    random_part = lambda text: uuid.UUID(text).int & ((1 << 74) - 1)  # noqa: E731
-    assert not {random_part(i) for i in child} & {random_part(i) for i in parent}
+    assert not {_random_part(i) for i in child} & {_random_part(i) for i in parent}
+
+
+def _random_part(text: str) -> int:
+    return uuid.UUID(text).int & ((1 << 62) - 1)
