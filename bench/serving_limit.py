@@ -3,6 +3,7 @@
 Run from the repository root:
 
     .venv/bin/python bench/serving_limit.py [--minutes 5] [--round-seconds 8] [--gthread]
+        [--threads N ...]
 
 Two servers on 127.0.0.1, each gunicorn with driftline's worker settings (2
 workers of 4 threads, the worker class of serving/gunicorn.conf.py):
@@ -14,7 +15,9 @@ workers of 4 threads, the worker class of serving/gunicorn.conf.py):
   durable prediction log on, the ingestion service beside it;
 - with ``--gthread``, also ``driftline-gthread``: the same with gunicorn's plain
   gthread worker, which places connections as the first worker to accept them
-  wins (the cause of the sags of issue 19, see docs/serving.md).
+  wins (the cause of the sags of issue 19, see docs/serving.md);
+- with ``--threads N ...``, also ``driftline-tN``: the same with N request threads
+  per worker instead of 4.
 
 wrk (``-t1 -c8``, single-record ``POST /predict``, 200 records in turn) drives
 each for ``--round-seconds`` per round, the servers in turn and the order
@@ -154,8 +157,14 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="load per server")
     parser.add_argument("--round-seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--gthread", action="store_true",
-                        help="also driftline under gunicorn's plain gthread worker")  # fmt: skip
+    parser.add_argument(
+        "--gthread",
+        action="store_true",
+        help="also driftline under gunicorn's plain gthread worker",
+    )
+    parser.add_argument("--threads", type=int, nargs="*", default=[], metavar="N",
+                        help="also driftline with N request threads per worker "
+                             "(DRIFTLINE_SERVE_THREADS), for each N given")  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (scripts/install.sh installs it)", file=sys.stderr)
@@ -187,6 +196,9 @@ def measure(work: Path, args: argparse.Namespace) -> int:
     }  # fmt: skip
     if args.gthread:
         variants["driftline-gthread"] = ([*driftline_argv, "--worker-class", "gthread"], {})
+    for threads in args.threads:
+        threads_env = {"DRIFTLINE_SERVE_THREADS": str(threads)}
+        variants[f"driftline-t{threads}"] = (driftline_argv, threads_env)
     servers: list[Server] = []
     with ExitStack() as stack:
         for name, (argv, extra) in variants.items():

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -108,6 +109,12 @@ def test_predict_feedback_metrics_and_held_connections_over_both_workers(
         files = list((server.run_dir / "prometheus").glob("counter_*.db"))
         assert len(files) >= 2, "each worker writes its own multiprocess file"
         assert stored_ids(server, ids) == set(ids)
+        # A chunked body (no Content-Length) is read to its end, and refused over the limit.
+        limit = 1_048_576  # DRIFTLINE_MAX_BODY_BYTES by default
+        whole = _post_chunked(server.url, json.dumps({"record": records(1)[0]}).encode())
+        assert whole[0] == 200, whole
+        over = _post_chunked(server.url, b" " * (limit + 1))
+        assert over[0] == 413 and over[1]["error"]["code"] == "body_too_large", over
         # Three times the threads of both workers in keep-alive connections, all held: every
         # worker is full and hesitates at times (serving/balanced_worker.py), which delays a
         # connection, never refuses it. Where they land depends on when a sibling is
@@ -115,6 +122,22 @@ def test_predict_feedback_metrics_and_held_connections_over_both_workers(
         held = _held_connections_by_worker(server.url, 3 * 2 * 4)
         assert sum(held.values()) == 3 * 2 * 4
         assert set(held) <= pids
+
+
+def _post_chunked(url: str, body: bytes) -> tuple[int, Any]:
+    """POST ``body`` to /predict in chunked transfer coding; the status and JSON answer."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
+        conn.request("POST", "/predict", body=chunks, encode_chunked=True,
+                     headers={"Content-Type": "application/json",
+                              "Transfer-Encoding": "chunked"})  # fmt: skip
+        answer = conn.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        conn.close()
 
 
 def _held_connections_by_worker(url: str, count: int) -> Counter[int]:
