@@ -61,6 +61,7 @@ from serving_wrk import WrkResult, lua_script, run
 from driftline.timing import FAST
 from stack.native import NativeStack, StackOptions, running_stack
 from stack.processes import Managed, StartupError, free_port, spawn, stop_all, wait_ready
+from stack.topology import ROUTER_WORKERS
 from traffic.records import to_records
 from traffic.scenarios import scenario
 from training.synthetic import generate
@@ -365,7 +366,8 @@ def extra_routers(
                 "--workers", str(workers)]  # fmt: skip
 
     plans: list[tuple[str, list[str], dict[str, str]]] = [
-        ("router-champion", router(4), {**router_env, "DRIFTLINE_ROUTES": champion_only}),
+        ("router-champion", router(ROUTER_WORKERS),
+         {**router_env, "DRIFTLINE_ROUTES": champion_only}),
         *((f"router-w{n}", router(n), router_env) for n in router_workers),
         *((f"php-s-w{n}", ["php", "-S", "127.0.0.1:{port}", "-t", "php/public"],
            {**receiver_env, "PHP_CLI_SERVER_WORKERS": str(n)}) for n in php_workers),

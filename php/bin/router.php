@@ -24,7 +24,7 @@ require dirname(__DIR__) . '/src/autoload.php';
 const READ_TIMEOUT_SECONDS = 10.0;
 
 $usage = "usage: php php/bin/router.php --host HOST --port PORT [--workers N] [--idle-seconds S]\n";
-$options = ['host' => null, 'port' => null, 'workers' => '4', 'idle-seconds' => '15'];
+$options = ['host' => null, 'port' => null, 'workers' => '8', 'idle-seconds' => '15'];
 $args = array_slice($argv, 1);
 for ($i = 0; $i < count($args); $i++) {
     $name = substr($args[$i], 2);
