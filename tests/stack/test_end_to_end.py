@@ -40,6 +40,7 @@ from stack.timeline import (
     QUALITY_RECOVERED,
     Timeline,
 )
+from tests.support.stack_home import copy_home
 from traffic.records import to_records
 from traffic.scenarios import scenario
 from training import house_prices
@@ -50,14 +51,15 @@ STORY_SECONDS = 420.0
 
 
 @pytest.fixture
-def stack_for(tmp_path: Path) -> Iterator[object]:
+def stack_for(tmp_path: Path, stack_template: Path) -> Iterator[object]:
     started: list[NativeStack] = []
 
     def start(name: str, models: tuple[str, ...] = ()) -> NativeStack:
         log = (tmp_path / "demo.log").open("a")
         stack = NativeStack(
             StackOptions(
-                home=tmp_path / name,
+                # The models trained once for the session: the trainers find them registered.
+                home=copy_home(stack_template, tmp_path / name),
                 timing=FAST,
                 scenario=scenario(name, FAST.steady_seconds),
                 ephemeral_ports=True,
