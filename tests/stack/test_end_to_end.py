@@ -14,6 +14,7 @@ stopped afterwards, also when an assertion fails.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,12 @@ def stack_for(tmp_path: Path, stack_template: Path) -> Iterator[object]:
         return stack
 
     yield start
+    services = [m for stack in started for m in stack.services]
     for stack in started:
         stack.close()
+    # Every process stopped on SIGTERM within the grace of stop_all; none needed a SIGKILL.
+    killed = [m.name for m in services if m.proc.returncode == -signal.SIGKILL]
+    assert not killed, f"SIGKILLed when the stack closed: {killed}"
 
 
 def _jobs(stack: NativeStack) -> list[dict[str, object]]:

@@ -20,6 +20,7 @@ from mlflow.tracking import MlflowClient
 from driftline.config import Settings
 from driftline.mlflow_setup import ensure_experiment
 from stack import topology
+from stack.native import MLFLOW_ENV
 from stack.processes import free_port, spawn, stop_all
 from tests.support.processes import running
 
@@ -46,6 +47,7 @@ def train_template(home: Path, models: tuple[str, ...] = topology.DEMO_MODELS) -
         "MLFLOW_TRACKING_URI": url,
         "MLFLOW_REGISTRY_URI": url,
         "DRIFTLINE_PREDICTION_DB": f"sqlite:///{home / 'predictions.db'}",
+        **MLFLOW_ENV,  # the stack's own MLflow settings
     }
     home.mkdir(parents=True, exist_ok=True)
     with running(argv, ready_url=url + "/health", log=home / "logs" / "mlflow.log", env=env,
