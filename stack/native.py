@@ -51,6 +51,11 @@ HOST: Final = "127.0.0.1"
 CHAMPION_WEIGHT: Final = 95
 TRAINER_TIMEOUT_SECONDS: Final = 600.0
 
+# MLflow's server starts a job runner (a process per queue) unless told not to: driftline runs
+# no MLflow server jobs, and on SIGTERM that runner outlived stop_all's grace, so every stack
+# close waited 15 s, then SIGKILLed the server and left its queue folder in /dev/shm.
+MLFLOW_ENV: Final = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
 READY_PATHS: Final = {
     "mlflow": "/health",
     "exporter": "/metrics",
@@ -155,7 +160,9 @@ class NativeStack:
     def _service_env(self, name: str) -> dict[str, str]:
         t = self.options.timing
         env = self.base_env()
-        if name.startswith("serving-"):
+        if name == topology.MLFLOW.name:
+            env.update(MLFLOW_ENV)
+        elif name.startswith("serving-"):
             env["DRIFTLINE_RUN_DIR"] = str(self.home / "run" / name)
             env["DRIFTLINE_RELOAD_INTERVAL"] = str(t.reload_interval_seconds)
         elif name == "exporter":

@@ -197,6 +197,14 @@ def test_the_router_and_nginx_reach_the_services_by_the_names_compose_uses() -> 
     assert named("Service", "mlflow")
 
 
+def test_mlflow_runs_with_the_native_stacks_settings() -> None:
+    from stack.native import MLFLOW_ENV
+
+    [container] = named("Deployment", "mlflow")["spec"]["template"]["spec"]["containers"]
+    environment = {e["name"]: e.get("value") for e in container["env"]}
+    assert {k: environment.get(k) for k in MLFLOW_ENV} == MLFLOW_ENV
+
+
 def test_secrets_are_the_two_documented_ones() -> None:
     used: dict[str, set[str]] = {}
     for _, pod, container in containers():

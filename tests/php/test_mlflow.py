@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from driftline import registry_contract
+from stack.native import MLFLOW_ENV
 from stack.processes import free_port
 from tests.conftest import REPO_ROOT
 from tests.php.conftest import PHP_DIR, alert, notification
@@ -39,7 +41,9 @@ def mlflow_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    with running(argv, ready_url=f"{url}/health", log=root / "mlflow.log", timeout=180):
+    # The stack's MLflow settings: without them its job runner outlives SIGTERM (stack/native.py).
+    env = {**os.environ, **MLFLOW_ENV}
+    with running(argv, ready_url=f"{url}/health", log=root / "mlflow.log", env=env, timeout=180):
         yield url
 
 

@@ -591,6 +591,13 @@ def test_mlflow_admits_the_service_name_as_host(services: dict[str, Any]) -> Non
     assert not is_allowed_host_header(allowed, f"attacker.example:{port}")
 
 
+def test_mlflow_runs_with_the_native_stacks_settings(services: dict[str, Any]) -> None:
+    from stack.native import MLFLOW_ENV
+
+    environment = services["mlflow"]["environment"]
+    assert {k: environment.get(k) for k in MLFLOW_ENV} == MLFLOW_ENV
+
+
 def test_images_pin_the_tested_dependency_versions() -> None:
     pins: dict[str, str] = {}
     for line in (REPO / "constraints.txt").read_text().splitlines():

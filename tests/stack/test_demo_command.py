@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.stack_home import copy_home
+
 pytestmark = pytest.mark.slow
 
 
@@ -23,12 +25,13 @@ def _listening(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+def test_ctrl_c_stops_every_process(tmp_path: Path, stack_template: Path) -> None:
+    home = copy_home(stack_template, tmp_path / "home")  # its models trained once, beforehand
     log = tmp_path / "demo.out"
     with log.open("w") as out:
         demo = subprocess.Popen(
             [sys.executable, "-m", "cli", "demo", "--fast", "--no-traffic",
-             "--ephemeral-ports", "--home", str(tmp_path / "home")],
+             "--ephemeral-ports", "--home", str(home)],
             stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ), start_new_session=True,
             # Started with SIGINT ignored, as a shell's background job starts it: the
             # demo must still stop on Ctrl-C (and the suite passes however it is run).

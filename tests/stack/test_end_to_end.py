@@ -14,6 +14,7 @@ stopped afterwards, also when an assertion fails.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from stack.timeline import (
     QUALITY_RECOVERED,
     Timeline,
 )
+from tests.support.stack_home import copy_home
 from traffic.records import to_records
 from traffic.scenarios import scenario
 from training import house_prices
@@ -50,14 +52,15 @@ STORY_SECONDS = 420.0
 
 
 @pytest.fixture
-def stack_for(tmp_path: Path) -> Iterator[object]:
+def stack_for(tmp_path: Path, stack_template: Path) -> Iterator[object]:
     started: list[NativeStack] = []
 
     def start(name: str, models: tuple[str, ...] = ()) -> NativeStack:
         log = (tmp_path / "demo.log").open("a")
         stack = NativeStack(
             StackOptions(
-                home=tmp_path / name,
+                # The models trained once for the session: the trainers find them registered.
+                home=copy_home(stack_template, tmp_path / name),
                 timing=FAST,
                 scenario=scenario(name, FAST.steady_seconds),
                 ephemeral_ports=True,
@@ -70,8 +73,13 @@ def stack_for(tmp_path: Path) -> Iterator[object]:
         return stack
 
     yield start
+    services = [m for stack in started for m in stack.services]
     for stack in started:
         stack.close()
+    # MLflow's server stops on SIGTERM within stop_all's grace (stack/native.py MLFLOW_ENV).
+    # Only MLflow's: gunicorn's graceful_timeout (30 s) outlasts the grace at times.
+    mlflow = [m for m in services if m.name == "mlflow"]
+    assert [m.proc.returncode for m in mlflow if m.proc.returncode == -signal.SIGKILL] == []
 
 
 def _jobs(stack: NativeStack) -> list[dict[str, object]]:
