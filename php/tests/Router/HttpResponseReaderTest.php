@@ -7,6 +7,7 @@ namespace Driftline\Tests\Router;
 use Driftline\Router\Deadline;
 use Driftline\Router\ExchangeFailure;
 use Driftline\Router\HttpResponseReader;
+use Driftline\Tests\SocketPairs;
 use PHPUnit\Framework\TestCase;
 
 /**
@@ -20,37 +21,11 @@ use PHPUnit\Framework\TestCase;
  */
 final class HttpResponseReaderTest extends TestCase
 {
-    /** @var list<resource> */
-    private array $open = [];
-
-    protected function tearDown(): void
-    {
-        foreach ($this->open as $stream) {
-            if (is_resource($stream)) {
-                fclose($stream);
-            }
-        }
-    }
-
-    /** @return resource the client end, after $bytes were written to the server end */
-    private function answered(string $bytes, bool $serverCloses = true)
-    {
-        $pair = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
-        self::assertIsArray($pair);
-        [$client, $server] = $pair;
-        fwrite($server, $bytes);
-        if ($serverCloses) {
-            fclose($server);
-        } else {
-            $this->open[] = $server;
-        }
-        $this->open[] = $client;
-        return $client;
-    }
+    use SocketPairs;
 
     public function testContentLengthFramesTheBodyAndTheConnectionIsKept(): void
     {
-        $client = $this->answered("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\": true}NEXT", false);
+        $client = $this->readingEnd("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\": true}NEXT", false);
 
         $response = HttpResponseReader::read($client, Deadline::inMs(1000));
 
@@ -60,7 +35,7 @@ final class HttpResponseReaderTest extends TestCase
 
     public function testChunkedBodyWithExtensionsAndTrailers(): void
     {
-        $client = $this->answered("HTTP/1.1 400 BAD REQUEST\r\nTransfer-Encoding: chunked\r\n\r\n"
+        $client = $this->readingEnd("HTTP/1.1 400 BAD REQUEST\r\nTransfer-Encoding: chunked\r\n\r\n"
             . "5;note=x\r\n{\"err\r\n7\r\nor\": 1}\r\n0\r\nX-Trailer: y\r\n\r\n", false);
 
         $response = HttpResponseReader::read($client, Deadline::inMs(1000));
@@ -70,9 +45,9 @@ final class HttpResponseReaderTest extends TestCase
 
     public function testConnectionCloseAndHttp10AreNotKept(): void
     {
-        $close = $this->answered("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
-        $old = $this->answered("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}");
-        $oldKept = $this->answered("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}");
+        $close = $this->readingEnd("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+        $old = $this->readingEnd("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        $oldKept = $this->readingEnd("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}");
 
         self::assertFalse(HttpResponseReader::read($close, Deadline::inMs(1000))->keepAlive());
         self::assertFalse(HttpResponseReader::read($old, Deadline::inMs(1000))->keepAlive());
@@ -81,7 +56,7 @@ final class HttpResponseReaderTest extends TestCase
 
     public function testWithoutFramingTheBodyEndsWithTheConnection(): void
     {
-        $client = $this->answered("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"all\": \"of it\"}");
+        $client = $this->readingEnd("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"all\": \"of it\"}");
 
         $response = HttpResponseReader::read($client, Deadline::inMs(1000));
 
@@ -90,7 +65,7 @@ final class HttpResponseReaderTest extends TestCase
 
     public function testInterimAnswersAreSkipped(): void
     {
-        $client = $this->answered("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+        $client = $this->readingEnd("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 
         self::assertSame(201, HttpResponseReader::read($client, Deadline::inMs(1000))->status());
     }
@@ -129,7 +104,7 @@ final class HttpResponseReaderTest extends TestCase
 
     public function testASilentServerTimesOutAtTheDeadline(): void
     {
-        $client = $this->answered('', false);
+        $client = $this->readingEnd('', false);
         $started = hrtime(true);
 
         $failure = $this->failureOn($client, Deadline::inMs(200));
@@ -142,7 +117,7 @@ final class HttpResponseReaderTest extends TestCase
 
     private function failure(string $bytes): ExchangeFailure
     {
-        return $this->failureOn($this->answered($bytes), Deadline::inMs(1000));
+        return $this->failureOn($this->readingEnd($bytes), Deadline::inMs(1000));
     }
 
     /** @param resource $client */

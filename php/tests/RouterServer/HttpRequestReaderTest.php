@@ -7,6 +7,7 @@ namespace Driftline\Tests\RouterServer;
 use Driftline\RouterServer\HttpRequestReader;
 use Driftline\RouterServer\IncomingRequest;
 use Driftline\RouterServer\RequestRefused;
+use Driftline\Tests\SocketPairs;
 use PHPUnit\Framework\TestCase;
 
 /**
@@ -19,39 +20,13 @@ use PHPUnit\Framework\TestCase;
  */
 final class HttpRequestReaderTest extends TestCase
 {
+    use SocketPairs;
+
     private const LIMIT = 64;
-
-    /** @var list<resource> */
-    private array $open = [];
-
-    protected function tearDown(): void
-    {
-        foreach ($this->open as $stream) {
-            if (is_resource($stream)) {
-                fclose($stream);
-            }
-        }
-    }
-
-    /** @return resource the server end, after $bytes were written to the client end */
-    private function sent(string $bytes, bool $clientCloses = true)
-    {
-        $pair = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
-        self::assertIsArray($pair);
-        [$client, $server] = $pair;
-        fwrite($client, $bytes);
-        if ($clientCloses) {
-            fclose($client);
-        } else {
-            $this->open[] = $client;
-        }
-        $this->open[] = $server;
-        return $server;
-    }
 
     private function read(string $bytes, bool $clientCloses = true): ?IncomingRequest
     {
-        return HttpRequestReader::read($this->sent($bytes, $clientCloses), self::LIMIT, 0.2);
+        return HttpRequestReader::read($this->readingEnd($bytes, $clientCloses), self::LIMIT, 0.2);
     }
 
     /** @return array{int, string, string} status, error code, message */
@@ -70,7 +45,7 @@ final class HttpRequestReaderTest extends TestCase
     {
         $body = '{"record": {}}';
         $one = "POST /predict/churn?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nX-User-Key: ann\r\nContent-Length: " . strlen($body) . "\r\n\r\n{$body}";
-        $server = $this->sent($one . "GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        $server = $this->readingEnd($one . "GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
 
         $first = HttpRequestReader::read($server, self::LIMIT, 0.2);
         $second = HttpRequestReader::read($server, self::LIMIT, 0.2);
@@ -136,11 +111,7 @@ final class HttpRequestReaderTest extends TestCase
 
     public function testExpectContinueGetsItsInterimAnswerBeforeTheBody(): void
     {
-        $pair = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
-        self::assertIsArray($pair);
-        [$client, $server] = $pair;
-        $this->open[] = $client;
-        $this->open[] = $server;
+        [$client, $server] = $this->socketPair();
         fwrite($client, "POST /predict HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}");
 
         $incoming = HttpRequestReader::read($server, self::LIMIT, 0.2);
