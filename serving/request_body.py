@@ -25,16 +25,16 @@ def json_body(environ: WSGIEnvironment, max_body_bytes: int) -> bytes:
             "unsupported_media_type",
             f"Content-Type must be {JSON_MIMETYPE}, got {mimetype or 'none'}",
         )
+    if "wsgi.input_terminated" not in environ:
+        # What Flask's request.get_data() reads when the server does not end the stream.
+        return get_input_stream(environ, max_content_length=max_body_bytes).read()
     length = get_content_length(environ)
     if length is not None and length > max_body_bytes:
         raise RequestEntityTooLarge()
-    if "wsgi.input_terminated" in environ:
-        # The server ends the stream (gunicorn: a chunked body too). werkzeug's bounded
-        # stream would stop at the limit without a word and hand on a cut body; one
-        # byte more tells a body over the limit.
-        body: bytes = environ["wsgi.input"].read(max_body_bytes + 1)
-        if len(body) > max_body_bytes:
-            raise RequestEntityTooLarge()
-        return body
-    # What Flask's request.get_data() reads when the server does not end the stream.
-    return get_input_stream(environ, max_content_length=max_body_bytes).read()
+    # The server ends the stream (gunicorn: a chunked body too). werkzeug's bounded stream
+    # would stop at the limit without a word and hand on a cut body; one byte more tells a
+    # body over the limit.
+    body: bytes = environ["wsgi.input"].read(max_body_bytes + 1)
+    if len(body) > max_body_bytes:
+        raise RequestEntityTooLarge()
+    return body
