@@ -79,7 +79,7 @@ def _environ(body: bytes) -> dict[str, Any]:
     }
 
 
-def _send(app: Any, bodies: Iterable[bytes]) -> None:
+def send_bodies(app: Any, bodies: Iterable[bytes]) -> None:
     status: list[str] = []
 
     def start_response(line: str, headers: Any, exc_info: Any = None) -> None:
@@ -144,14 +144,14 @@ def measure(work: Path, rounds: int) -> int:
             raise RuntimeError("could not take the ingestion-service lock")
         locks.append(lock)
         apps[name] = app
-        _send(app, bodies)  # warm-up: caches, first metric series, first journal file
+        send_bodies(app, bodies)  # warm-up: caches, first metric series, first journal file
 
     cpu: dict[str, list[float]] = {name: [] for name in apps}
     for round_ in range(rounds):
         order = list(apps.items())
         for name, app in order if round_ % 2 else reversed(order):
             started = time.thread_time_ns()
-            _send(app, bodies)
+            send_bodies(app, bodies)
             cpu[name].append((time.thread_time_ns() - started) / len(bodies) / 1e3)
 
     # What the ingestion service spends on the predictions the "on" app journaled,

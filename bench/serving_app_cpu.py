@@ -10,7 +10,7 @@ This takes gunicorn away: one process holds the bare endpoint
 (bench/bare_endpoint.py), driftline as shipped and driftline with validation,
 metrics and logging switched off (create_app's arguments), and sends the same
 200 single-record bodies through each WSGI callable (request_path_cost.py's
-``_send``), in turn and in alternating order, reading the thread's CPU clock.
+``send_bodies``), in turn and in alternating order, reading the thread's CPU clock.
 The difference between a server's CPU per request over HTTP and its app's here
 is what gunicorn and the HTTP exchange cost it. Figures only; no pass/fail.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import serving_workload
-from request_path_cost import OFF, _send, in_process_environment
+from request_path_cost import OFF, in_process_environment, send_bodies
 from serving_wrk import body_text
 
 
@@ -71,7 +71,7 @@ def measure(work: Path, rounds: int) -> int:
     for index in range(rounds):
         for name, app in apps.items() if index % 2 == 0 else reversed(apps.items()):
             started = time.thread_time()
-            _send(app, bodies)
+            send_bodies(app, bodies)
             cpu[name].append((time.thread_time() - started) / len(bodies))
     med = statistics.median
     bare = med(cpu["bare"])
