@@ -26,6 +26,7 @@ class Quality:
     name: str  # how the timeline names the figure
     threshold: float
     higher_is_better: bool
+    min_labelled: int  # the alert judges no window with fewer labelled predictions
 
     def figure(self, model: str, version: str) -> str:
         """PromQL: the live figure of one version (accuracy, or MAE in the target's unit)."""
@@ -44,14 +45,21 @@ class Quality:
         )
 
     def healthy(self, model: str, version: str) -> str:
-        """PromQL answering a series while the version is on the good side of the threshold."""
+        """PromQL answering a series while the version is on the good side of the threshold,
+        judged on as many labelled predictions as the alert needs."""
         op = ">=" if self.higher_is_better else "<="
-        return f"{self.score(model, version)} {op} {self.threshold}"
+        return f"{self.score(model, version)} {op} {self.threshold}{self._judged(model, version)}"
 
     def degraded(self, model: str, version: str) -> str:
-        """PromQL answering a series while the version is past the alert's threshold."""
+        """PromQL answering a series while the alert's condition holds for the version."""
         op = "<" if self.higher_is_better else ">"
-        return f"{self.score(model, version)} {op} {self.threshold}"
+        return f"{self.score(model, version)} {op} {self.threshold}{self._judged(model, version)}"
+
+    def _judged(self, model: str, version: str) -> str:
+        # A window of a few labels can land on either side of the line by chance.
+        selector = f'{{model="{model}",version="{version}",kind="labelled"}}'
+        labelled = f"max by (model, version) (driftline_window_samples{selector})"
+        return f" and on (model, version) {labelled} >= {self.min_labelled}"
 
     def describe(self, score: float, figure: float) -> str:
         """E.g. ``0.846`` (accuracy) or ``24,310 (0.98 x its holdout MAE)``."""
@@ -68,9 +76,19 @@ class Quality:
 
 QUALITY: Final[Mapping[Task, Quality]] = {
     "classification": Quality(
-        "classification", "DriftlineModelAccuracyLow", "accuracy", _THRESHOLDS["accuracy_min"], True
+        "classification",
+        "DriftlineModelAccuracyLow",
+        "accuracy",
+        _THRESHOLDS["accuracy_min"],
+        True,
+        int(_THRESHOLDS["accuracy_min_labelled_samples"]),
     ),
     "regression": Quality(
-        "regression", "DriftlineModelErrorHigh", "MAE", _THRESHOLDS["mae_ratio_max"], False
+        "regression",
+        "DriftlineModelErrorHigh",
+        "MAE",
+        _THRESHOLDS["mae_ratio_max"],
+        False,
+        int(_THRESHOLDS["mae_min_labelled_samples"]),
     ),
 }

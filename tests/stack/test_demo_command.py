@@ -88,8 +88,14 @@ def test_a_price_scenario_runs_the_houses_model_and_watches_its_error(tmp_path: 
     )  # fmt: skip
     for quality in QUALITY.values():
         alert_for(quality.alertname)  # a committed rule of that name
-    # Past the line is exactly the alert's comparison; healthy is its negation.
-    assert error.degraded("houses", "1").endswith("> 1.25")
-    assert error.healthy("houses", "1").endswith("<= 1.25")
-    assert accuracy.degraded("churn", "1").endswith("< 0.75")
+    # Past the line is exactly the alert's comparison and its guard; healthy is the
+    # comparison's negation under the same guard.
+    mae_guard = f" >= {thresholds['mae_min_labelled_samples']:g}"
+    accuracy_guard = f" >= {thresholds['accuracy_min_labelled_samples']:g}"
+    for promql, comparison, guard in (
+        (error.degraded("houses", "1"), "> 1.25 and", mae_guard),
+        (error.healthy("houses", "1"), "<= 1.25 and", mae_guard),
+        (accuracy.degraded("churn", "1"), "< 0.75 and", accuracy_guard),
+    ):
+        assert comparison in promql and promql.endswith(guard), promql
     assert {"inflation", "new-market", "steady-prices"} <= set(SCENARIOS)

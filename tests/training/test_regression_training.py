@@ -192,6 +192,10 @@ def test_retraining_style_recent_figures_for_a_regression_model(tmp_path: Path) 
     # Trained before the rise, the model under-predicts the inflated prices.
     assert result.metrics["recent_mean_error"] < -0.1 * recent_y.mean()
     assert result.metrics["recent_mae"] > 2 * result.metrics["mae"]
+    # Its live error is judged against the recent figures, the traffic it is retrained for,
+    # not its own holdout's.
+    profile = loads(mlflow.artifacts.load_text(f"runs:/{result.run_id}/{PROFILE_ARTIFACT_PATH}"))
+    assert profile.holdout_errors == {k: result.metrics[f"recent_{k}"] for k in HOLDOUT_ERROR_KEYS}
 
 
 def test_regression_errors_match_scikit_learn_and_name_the_bias() -> None:
