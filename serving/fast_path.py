@@ -7,11 +7,12 @@ trains (training/pipeline.py) are simple enough to replay directly:
 - numeric block: ``SimpleImputer`` then ``StandardScaler`` -> ``(x - mean) / scale``,
 - categorical block: ``SimpleImputer`` then ``OneHotEncoder(handle_unknown="ignore")``
   -> a dict lookup from category to output column,
-- classifier: ``LogisticRegression`` as a dot product plus logistic/softmax; any
-  other classifier gets the transformed numpy matrix;
+- classifier: ``LogisticRegression`` as a dot product plus logistic/softmax; a
+  HistGradientBoosting model through its compiled trees (serving/tree_ensemble.py);
+  any other classifier gets the transformed numpy matrix;
 - regressor: a linear model whose ``predict`` is ``x @ coef_ + intercept_``
-  (``Ridge``, ``LinearRegression``, ...) as that dot product; any other regressor
-  gets the transformed numpy matrix.
+  (``Ridge``, ``LinearRegression``, ...) as that dot product; HistGradientBoosting as
+  for classifiers; any other regressor gets the transformed numpy matrix.
 
 What a missing value (None) turns into is not re-derived: it is probed once by
 running the fitted blocks themselves on an all-missing row, so the compiled form
@@ -49,6 +50,8 @@ from sklearn.linear_model import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from serving.tree_ensemble import ForestClassifier, ForestRegressor, compile_forest
 
 Matrix = NDArray[np.float64]
 Vector = NDArray[np.float64]  # one value per record
@@ -199,16 +202,24 @@ class CompiledClassifier:
 
     def __init__(self, transform: CompiledTransform, classifier: Any) -> None:
         self.transform = transform
-        self._classifier = classifier
         self._linear = isinstance(classifier, LogisticRegression)
         if self._linear:
             self._coef_t = np.ascontiguousarray(classifier.coef_.T, dtype=np.float64)
             self._intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+        # Another classifier predicts through its compiled trees when it is a forest that
+        # compiles exactly (serving/tree_ensemble.py), else through its own predict_proba.
+        forest = None if self._linear else compile_forest(classifier)
+        self._predictor: Any = forest if isinstance(forest, ForestClassifier) else classifier
+
+    @property
+    def compiled_trees(self) -> bool:
+        """True when the classifier predicts through its compiled trees."""
+        return isinstance(self._predictor, ForestClassifier)
 
     def predict_proba(self, records: Sequence[Mapping[str, Any]]) -> Matrix:
         x = self.transform(records)
         if not self._linear:
-            return np.asarray(self._classifier.predict_proba(x), dtype=np.float64)
+            return np.asarray(self._predictor.predict_proba(x), dtype=np.float64)
         scores = x @ self._coef_t + self._intercept
         if scores.shape[1] == 1:
             p = expit(scores[:, 0])
@@ -234,12 +245,18 @@ class CompiledRegressor:
 
     def __init__(self, transform: CompiledTransform, regressor: Any) -> None:
         self.transform = transform
-        self._regressor = regressor
         # One target only: a multi-output model has a 2-D coef_ and goes the general way.
         self._linear = isinstance(regressor, _LINEAR_REGRESSORS) and np.ndim(regressor.coef_) == 1
         if self._linear:
             self._coef = np.ascontiguousarray(regressor.coef_, dtype=np.float64)
             self._intercept = float(regressor.intercept_)
+        forest = None if self._linear else compile_forest(regressor)
+        self._predictor: Any = forest if isinstance(forest, ForestRegressor) else regressor
+
+    @property
+    def compiled_trees(self) -> bool:
+        """True when the regressor predicts through its compiled trees."""
+        return isinstance(self._predictor, ForestRegressor)
 
     @property
     def dot_product(self) -> bool:
@@ -251,7 +268,7 @@ class CompiledRegressor:
         x = self.transform(records)
         if self._linear:
             return x @ self._coef + self._intercept
-        return np.asarray(self._regressor.predict(x), dtype=np.float64)
+        return np.asarray(self._predictor.predict(x), dtype=np.float64)
 
 
 def _compile_transform(

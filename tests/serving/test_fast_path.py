@@ -72,6 +72,7 @@ def test_compiled_probabilities_match_sklearn(kind: str, classes: int) -> None:
     model = fitted(kind, classes)
     compiled = compile_classifier(model, SCHEMA.names)
     assert compiled is not None
+    assert compiled.compiled_trees == (kind == "gbm")
     reference = PandasPredictor(model, SCHEMA)
     batch = edge_records(random.Random(kind), 300)
     expected = reference.predict_proba(batch)
@@ -141,6 +142,7 @@ def test_compiled_regression_values_match_sklearn(kind: str) -> None:
     compiled = compile_regressor(model, SCHEMA.names)
     assert compiled is not None
     assert compiled.dot_product == (kind in DOT_PRODUCT)
+    assert compiled.compiled_trees == (kind == "gbm")
     reference = PandasPredictor(model, SCHEMA)
     batch = edge_records(random.Random(kind), 300)
     expected = reference.predict(batch)
