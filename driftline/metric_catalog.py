@@ -339,8 +339,9 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "driftline_reference_mean_absolute_error",
         "gauge",
         _MV,
-        "Mean absolute error of the version on its training holdout (reference profile), in "
-        "the target's unit: what the labelled window's is compared with; regression only.",
+        "Mean absolute error of the version on its training holdout (a retrained version: on "
+        "the retraining's recent holdout; reference profile), in the target's unit: what the "
+        "labelled window's is compared with; regression only.",
         "exporter",
     ),
     MetricSpec(
