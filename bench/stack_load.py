@@ -61,7 +61,7 @@ from serving_wrk import WrkResult, lua_script, run
 from driftline.timing import FAST
 from stack.native import NativeStack, StackOptions, running_stack
 from stack.processes import Managed, StartupError, free_port, spawn, stop_all, wait_ready
-from stack.topology import ROUTER_WORKERS
+from stack.topology import ROUTER, ROUTER_WORKERS
 from traffic.records import to_records
 from traffic.scenarios import scenario
 from training.synthetic import generate
@@ -362,8 +362,10 @@ def extra_routers(
                                 f"champion={stack.url('serving-champion')}:1"})  # fmt: skip
 
     def router(workers: int) -> list[str]:
-        return ["php", "php/bin/router.php", "--host", "127.0.0.1", "--port", "{port}",
-                "--workers", str(workers)]  # fmt: skip
+        # The stack's own router command line (stack/topology.py), with another worker count.
+        argv = ROUTER.command(host="127.0.0.1", port="{port}")
+        argv[argv.index("--workers") + 1] = str(workers)
+        return argv
 
     plans: list[tuple[str, list[str], dict[str, str]]] = [
         ("router-champion", router(ROUTER_WORKERS),
