@@ -31,12 +31,17 @@ Matrix = NDArray[np.float64]
 MIN_PROBE_ROWS: Final = 64
 
 
+def _trees(model: Any) -> list[Any]:
+    """Every tree's node array, in scikit-learn's adding order: by iteration, then output."""
+    return [tree.nodes for iteration in model._predictors for tree in iteration]
+
+
 class CompiledForest:
     """The raw predictions (before the loss's link) of a HistGradientBoosting model."""
 
     def __init__(self, model: Any) -> None:
         per_output = len(model._predictors[0])
-        trees = [tree.nodes for iteration in model._predictors for tree in iteration]
+        trees = _trees(model)
         sizes = np.array([len(nodes) for nodes in trees])
         offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         nodes = np.concatenate(trees)
@@ -104,7 +109,7 @@ def probe_rows(model: Any, seed: int = 0) -> Matrix:
     cell; the columns are shuffled apart, so rows mix them. A feature without a split
     is 0. At most 255 thresholds a feature (the model's bins): a few hundred rows."""
     rng = np.random.default_rng(seed)
-    nodes = np.concatenate([tree.nodes for iteration in model._predictors for tree in iteration])
+    nodes = np.concatenate(_trees(model))
     splits = nodes[~nodes["is_leaf"].astype(bool)]
     columns = []
     for f in range(int(model.n_features_in_)):
@@ -123,7 +128,7 @@ def compile_forest(model: Any) -> ForestClassifier | ForestRegressor | None:
     try:
         if getattr(model, "_preprocessor", None) is not None or not model._predictors:
             return None
-        if any(tree.nodes["is_categorical"].any() for it in model._predictors for tree in it):
+        if any(nodes["is_categorical"].any() for nodes in _trees(model)):
             return None
         probe = probe_rows(model)
         if isinstance(model, HistGradientBoostingClassifier):
